@@ -1,0 +1,3 @@
+module github.com/wskit/websocket
+
+go 1.26
