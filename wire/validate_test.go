@@ -121,7 +121,7 @@ func TestValidatorFrameLimit(t *testing.T) {
 		{"at the limit", wire.Validator{MaxFrameSize: 1000}, []wire.Header{hdr(true, wire.OpBinary, 1000)}, nil},
 		{"over the limit", wire.Validator{MaxFrameSize: 1000}, []wire.Header{hdr(true, wire.OpBinary, 1001)}, wire.ErrFrameTooLarge},
 		{"over the limit in a continuation", wire.Validator{MaxFrameSize: 1000}, []wire.Header{hdr(false, wire.OpBinary, 10), hdr(true, wire.OpContinuation, 1001)}, wire.ErrFrameTooLarge},
-		{"no limit", wire.Validator{}, []wire.Header{hdr(true, wire.OpBinary, 1 << 62)}, nil},
+		{"no limit", wire.Validator{}, []wire.Header{hdr(true, wire.OpBinary, 1<<62)}, nil},
 	})
 	if c := wire.CloseCodeFor(wire.ErrFrameTooLarge); c != wire.StatusMessageTooBig {
 		t.Fatalf("frame too large maps to %d", c)
