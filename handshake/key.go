@@ -1,0 +1,73 @@
+package handshake
+
+import (
+	"crypto/rand"
+	"crypto/sha1"
+	"encoding/base64"
+)
+
+// Version is the value of Sec-WebSocket-Version this package speaks and
+// accepts (RFC 6455 §4.1 item 9, §4.2.1 item 6).
+const Version = "13"
+
+// GUID is the fixed string appended to the client's key before hashing it
+// into Sec-WebSocket-Accept (RFC 6455 §1.3).
+const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+// keyBytes is the size of the nonce carried by Sec-WebSocket-Key, and keyLen
+// the length of its padded standard base64 form (RFC 6455 §4.1 item 7).
+const (
+	keyBytes = 16
+	keyLen   = 24
+)
+
+// NewKey returns a fresh Sec-WebSocket-Key: 16 bytes from crypto/rand in
+// padded standard base64, always 24 characters (RFC 6455 §4.1 item 7, which
+// requires the nonce to be chosen randomly for each connection).
+func NewKey() (string, error) {
+	var nonce [keyBytes]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(nonce[:]), nil
+}
+
+// AcceptKey returns the Sec-WebSocket-Accept value that answers key: the
+// padded standard base64 of the SHA-1 of key followed by [GUID] (RFC 6455
+// §4.2.2 item 5, §1.3). The key is hashed exactly as written, without
+// decoding it, so AcceptKey answers any string.
+func AcceptKey(key string) string {
+	sum := sha1.Sum([]byte(key + GUID))
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// ValidKey reports whether key is a well-formed Sec-WebSocket-Key: padded
+// standard base64 (not the URL alphabet, no line breaks, canonical padding
+// bits) that decodes to exactly 16 bytes (RFC 6455 §4.1 item 7, §4.2.1 item
+// 5).
+func ValidKey(key string) bool {
+	if len(key) != keyLen {
+		return false
+	}
+	for i := 0; i < keyLen; i++ {
+		c := key[i]
+		if i >= keyLen-2 {
+			if c != '=' {
+				return false
+			}
+			continue
+		}
+		if !isBase64Char(c) {
+			return false
+		}
+	}
+	var buf [keyBytes + 2]byte
+	n, err := base64.StdEncoding.Strict().Decode(buf[:], []byte(key))
+	return err == nil && n == keyBytes
+}
+
+// isBase64Char reports whether c is in the standard base64 alphabet of
+// RFC 4648 §4 (padding excluded).
+func isBase64Char(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/'
+}
