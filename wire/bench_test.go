@@ -85,11 +85,12 @@ func BenchmarkDecoder(b *testing.B) {
 			b.SetBytes(int64(len(stream)))
 			b.ReportAllocs()
 			var d wire.Decoder
+			var ev wire.Event
 			for b.Loop() {
 				for off := 0; off < len(stream); off += 32 << 10 {
 					p := stream[off:min(off+32<<10, len(stream))]
 					for len(p) > 0 {
-						_, used, err := d.Decode(p)
+						used, err := d.Decode(p, &ev)
 						if err != nil {
 							b.Fatal(err)
 						}

@@ -1,6 +1,6 @@
 package wire
 
-// EventKind says what a call to [Decoder.Decode] found.
+// EventKind says what a call to [Decoder.Decode] completed.
 type EventKind uint8
 
 const (
@@ -13,7 +13,7 @@ const (
 	EventPayload
 )
 
-// Event is one result of [Decoder.Decode].
+// Event describes what one call to [Decoder.Decode] completed.
 type Event struct {
 	Kind EventKind
 
@@ -75,18 +75,21 @@ type Decoder struct {
 	err       error  // a fatal framing error; sticky
 }
 
-// Decode consumes a prefix of p and reports what it completed. It returns
-// the number of bytes of p it used, which may be less than len(p): call it
-// again with the rest. At most one header or one payload piece is reported
-// per call, and a payload piece is p[:n] itself.
+// Decode consumes a prefix of p, describes what it completed in ev, and
+// returns the number of bytes of p it used, which may be less than len(p):
+// call it again with the rest. At most one header or one payload piece is
+// reported per call, and a payload piece is p[:n] itself. Every field of ev
+// is overwritten; passing the same Event to every call keeps decoding free of
+// allocation and copying.
 //
 // A header whose length is not minimally encoded is reported as an
 // EventHeader together with ErrNonMinimalLength, and decoding may go on. A
 // length above 2^63-1 returns ErrLengthOverflow; the stream cannot be
 // framed after it, and every later call returns the same error.
-func (d *Decoder) Decode(p []byte) (Event, int, error) {
+func (d *Decoder) Decode(p []byte, ev *Event) (int, error) {
 	if d.err != nil {
-		return Event{}, 0, d.err
+		*ev = Event{}
+		return 0, d.err
 	}
 	if d.remaining > 0 {
 		n := len(p)
@@ -94,7 +97,8 @@ func (d *Decoder) Decode(p []byte) (Event, int, error) {
 			n = int(d.remaining)
 		}
 		if n == 0 {
-			return Event{}, 0, nil
+			*ev = Event{}
+			return 0, nil
 		}
 		piece := p[:n:n]
 		off := d.cur.Length - d.remaining
@@ -102,13 +106,19 @@ func (d *Decoder) Decode(p []byte) (Event, int, error) {
 			MaskBytes(d.cur.Mask, int(off&3), piece)
 		}
 		d.remaining -= int64(n)
-		return Event{Kind: EventPayload, Header: d.cur, Payload: piece, Offset: off, Remaining: d.remaining}, n, nil
+		ev.Kind = EventPayload
+		ev.Header = d.cur
+		ev.RawHeader = nil
+		ev.Payload = piece
+		ev.Offset = off
+		ev.Remaining = d.remaining
+		return n, nil
 	}
 
 	if d.nhdr == 0 {
 		// The common case: the whole header is in p.
 		if hs := HeaderSize(p); hs != 0 && hs <= len(p) {
-			return d.header(p[:hs:hs], hs)
+			return hs, d.header(p[:hs:hs], ev)
 		}
 	}
 	used := 0
@@ -121,7 +131,8 @@ func (d *Decoder) Decode(p []byte) (Event, int, error) {
 			}
 		}
 		if used == len(p) {
-			return Event{}, used, nil
+			*ev = Event{}
+			return used, nil
 		}
 		c := copy(d.hdr[d.nhdr:need], p[used:])
 		d.nhdr += c
@@ -129,20 +140,26 @@ func (d *Decoder) Decode(p []byte) (Event, int, error) {
 	}
 	raw := d.hdr[:d.nhdr]
 	d.nhdr = 0
-	return d.header(raw, used)
+	return used, d.header(raw, ev)
 }
 
-// header starts the frame whose complete header is raw, having used n bytes
-// of the caller's input.
-func (d *Decoder) header(raw []byte, n int) (Event, int, error) {
+// header starts the frame whose complete header is raw.
+func (d *Decoder) header(raw []byte, ev *Event) error {
 	h, _, err := ParseHeader(raw)
 	if err == ErrLengthOverflow {
 		d.err = err
-		return Event{}, n, err
+		*ev = Event{}
+		return err
 	}
 	d.cur = h
 	d.remaining = h.Length
-	return Event{Kind: EventHeader, Header: h, RawHeader: raw, Remaining: h.Length}, n, err
+	ev.Kind = EventHeader
+	ev.Header = h
+	ev.RawHeader = raw
+	ev.Payload = nil
+	ev.Offset = 0
+	ev.Remaining = h.Length
+	return err
 }
 
 // Remaining returns the payload bytes of the current frame still to come; 0

@@ -23,10 +23,11 @@ type decodedFrame struct {
 // counts down, payload pieces are slices of the input.
 func decodeChunks(t testing.TB, chunks [][]byte, keepMasked bool) ([]decodedFrame, error) {
 	d := wire.Decoder{KeepMasked: keepMasked}
+	var ev wire.Event
 	var frames []decodedFrame
 	for _, chunk := range chunks {
 		for p := chunk; ; {
-			ev, n, err := d.Decode(p)
+			n, err := d.Decode(p, &ev)
 			if n < 0 || n > len(p) {
 				t.Fatalf("used %d of %d bytes", n, len(p))
 			}
@@ -59,7 +60,7 @@ func decodeChunks(t testing.TB, chunks [][]byte, keepMasked bool) ([]decodedFram
 			}
 			if len(p) == 0 {
 				// Drain: a call with no input completes nothing.
-				if ev, n, err := d.Decode(nil); ev.Kind != wire.EventNone || n != 0 || err != nil {
+				if n, err := d.Decode(nil, &ev); ev.Kind != wire.EventNone || n != 0 || err != nil {
 					t.Fatalf("Decode(nil) = %v, %d, %v", ev.Kind, n, err)
 				}
 				break
@@ -175,9 +176,10 @@ func TestDecoderKeepMasked(t *testing.T) {
 	stream, want := testStream()
 	orig := bytes.Clone(stream)
 	d := wire.Decoder{KeepMasked: true}
+	var ev wire.Event
 	var payloads [][]byte
 	for p := stream; len(p) > 0; {
-		ev, n, err := d.Decode(p)
+		n, err := d.Decode(p, &ev)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -205,13 +207,14 @@ func TestDecoderKeepMasked(t *testing.T) {
 // without the decoder buffering or allocating.
 func TestDecoderNeverBuffersPayload(t *testing.T) {
 	var d wire.Decoder
+	var ev wire.Event
 	head := wire.AppendHeader(nil, wire.Header{Opcode: wire.OpBinary, Fin: true, Masked: true, Mask: [4]byte{1, 2, 3, 4}, Length: 1 << 40})
-	if ev, n, err := d.Decode(head); err != nil || n != len(head) || ev.Kind != wire.EventHeader {
+	if n, err := d.Decode(head, &ev); err != nil || n != len(head) || ev.Kind != wire.EventHeader {
 		t.Fatalf("header: %v %d %v", ev.Kind, n, err)
 	}
 	chunk := make([]byte, 64<<10)
 	allocs := testing.AllocsPerRun(100, func() {
-		if _, n, err := d.Decode(chunk); err != nil || n != len(chunk) {
+		if n, err := d.Decode(chunk, &ev); err != nil || n != len(chunk) {
 			t.Fatalf("payload: %d %v", n, err)
 		}
 	})
@@ -241,14 +244,15 @@ func TestDecoderLengthErrors(t *testing.T) {
 		}
 	}
 	var d wire.Decoder
-	if _, _, err := d.Decode(overflow); err != wire.ErrLengthOverflow {
+	var ev wire.Event
+	if _, err := d.Decode(overflow, &ev); err != wire.ErrLengthOverflow {
 		t.Fatal(err)
 	}
-	if _, n, err := d.Decode([]byte{0x81, 0}); err != wire.ErrLengthOverflow || n != 0 {
+	if n, err := d.Decode([]byte{0x81, 0}, &ev); err != wire.ErrLengthOverflow || n != 0 {
 		t.Fatalf("after overflow: %d %v", n, err)
 	}
 	d.Reset()
-	if ev, _, err := d.Decode([]byte{0x81, 0}); err != nil || ev.Kind != wire.EventHeader {
+	if _, err := d.Decode([]byte{0x81, 0}, &ev); err != nil || ev.Kind != wire.EventHeader {
 		t.Fatalf("after Reset: %v %v", ev.Kind, err)
 	}
 }

@@ -16,11 +16,12 @@ func ExampleDecoder() {
 		{0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58},
 	}
 	var d wire.Decoder
+	var ev wire.Event
 	v := wire.Validator{Role: wire.RoleServer}
 	var text []byte
 	for _, p := range reads {
 		for len(p) > 0 {
-			ev, n, err := d.Decode(p)
+			n, err := d.Decode(p, &ev)
 			if err != nil {
 				fmt.Println("fail with", wire.CloseCodeFor(err))
 				return
