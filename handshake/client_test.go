@@ -202,9 +202,7 @@ func TestRFC6455Section4_1HTTPRequestErrors(t *testing.T) {
 			if !errors.Is(err, handshake.ErrBadClientRequest) {
 				t.Fatalf("HTTPRequest = %v, %v; want ErrBadClientRequest", req, err)
 			}
-			if !strings.HasPrefix(err.Error(), "websocket: ") || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("error %q does not contain %q", err, tt.want)
-			}
+			checkErrorText(t, err, "websocket: ", tt.want)
 		})
 	}
 
@@ -350,15 +348,7 @@ func TestRFC6455Section4_1Verify(t *testing.T) {
 			if re.Header != tt.header {
 				t.Errorf("ResponseError.Header = %q, want %q", re.Header, tt.header)
 			}
-			msg := err.Error()
-			if !strings.HasPrefix(msg, "websocket: ") {
-				t.Errorf("error %q lacks the websocket: prefix", msg)
-			}
-			for _, w := range tt.text {
-				if !strings.Contains(msg, w) {
-					t.Errorf("error %q does not contain %q", msg, w)
-				}
-			}
+			checkErrorText(t, err, "websocket: ", tt.text...)
 		})
 	}
 }

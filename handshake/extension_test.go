@@ -133,16 +133,8 @@ func TestRFC6455Section9_1ParseExtensionsMalformed(t *testing.T) {
 			if got != nil {
 				t.Errorf("ParseExtensions(%q) returned %#v with the error", tt.lines, got)
 			}
-			msg := err.Error()
-			if !strings.HasPrefix(msg, "websocket: malformed Sec-WebSocket-Extensions header: ") {
-				t.Errorf("error %q lacks the prefix", msg)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(msg, w) {
-					t.Errorf("error %q does not contain %q", msg, w)
-				}
-			}
-			if len(msg) > 300 {
+			checkErrorText(t, err, "websocket: malformed Sec-WebSocket-Extensions header: ", tt.want...)
+			if msg := err.Error(); len(msg) > 300 {
 				t.Errorf("error is %d bytes long", len(msg))
 			}
 		})

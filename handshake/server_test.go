@@ -168,11 +168,7 @@ func TestRFC6455Section4_2_1CheckRequest(t *testing.T) {
 			if !strings.HasPrefix(msg, "websocket: ") || msg != "websocket: "+re.Reason {
 				t.Errorf("error %q is not \"websocket: \" + Reason %q", msg, re.Reason)
 			}
-			for _, w := range tt.text {
-				if !strings.Contains(msg, w) {
-					t.Errorf("error %q does not contain %q", msg, w)
-				}
-			}
+			checkErrorText(t, err, "websocket: ", tt.text...)
 		})
 	}
 

@@ -85,9 +85,7 @@ func TestRFC6455Section4_1ParseProtocols(t *testing.T) {
 				if !errors.Is(err, handshake.ErrBadProtocols) {
 					t.Fatalf("ParseProtocols = %q, %v; want ErrBadProtocols", got, err)
 				}
-				if !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "websocket: ") {
-					t.Errorf("error %q does not start with %q or does not contain %q", err, "websocket: ", tt.wantErr)
-				}
+				checkErrorText(t, err, "websocket: ", tt.wantErr)
 				return
 			}
 			if err != nil {

@@ -40,13 +40,14 @@ func closePayload(code uint16, reason string) []byte {
 // RFC 6455 §5.5.1 and §7.4: parsing close payloads. The codes are the ones
 // the conformance cases 7.7 and 7.9 send.
 func TestParseClosePayload(t *testing.T) {
-	tests := []struct {
+	type parseCase struct {
 		name   string
 		p      []byte
 		code   wire.StatusCode
 		reason string
 		err    error
-	}{
+	}
+	tests := []parseCase{
 		{"empty", nil, wire.StatusNoStatusRcvd, "", nil},
 		{"one byte", []byte{0x03}, 0, "", wire.ErrClosePayloadShort},
 		{"code only", closePayload(1000, ""), 1000, "", nil},
@@ -57,22 +58,10 @@ func TestParseClosePayload(t *testing.T) {
 		{"multibyte reason", closePayload(4000, "κόσμε"), 4000, "κόσμε", nil},
 	}
 	for _, c := range []uint16{1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999} {
-		tests = append(tests, struct {
-			name   string
-			p      []byte
-			code   wire.StatusCode
-			reason string
-			err    error
-		}{"valid code", closePayload(c, ""), wire.StatusCode(c), "", nil})
+		tests = append(tests, parseCase{"valid code", closePayload(c, ""), wire.StatusCode(c), "", nil})
 	}
 	for _, c := range []uint16{0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535} {
-		tests = append(tests, struct {
-			name   string
-			p      []byte
-			code   wire.StatusCode
-			reason string
-			err    error
-		}{"invalid code", closePayload(c, "x"), wire.StatusCode(c), "", wire.ErrInvalidCloseCode})
+		tests = append(tests, parseCase{"invalid code", closePayload(c, "x"), wire.StatusCode(c), "", wire.ErrInvalidCloseCode})
 	}
 	for _, tt := range tests {
 		code, reason, err := wire.ParseClosePayload(tt.p)
