@@ -22,6 +22,22 @@ fi
 echo "== go vet"
 go vet ./...
 
+echo "== dependencies"
+# The protocol core builds on the standard library alone, and wire does no
+# I/O, reads no clock and starts no goroutine (DESIGN.md).
+outside=$(go list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./wire ./handshake | grep -v '^github.com/wskit/websocket' || true)
+if [ -n "$outside" ]; then
+	echo "wire and handshake must use only the standard library; they import:" >&2
+	echo "$outside" >&2
+	exit 1
+fi
+forbidden=$(go list -f '{{join .Imports "\n"}}' ./wire | grep -xE 'net|net/.*|os|time|sync|io/fs' || true)
+if [ -n "$forbidden" ]; then
+	echo "wire must stay sans-I/O; it imports:" >&2
+	echo "$forbidden" >&2
+	exit 1
+fi
+
 echo "== go test -race"
 go test -race -count=1 ./...
 
