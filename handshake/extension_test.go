@@ -11,11 +11,7 @@ import (
 )
 
 func extHeader(lines ...string) http.Header {
-	h := http.Header{}
-	for _, l := range lines {
-		h.Add("Sec-WebSocket-Extensions", l)
-	}
-	return h
+	return headerLines("Sec-WebSocket-Extensions", lines...)
 }
 
 func ext(name string, params ...handshake.Param) handshake.Extension {

@@ -2,22 +2,11 @@ package handshake_test
 
 import (
 	"encoding/base64"
-	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/wskit/websocket/handshake"
 )
-
-// header builds an http.Header from name, value pairs, one line per pair, so
-// that repeated names give several lines.
-func header(kv ...string) http.Header {
-	h := http.Header{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		h.Add(kv[i], kv[i+1])
-	}
-	return h
-}
 
 // The sample key of RFC 6455 §1.3 and §4.2.2, and its accept value.
 const (
