@@ -1,0 +1,145 @@
+package websocket
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/wskit/websocket/handshake"
+)
+
+// AcceptOptions configures Accept. The zero value (or nil) accepts a
+// same-origin request with no subprotocol and the ConnOptions defaults.
+type AcceptOptions struct {
+	ConnOptions
+
+	// Subprotocols are the subprotocols this server speaks, most preferred
+	// first. The first one the client offers is selected; none means no
+	// subprotocol (RFC 6455 §4.2.2 /subprotocol/).
+	Subprotocols []string
+
+	// OriginPatterns lists the origins allowed besides the request's own
+	// host, as path.Match patterns matched against the Origin's host (with
+	// port when it has one), such as "example.com" or "*.example.com:8443".
+	// A pattern with "://" is matched against the whole origin instead,
+	// such as "https://*.example.com". A request from any other origin is
+	// refused with 403 (RFC 6455 §10.2). Requests without an Origin header
+	// (non-browser clients) are not judged.
+	OriginPatterns []string
+
+	// InsecureSkipOriginCheck accepts every origin. It lets any web page a
+	// user visits open a connection with the user's cookies; use it only
+	// for servers that hold nothing private.
+	InsecureSkipOriginCheck bool
+
+	// ResponseHeader holds extra headers for the 101 response, such as
+	// Set-Cookie. Handshake headers and body headers are left out.
+	ResponseHeader http.Header
+}
+
+// ErrOriginNotAllowed is returned by Accept, after answering 403, for a
+// request whose Origin the policy refuses.
+var ErrOriginNotAllowed = errors.New("websocket: origin not allowed")
+
+// Accept answers a WebSocket opening handshake inside an http.Handler and
+// takes over the connection. When the request is not a valid handshake it
+// writes the precise refusal itself — 405 for a method other than GET, 400
+// for a missing or malformed header, 426 with Sec-WebSocket-Version: 13 for
+// another version, 403 for an origin the policy refuses — and returns the
+// error, which wraps a handshake sentinel or ErrOriginNotAllowed.
+//
+// After a successful Accept the handler must not use w or r.Body again.
+func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
+	var o AcceptOptions
+	if opts != nil {
+		o = *opts
+	}
+	offer, err := handshake.CheckRequest(r)
+	if err != nil {
+		var re *handshake.RequestError
+		if errors.As(err, &re) {
+			refuse(w, re.Status, re.Header, re.Reason)
+		} else {
+			refuse(w, http.StatusBadRequest, nil, err.Error())
+		}
+		return nil, err
+	}
+	if !o.InsecureSkipOriginCheck && offer.Origin != "" {
+		if err := checkOrigin(r, offer.Origin, o.OriginPatterns); err != nil {
+			refuse(w, http.StatusForbidden, nil, err.Error())
+			return nil, err
+		}
+	}
+	protocol := handshake.SelectProtocol(offer.Protocols, o.Subprotocols)
+
+	netConn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		err = fmt.Errorf("websocket: cannot take over the connection: %w", err)
+		refuse(w, http.StatusInternalServerError, nil, err.Error())
+		return nil, err
+	}
+	// The 101 response goes out through the hijacked writer's buffer, which
+	// then becomes the connection's write buffer.
+	resp := handshake.AppendResponse(brw.Writer.AvailableBuffer(), offer.Key, protocol, nil, o.ResponseHeader)
+	if _, err := netConn.Write(resp); err != nil {
+		netConn.Close()
+		return nil, fmt.Errorf("websocket: writing the handshake response: %w", err)
+	}
+	co := o.ConnOptions
+	co.Subprotocol = protocol
+	co.BufferedReader = brw.Reader
+	c := NewConn(netConn, RoleServer, &co)
+	if buf := brw.Writer.AvailableBuffer(); cap(buf) >= 256+handshakeHeaderRoom && c.cfg.writeBuf == DefaultWriteBufferSize {
+		c.wbuf = buf[:cap(buf)]
+	}
+	return c, nil
+}
+
+// handshakeHeaderRoom is the frame header room at the start of the write
+// buffer.
+const handshakeHeaderRoom = 14
+
+// refuse answers a handshake that is not accepted.
+func refuse(w http.ResponseWriter, status int, h http.Header, reason string) {
+	for name, values := range h {
+		w.Header()[name] = values
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	fmt.Fprintln(w, reason)
+}
+
+// checkOrigin applies the origin policy (RFC 6455 §10.2): the request's own
+// host, or a listed pattern.
+func checkOrigin(r *http.Request, origin string, patterns []string) error {
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%w: %q is not an origin", ErrOriginNotAllowed, origin)
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return nil
+	}
+	for _, p := range patterns {
+		target := u.Host
+		if strings.Contains(p, "://") {
+			target = u.Scheme + "://" + u.Host
+		}
+		if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(target)); ok {
+			return nil
+		}
+		// A pattern without a port also matches the host on any port.
+		if !strings.Contains(p, "://") && !strings.Contains(p, ":") {
+			if host, _, err := net.SplitHostPort(u.Host); err == nil {
+				if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(host)); ok {
+					return nil
+				}
+			}
+		}
+	}
+	return fmt.Errorf("%w: %q is not %q or an allowed origin", ErrOriginNotAllowed, origin, r.Host)
+}

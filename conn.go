@@ -1,0 +1,302 @@
+package websocket
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	crand "crypto/rand"
+	"io"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wskit/websocket/handshake"
+	"github.com/wskit/websocket/wire"
+)
+
+// Conn is a WebSocket connection, from either side.
+//
+// Concurrency: a Conn is safe for one reader (Read, Reader and the reader it
+// returns, Run) and any number of concurrent writers (Write, Writer, Ping,
+// Close) at the same time. Concurrent Write calls send whole messages one
+// after another, never interleaving their frames; a message streamed with
+// Writer holds the others back until its Close.
+//
+// The application must keep reading: pings are answered, pongs matched and
+// the peer's close frame seen only while something reads. Ping and Close read
+// on their own when no Read is in progress, but they stop at a data message,
+// which only the application may consume.
+//
+// Cancellation: every blocking call takes a context. A read whose context
+// ends returns ctx.Err() and leaves the connection usable when the underlying
+// connection has read deadlines (every net.Conn has); on one without, the
+// connection is closed, since that is the only way to stop the read. A write
+// whose context ends before any byte of its frame went out returns ctx.Err()
+// and leaves the connection usable; once part of a frame is written, ending
+// the context closes the connection, because a half-sent frame cannot be
+// taken back.
+type Conn struct {
+	rwc     io.ReadWriteCloser
+	netConn net.Conn // nil when rwc is not a net.Conn
+	role    Role
+	cfg     config
+	proto   string
+	exts    []handshake.Extension
+
+	// Reading, owned by the holder of rsem.
+	rsem      chan struct{}
+	br        *bufio.Reader
+	val       wire.Validator
+	utf8      wire.UTF8Validator
+	frame     wire.Header // current data frame
+	frameLeft int64       // payload bytes of the current data frame not yet read
+	maskPos   int
+	msgActive bool // a data message has started and is not fully read
+	msgType   MessageType
+	msgSize   int64 // payload bytes declared so far in the current message
+	pending   bool  // frame holds a data header nobody has claimed yet
+	mr        messageReader
+	rctrl     [wire.MaxControlPayload]byte
+
+	// Writing. msem is held for a whole outgoing data message, fsem for each
+	// frame on the wire; control frames take only fsem, so they can go out
+	// between the fragments of a streamed message.
+	msem    chan struct{}
+	fsem    chan struct{}
+	wbuf    []byte // data frames, owned by the holder of msem
+	cbuf    [wire.MaxHeaderSize + wire.MaxControlPayload]byte // control frames, owned by the holder of fsem
+	maskRNG *rand.ChaCha8
+	mw      MessageWriter
+
+	// Shared state, under mu.
+	mu        sync.Mutex
+	state     atomic.Int32
+	closeSent bool
+	closeErr  atomic.Pointer[CloseError] // sticky: why the connection ended
+	closeRecv chan struct{} // closed when the peer's close frame arrives
+	done      chan struct{} // closed when the underlying connection is closed
+	pings     []pingWaiter
+	pingSeq   uint64
+	keepalive *time.Timer
+	values    map[any]any
+	closeOnce sync.Once
+}
+
+// NewConn takes over conn, an established connection on which the opening
+// handshake is already done, playing role. conn is typically a net.Conn, but
+// any io.ReadWriteCloser (a pipe, a Unix socket) works; without read
+// deadlines, a read cancelled by its context closes the connection.
+//
+// Bytes already read from conn past the handshake are passed in
+// opts.BufferedReader or opts.Leftover. The Conn owns conn from now on and
+// closes it when the connection ends.
+func NewConn(conn io.ReadWriteCloser, role Role, opts *ConnOptions) *Conn {
+	var o ConnOptions
+	if opts != nil {
+		o = *opts
+	}
+	c := &Conn{
+		rwc:       conn,
+		role:      role,
+		cfg:       newConfig(&o, role),
+		proto:     o.Subprotocol,
+		rsem:      make(chan struct{}, 1),
+		msem:      make(chan struct{}, 1),
+		fsem:      make(chan struct{}, 1),
+		closeRecv: make(chan struct{}),
+		done:      make(chan struct{}),
+	}
+	c.netConn, _ = conn.(net.Conn)
+	c.val = wire.Validator{Role: role, MaxFrameSize: c.cfg.maxFrame}
+	switch {
+	case o.BufferedReader != nil:
+		c.br = o.BufferedReader
+		if c.br.Size() < minReadBuffer {
+			c.br = bufio.NewReaderSize(c.br, minReadBuffer)
+		}
+	case len(o.Leftover) > 0:
+		c.br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(o.Leftover), conn), max(c.cfg.readBuf, minReadBuffer))
+	default:
+		c.br = bufio.NewReaderSize(conn, max(c.cfg.readBuf, minReadBuffer))
+	}
+	if len(o.Values) > 0 {
+		c.values = make(map[any]any, len(o.Values))
+		for k, v := range o.Values {
+			c.values[k] = v
+		}
+	}
+	c.mr.c = c
+	c.mw.c = c
+	c.state.Store(int32(StateOpen))
+	if c.cfg.pingInterval > 0 {
+		c.mu.Lock()
+		c.scheduleKeepAliveLocked()
+		c.mu.Unlock()
+	}
+	return c
+}
+
+// minReadBuffer holds the largest control frame, header and payload, so
+// that one can be examined whole before any of it is consumed.
+const minReadBuffer = 256
+
+// Role reports which side of the connection this endpoint is.
+func (c *Conn) Role() Role { return c.role }
+
+// State reports where the connection is in its life.
+func (c *Conn) State() State { return State(c.state.Load()) }
+
+// Subprotocol returns the subprotocol agreed in the handshake, or "".
+func (c *Conn) Subprotocol() string { return c.proto }
+
+// Extensions returns the extensions agreed in the handshake.
+func (c *Conn) Extensions() []handshake.Extension { return c.exts }
+
+// LocalAddr returns the local network address, or nil when the connection
+// is not a net.Conn.
+func (c *Conn) LocalAddr() net.Addr {
+	if c.netConn == nil {
+		return nil
+	}
+	return c.netConn.LocalAddr()
+}
+
+// RemoteAddr returns the peer's network address, or nil when the connection
+// is not a net.Conn.
+func (c *Conn) RemoteAddr() net.Addr {
+	if c.netConn == nil {
+		return nil
+	}
+	return c.netConn.RemoteAddr()
+}
+
+// NetConn returns the underlying connection. Reading from or writing to it
+// directly corrupts the WebSocket stream; it is there for socket options and
+// addresses.
+func (c *Conn) NetConn() io.ReadWriteCloser { return c.rwc }
+
+// Value returns the per-connection value stored under key, or nil.
+func (c *Conn) Value(key any) any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.values[key]
+}
+
+// SetValue stores a per-connection value under key, for handshake hooks,
+// handlers and registries to share.
+func (c *Conn) SetValue(key, value any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.values == nil {
+		c.values = make(map[any]any)
+	}
+	c.values[key] = value
+}
+
+// acquire takes the one-slot semaphore sem, giving up when ctx ends or the
+// connection closes first.
+func (c *Conn) acquire(ctx context.Context, sem chan struct{}) error {
+	select {
+	case sem <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.done:
+		return c.endErr()
+	}
+}
+
+func release(sem chan struct{}) { <-sem }
+
+// A watch ties a context to the reads or writes of the underlying
+// connection: when the context ends, the pending I/O is interrupted through a
+// deadline in the past, or by closing a connection that has no deadlines.
+type watch struct {
+	stop    func() bool
+	mu      sync.Mutex // held while the interrupt runs
+	fired   bool
+	setDead func(time.Time) error
+}
+
+type readDeadliner interface{ SetReadDeadline(time.Time) error }
+type writeDeadliner interface{ SetWriteDeadline(time.Time) error }
+
+var past = time.Unix(1, 0)
+
+// watchRead arranges for a read blocked on the connection to return when ctx
+// ends. The returned function must be called when the read is over; it
+// reports whether the context interrupted it.
+func (c *Conn) watchRead(ctx context.Context) func() bool {
+	var set func(time.Time) error
+	if d, ok := c.rwc.(readDeadliner); ok {
+		set = d.SetReadDeadline
+	}
+	return c.watch(ctx, set)
+}
+
+func (c *Conn) watchWrite(ctx context.Context) func() bool {
+	var set func(time.Time) error
+	if d, ok := c.rwc.(writeDeadliner); ok {
+		set = d.SetWriteDeadline
+	}
+	return c.watch(ctx, set)
+}
+
+func noWatch() bool { return false }
+
+func (c *Conn) watch(ctx context.Context, set func(time.Time) error) func() bool {
+	if ctx.Done() == nil {
+		return noWatch
+	}
+	w := &watch{setDead: set}
+	w.stop = context.AfterFunc(ctx, func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.fired = true
+		if w.setDead != nil {
+			w.setDead(past)
+		} else {
+			c.closeTransport()
+		}
+	})
+	return func() bool {
+		if w.stop() {
+			return false
+		}
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.setDead != nil {
+			w.setDead(time.Time{})
+		}
+		return w.fired
+	}
+}
+
+// newMask returns a fresh masking key (RFC 6455 §5.3: unpredictable, from a
+// strong source). The generator is ChaCha8 seeded from crypto/rand, owned by
+// the holder of fsem.
+func (c *Conn) newMask() [4]byte {
+	if c.maskRNG == nil {
+		var seed [32]byte
+		crand.Read(seed[:])
+		c.maskRNG = rand.NewChaCha8(seed)
+	}
+	v := c.maskRNG.Uint64()
+	return [4]byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)}
+}
+
+// endErr returns the error that ended the connection, for a caller that
+// knows it has ended.
+func (c *Conn) endErr() error {
+	if ce := c.closeErr.Load(); ce != nil {
+		return ce
+	}
+	return ErrClosed
+}

@@ -1,0 +1,155 @@
+package websocket
+
+import (
+	"bufio"
+	"time"
+)
+
+// The defaults, in one place. Every option below whose zero value is
+// documented as "the default" takes its value from here.
+const (
+	// DefaultMaxMessageSize is the largest message accepted (32 MiB),
+	// counted on the bytes the application receives. A larger one fails the
+	// connection with 1009 (RFC 6455 §7.4.1).
+	DefaultMaxMessageSize = 32 << 20
+
+	// DefaultCloseTimeout bounds the close handshake: how long Close waits
+	// for the peer's close frame, and a client for the server to close TCP.
+	DefaultCloseTimeout = 5 * time.Second
+
+	// DefaultHandshakeTimeout bounds Dial's TCP connect, TLS handshake and
+	// opening handshake when the context has no earlier deadline.
+	DefaultHandshakeTimeout = 30 * time.Second
+
+	// DefaultServerPingInterval is how often a server pings an idle peer.
+	// Clients send no keepalive pings unless asked.
+	DefaultServerPingInterval = 30 * time.Second
+
+	// DefaultReadBufferSize and DefaultWriteBufferSize are the sizes of the
+	// per-connection buffers. Frames larger than a buffer still go through;
+	// the buffers only batch small reads and writes.
+	DefaultReadBufferSize  = 4096
+	DefaultWriteBufferSize = 4096
+)
+
+// ConnOptions configures a connection. The zero value (or nil) gives the
+// defaults above. DialOptions and AcceptOptions embed it.
+type ConnOptions struct {
+	// MaxMessageSize is the largest message accepted, in bytes the
+	// application receives; 0 means DefaultMaxMessageSize and a negative
+	// value means no limit. A larger message fails the connection with
+	// 1009 before its payload is read.
+	MaxMessageSize int64
+
+	// MaxFrameSize is the largest payload accepted in one frame; 0 means no
+	// limit of its own (MaxMessageSize still applies). A larger frame fails
+	// the connection with 1009.
+	MaxFrameSize int64
+
+	// CloseTimeout bounds the close handshake; 0 means DefaultCloseTimeout.
+	CloseTimeout time.Duration
+
+	// PingInterval is how often a keepalive ping is sent. 0 means the
+	// default for the role (DefaultServerPingInterval for a server, none
+	// for a client) and a negative value turns keepalive off.
+	// [Conn.SetKeepAlive] changes it on a live connection.
+	PingInterval time.Duration
+
+	// PongTimeout is how long a keepalive ping waits for its pong before the
+	// peer is taken for dead and the connection is closed; 0 means the
+	// ping interval.
+	PongTimeout time.Duration
+
+	// PingPayload is the payload of keepalive pings (at most 125 bytes);
+	// empty means an 8-byte counter.
+	PingPayload []byte
+
+	// OnPing and OnPong, when set, are called with the payload of each ping
+	// and pong received, from the goroutine that is reading. The payload
+	// is valid only during the call. A pong to every ping is sent whether or
+	// not OnPing is set.
+	OnPing func(payload []byte)
+	OnPong func(payload []byte)
+
+	// ReadBufferSize and WriteBufferSize size the connection's buffers; 0
+	// means the defaults.
+	ReadBufferSize  int
+	WriteBufferSize int
+
+	// Subprotocol records the subprotocol agreed in a handshake done
+	// outside this package, for [Conn.Subprotocol]. Dial and Accept set it
+	// themselves.
+	Subprotocol string
+
+	// BufferedReader, for NewConn, is a reader over the connection that may
+	// already hold bytes read past the handshake; the Conn reads through
+	// it. Leftover, for NewConn, is bytes already read from the connection
+	// that come before anything still unread. At most one of the two may be
+	// set.
+	BufferedReader *bufio.Reader
+	Leftover       []byte
+
+	// Values are per-connection values, readable with [Conn.Value].
+	Values map[any]any
+}
+
+// config is ConnOptions with the defaults applied.
+type config struct {
+	maxMessage   int64 // <0 for none
+	maxFrame     int64 // 0 for none
+	closeTimeout time.Duration
+	pingInterval time.Duration // <=0 for none
+	pongTimeout  time.Duration
+	pingPayload  []byte
+	onPing       func([]byte)
+	onPong       func([]byte)
+	readBuf      int
+	writeBuf     int
+}
+
+func newConfig(o *ConnOptions, role Role) config {
+	var z ConnOptions
+	if o == nil {
+		o = &z
+	}
+	c := config{
+		maxMessage:   o.MaxMessageSize,
+		maxFrame:     o.MaxFrameSize,
+		closeTimeout: o.CloseTimeout,
+		pingInterval: o.PingInterval,
+		pongTimeout:  o.PongTimeout,
+		pingPayload:  o.PingPayload,
+		onPing:       o.OnPing,
+		onPong:       o.OnPong,
+		readBuf:      o.ReadBufferSize,
+		writeBuf:     o.WriteBufferSize,
+	}
+	if c.maxMessage == 0 {
+		c.maxMessage = DefaultMaxMessageSize
+	}
+	if c.maxFrame < 0 {
+		c.maxFrame = 0
+	}
+	if c.closeTimeout <= 0 {
+		c.closeTimeout = DefaultCloseTimeout
+	}
+	if c.pingInterval == 0 && role == RoleServer {
+		c.pingInterval = DefaultServerPingInterval
+	}
+	if c.pongTimeout <= 0 {
+		c.pongTimeout = c.pingInterval
+	}
+	if len(c.pingPayload) > 125 {
+		c.pingPayload = c.pingPayload[:125]
+	}
+	if c.readBuf <= 0 {
+		c.readBuf = DefaultReadBufferSize
+	}
+	if c.writeBuf <= 0 {
+		c.writeBuf = DefaultWriteBufferSize
+	}
+	if c.writeBuf < 256 {
+		c.writeBuf = 256
+	}
+	return c
+}

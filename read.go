@@ -1,0 +1,364 @@
+package websocket
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/wskit/websocket/wire"
+)
+
+// Reader waits for the next data message and returns its type and a reader
+// for its payload. The payload streams: fragments are joined, frames of any
+// size are read in the pieces the caller asks for, and nothing is buffered
+// whole. A text message is checked as UTF-8 as it arrives, and the
+// connection fails with 1007 at the first byte that cannot be valid
+// (RFC 6455 §8.1), even in the middle of the message.
+//
+// The returned reader is valid until the next call to Reader or Read; a
+// message not read to its end is skipped by that call. Its reads use ctx;
+// when ctx ends, a read returns ctx.Err() and the rest of the message is
+// skipped by the next Reader or Read ([Conn] says what happens to the
+// connection).
+//
+// Control frames that arrive before or between the message's fragments are
+// handled on the way: pings are answered, pongs matched, and a close frame
+// ends the connection, which Reader and the message reader report as a
+// *CloseError.
+func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
+	if err := c.readErr(); err != nil {
+		return 0, nil, err
+	}
+	if err := c.acquire(ctx, c.rsem); err != nil {
+		return 0, nil, err
+	}
+	defer release(c.rsem)
+	stop := c.watchRead(ctx)
+	err := c.nextMessage()
+	if err = c.readResult(ctx, err, stop()); err != nil {
+		return 0, nil, err
+	}
+	c.mr.ctx = ctx
+	c.mr.eof = false
+	return c.msgType, &c.mr, nil
+}
+
+// Read waits for the next data message and returns it whole, in a new slice
+// that the caller owns. It checks the same rules as Reader. When ctx ends
+// during a message, the part already read is lost.
+func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
+	if err := c.readErr(); err != nil {
+		return 0, nil, err
+	}
+	if err := c.acquire(ctx, c.rsem); err != nil {
+		return 0, nil, err
+	}
+	defer release(c.rsem)
+	stop := c.watchRead(ctx)
+	typ, p, err := c.readWhole()
+	if err = c.readResult(ctx, err, stop()); err != nil {
+		return 0, nil, err
+	}
+	return typ, p, nil
+}
+
+func (c *Conn) readWhole() (MessageType, []byte, error) {
+	if err := c.nextMessage(); err != nil {
+		return 0, nil, err
+	}
+	// Size the buffer from the first frame; fragmented messages grow it.
+	hint := c.frameLeft
+	if !c.frame.Fin && hint < 512 {
+		hint = 512
+	}
+	p := make([]byte, 0, hint)
+	for {
+		if len(p) == cap(p) {
+			p = append(p, 0)[:len(p)]
+		}
+		n, err := c.readPayload(p[len(p):cap(p)])
+		p = p[:len(p)+n]
+		if err == io.EOF {
+			return c.msgType, p, nil
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+	}
+}
+
+// messageReader is the io.Reader Reader returns. One lives in each Conn and
+// is reused for every message.
+type messageReader struct {
+	c   *Conn
+	ctx context.Context
+	eof bool
+}
+
+func (r *messageReader) Read(p []byte) (int, error) {
+	if r.eof {
+		return 0, io.EOF
+	}
+	c := r.c
+	if err := c.readErr(); err != nil {
+		return 0, err
+	}
+	if err := c.acquire(r.ctx, c.rsem); err != nil {
+		return 0, err
+	}
+	defer release(c.rsem)
+	if !c.msgActive {
+		// Close or Ping skipped the rest of this message.
+		r.eof = true
+		return 0, io.EOF
+	}
+	stop := c.watchRead(r.ctx)
+	n, err := c.readPayload(p)
+	fired := stop()
+	if err == io.EOF {
+		r.eof = true
+		return n, io.EOF
+	}
+	return n, c.readResult(r.ctx, err, fired)
+}
+
+// readErr returns the error that ended the connection, if it has ended.
+func (c *Conn) readErr() error {
+	if ce := c.closeErr.Load(); ce != nil {
+		return ce
+	}
+	return nil
+}
+
+// readResult turns the error of a read into what the caller sees: the
+// context's error when ctx interrupted the read, the *CloseError of a
+// connection that ended, or, for any other I/O error, the *CloseError of a
+// lost connection (1006).
+func (c *Conn) readResult(ctx context.Context, err error, fired bool) error {
+	if err == nil {
+		return nil
+	}
+	var ce *CloseError
+	if errors.As(err, &ce) {
+		return err
+	}
+	if fired || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		if ctx.Err() != nil {
+			if _, ok := c.rwc.(readDeadliner); !ok {
+				return c.abort(ctx.Err())
+			}
+			return ctx.Err()
+		}
+	}
+	if ce := c.closeErr.Load(); ce != nil {
+		return ce
+	}
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return c.abort(err)
+}
+
+// nextMessage makes the next data message the current one, skipping what is
+// left of the previous one.
+func (c *Conn) nextMessage() error {
+	for c.msgActive {
+		if err := c.skipPayload(true); err != nil {
+			return err
+		}
+	}
+	var h wire.Header
+	if c.pending {
+		h, c.pending = c.frame, false
+	} else {
+		for {
+			var data bool
+			var err error
+			if h, data, err = c.readFrame(); err != nil {
+				return err
+			}
+			if data {
+				break
+			}
+		}
+	}
+	c.msgActive = true
+	c.msgType = MessageType(h.Opcode)
+	c.msgSize = 0
+	c.utf8.Reset()
+	return c.startFrame(h)
+}
+
+// startFrame makes h the current data frame, enforcing the message limit
+// before any of its payload is read.
+func (c *Conn) startFrame(h wire.Header) error {
+	if max := c.cfg.maxMessage; max >= 0 && h.Length > max-c.msgSize {
+		return c.fail(wire.ErrMessageTooLarge)
+	}
+	c.msgSize += h.Length
+	c.frame = h
+	c.frameLeft = h.Length
+	c.maskPos = 0
+	return nil
+}
+
+// readPayload reads the current message into p. It returns io.EOF, possibly
+// with n > 0, when the message ends.
+func (c *Conn) readPayload(p []byte) (int, error) {
+	for {
+		if c.frameLeft == 0 {
+			if c.frame.Fin {
+				return 0, c.endMessage()
+			}
+			h, data, err := c.readFrame()
+			if err != nil {
+				return 0, err
+			}
+			if data {
+				// The validator lets only continuations through here.
+				if err := c.startFrame(h); err != nil {
+					return 0, err
+				}
+			}
+			continue
+		}
+		if len(p) == 0 {
+			return 0, nil
+		}
+		q := p
+		if int64(len(q)) > c.frameLeft {
+			q = q[:c.frameLeft]
+		}
+		n, err := c.br.Read(q)
+		if n > 0 {
+			q = q[:n]
+			if c.frame.Masked {
+				c.maskPos = wire.MaskBytes(c.frame.Mask, c.maskPos, q)
+			}
+			c.frameLeft -= int64(n)
+			if c.msgType == MessageText {
+				if _, err := c.utf8.Validate(q); err != nil {
+					return 0, c.fail(err)
+				}
+			}
+			if c.frameLeft == 0 && c.frame.Fin {
+				return n, c.endMessage()
+			}
+			return n, nil
+		}
+		if err == nil {
+			err = io.ErrNoProgress
+		}
+		return 0, err
+	}
+}
+
+// skipPayload consumes the rest of the current frame, or of the message
+// with whole set, without handing it to anyone. Text is still validated
+// unless the connection is closing.
+func (c *Conn) skipPayload(validate bool) error {
+	if validate && c.msgType == MessageText {
+		var scratch [512]byte
+		for {
+			_, err := c.readPayload(scratch[:])
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	for {
+		if c.frameLeft > 0 {
+			n, err := c.br.Discard(int(min(c.frameLeft, 1<<30)))
+			c.frameLeft -= int64(n)
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if c.frame.Fin {
+			c.msgActive = false
+			c.utf8.Reset()
+			return nil
+		}
+		h, data, err := c.readFrame()
+		if err != nil {
+			return err
+		}
+		if data {
+			if err := c.startFrame(h); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// endMessage finishes the current message: a text message must end on a
+// UTF-8 boundary.
+func (c *Conn) endMessage() error {
+	c.msgActive = false
+	if c.msgType == MessageText {
+		if err := c.utf8.Finish(); err != nil {
+			return c.fail(err)
+		}
+	}
+	return io.EOF
+}
+
+// readFrame reads and checks the next frame header. A control frame is
+// examined whole before any of it is consumed and handled here, and data
+// is false; for a data frame only the header is consumed and data is true.
+// An interrupted readFrame consumes nothing, so it can be called again.
+func (c *Conn) readFrame() (h wire.Header, data bool, err error) {
+	b, err := c.br.Peek(2)
+	if err != nil {
+		return h, false, err
+	}
+	n := wire.HeaderSize(b)
+	if b, err = c.br.Peek(n); err != nil {
+		return h, false, err
+	}
+	h, _, err = wire.ParseHeader(b)
+	if err != nil {
+		return h, false, c.fail(err)
+	}
+	if err := c.val.Check(h); err != nil {
+		return h, false, c.fail(err)
+	}
+	if !h.Opcode.IsControl() {
+		c.br.Discard(n)
+		return h, true, nil
+	}
+	total := n + int(h.Length)
+	if b, err = c.br.Peek(total); err != nil {
+		return h, false, err
+	}
+	payload := c.rctrl[:copy(c.rctrl[:], b[n:])]
+	c.br.Discard(total)
+	if h.Masked {
+		wire.MaskBytes(h.Mask, 0, payload)
+	}
+	return h, false, c.handleControl(h.Opcode, payload)
+}
+
+// handleControl acts on a control frame received (RFC 6455 §5.5).
+func (c *Conn) handleControl(op wire.Opcode, payload []byte) error {
+	switch op {
+	case wire.OpPing:
+		if f := c.cfg.onPing; f != nil {
+			f(payload)
+		}
+		return c.sendPong(payload)
+	case wire.OpPong:
+		c.gotPong(payload)
+		if f := c.cfg.onPong; f != nil {
+			f(payload)
+		}
+		return nil
+	case wire.OpClose:
+		return c.gotClose(payload)
+	}
+	return nil
+}

@@ -1,0 +1,309 @@
+package websocket
+
+import (
+	"context"
+	"errors"
+	"io"
+	"unicode/utf8"
+
+	"github.com/wskit/websocket/wire"
+)
+
+// Errors for misuse of the write side. They are local: nothing is sent.
+var (
+	// ErrInvalidUTF8 is returned for a text message that is not valid
+	// UTF-8; RFC 6455 §8.1 forbids sending one.
+	ErrInvalidUTF8 = errors.New("websocket: text message is not valid UTF-8")
+
+	// ErrMessageType is returned for a MessageType other than MessageText
+	// or MessageBinary.
+	ErrMessageType = errors.New("websocket: unknown message type")
+
+	// ErrWriterClosed is returned by a message writer used after Close.
+	ErrWriterClosed = errors.New("websocket: message writer already closed")
+)
+
+// Write sends p as one message of type typ, in a single frame. A text
+// message must be valid UTF-8. Write waits for any message being written
+// by another goroutine to finish first, and for ctx; see [Conn] for what
+// cancellation does.
+func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
+	if typ != MessageText && typ != MessageBinary {
+		return ErrMessageType
+	}
+	if typ == MessageText && !utf8.Valid(p) {
+		return ErrInvalidUTF8
+	}
+	if err := c.acquire(ctx, c.msem); err != nil {
+		return err
+	}
+	defer release(c.msem)
+	return c.writeData(ctx, true, wire.Opcode(typ), p)
+}
+
+// Writer starts an outgoing message of type typ and returns a writer for its
+// payload. What is written is buffered and sent in frames as the buffer
+// fills; Flush ends the current fragment at once, so the caller decides
+// where fragments end (RFC 6455 §5.4), and Close sends the final fragment.
+// Until Close, other writers wait (control frames do not). A text message is
+// checked as UTF-8 as it is written; Close fails if it ends inside a
+// sequence.
+//
+// Every write uses ctx; see [Conn] for what cancellation does.
+func (c *Conn) Writer(ctx context.Context, typ MessageType) (*MessageWriter, error) {
+	if typ != MessageText && typ != MessageBinary {
+		return nil, ErrMessageType
+	}
+	if err := c.acquire(ctx, c.msem); err != nil {
+		return nil, err
+	}
+	w := &c.mw
+	w.ctx = ctx
+	w.op = wire.Opcode(typ)
+	w.n = 0
+	w.closed = false
+	w.text = typ == MessageText
+	w.utf8.Reset()
+	c.ensureWriteBuffer()
+	return w, nil
+}
+
+// MessageWriter streams one outgoing message. It is an io.WriteCloser; one
+// lives in each Conn and is reused, so it is valid until its Close.
+type MessageWriter struct {
+	c      *Conn
+	ctx    context.Context
+	op     wire.Opcode // of the next frame: the message type, then continuation
+	n      int         // payload bytes buffered after the header room
+	closed bool
+	text   bool
+	utf8   wire.UTF8Validator
+}
+
+var _ io.WriteCloser = (*MessageWriter)(nil)
+
+// Write adds p to the message. It sends full frames as its buffer fills.
+func (w *MessageWriter) Write(p []byte) (int, error) {
+	if w.closed {
+		return 0, ErrWriterClosed
+	}
+	if w.text {
+		if _, err := w.utf8.Validate(p); err != nil {
+			return 0, ErrInvalidUTF8
+		}
+	}
+	c := w.c
+	written := 0
+	for len(p) > 0 {
+		room := len(c.wbuf) - wire.MaxHeaderSize - w.n
+		if w.n == 0 && len(p) > room {
+			// Nothing buffered and more than a buffer to send: send it as
+			// one frame straight from p.
+			if err := c.writeData(w.ctx, false, w.op, p); err != nil {
+				return written, err
+			}
+			w.advance()
+			return written + len(p), nil
+		}
+		k := copy(c.wbuf[wire.MaxHeaderSize+w.n:], p)
+		w.n += k
+		p = p[k:]
+		written += k
+		if w.n == len(c.wbuf)-wire.MaxHeaderSize {
+			if err := w.flush(false); err != nil {
+				return written, err
+			}
+		}
+	}
+	return written, nil
+}
+
+// Flush sends what is buffered as a fragment of its own, without ending
+// the message. With nothing buffered it sends nothing.
+func (w *MessageWriter) Flush() error {
+	if w.closed {
+		return ErrWriterClosed
+	}
+	if w.n == 0 {
+		return nil
+	}
+	return w.flush(false)
+}
+
+// Close sends the final fragment, ending the message, and lets the next
+// writer go. A text message that ends inside a UTF-8 sequence cannot be
+// finished; the connection is then failed with 1011, since its earlier
+// fragments are already out.
+func (w *MessageWriter) Close() error {
+	if w.closed {
+		return ErrWriterClosed
+	}
+	w.closed = true
+	defer release(w.c.msem)
+	if w.text {
+		if err := w.utf8.Finish(); err != nil {
+			if w.op == wire.OpText {
+				return ErrInvalidUTF8 // nothing was sent yet
+			}
+			w.c.fail(ErrInvalidUTF8)
+			return ErrInvalidUTF8
+		}
+	}
+	return w.flush(true)
+}
+
+func (w *MessageWriter) advance() { w.op = wire.OpContinuation }
+
+// flush sends the buffered payload as one frame.
+func (w *MessageWriter) flush(fin bool) error {
+	c := w.c
+	err := c.writeBuffered(w.ctx, fin, w.op, w.n)
+	w.n = 0
+	w.advance()
+	return err
+}
+
+func (c *Conn) ensureWriteBuffer() {
+	if c.wbuf == nil {
+		c.wbuf = make([]byte, wire.MaxHeaderSize+c.cfg.writeBuf)
+	}
+}
+
+// writeData sends p as one data frame. The caller holds msem.
+func (c *Conn) writeData(ctx context.Context, fin bool, op wire.Opcode, p []byte) error {
+	if err := c.acquire(ctx, c.fsem); err != nil {
+		return err
+	}
+	defer release(c.fsem)
+	if err := c.dataAllowed(); err != nil {
+		return err
+	}
+	c.ensureWriteBuffer()
+	stop := c.watchWrite(ctx)
+	n, err := c.sendFrame(fin, op, p)
+	return c.writeResult(ctx, n, err, stop())
+}
+
+// writeBuffered sends the n payload bytes waiting in wbuf after the header
+// room as one data frame. The caller holds msem.
+func (c *Conn) writeBuffered(ctx context.Context, fin bool, op wire.Opcode, n int) error {
+	if err := c.acquire(ctx, c.fsem); err != nil {
+		return err
+	}
+	defer release(c.fsem)
+	if err := c.dataAllowed(); err != nil {
+		return err
+	}
+	h := wire.Header{Fin: fin, Opcode: op, Length: int64(n)}
+	payload := c.wbuf[wire.MaxHeaderSize : wire.MaxHeaderSize+n]
+	if c.role == RoleClient {
+		h.Masked = true
+		h.Mask = c.newMask()
+		wire.MaskBytes(h.Mask, 0, payload)
+	}
+	start := wire.MaxHeaderSize - h.Size()
+	wire.AppendHeader(c.wbuf[start:start], h)
+	stop := c.watchWrite(ctx)
+	k, err := c.rwc.Write(c.wbuf[start : wire.MaxHeaderSize+n])
+	return c.writeResult(ctx, k, err, stop())
+}
+
+// dataAllowed reports why no data frame may be sent: after a close frame
+// went out, only the close handshake remains (RFC 6455 §5.5.1).
+func (c *Conn) dataAllowed() error {
+	if ce := c.closeErr.Load(); ce != nil {
+		return ce
+	}
+	c.mu.Lock()
+	sent := c.closeSent
+	c.mu.Unlock()
+	if sent {
+		return ErrClosed
+	}
+	return nil
+}
+
+// sendFrame writes one frame with payload p, masking a client's payload in
+// a copy. The caller holds fsem (and msem for a data frame). It returns how
+// many bytes reached the connection.
+func (c *Conn) sendFrame(fin bool, op wire.Opcode, p []byte) (int, error) {
+	h := wire.Header{Fin: fin, Opcode: op, Length: int64(len(p))}
+	buf := c.wbuf[:0]
+	if c.role != RoleClient {
+		buf = wire.AppendHeader(buf, h)
+		if len(buf)+len(p) <= cap(buf) {
+			return c.rwc.Write(append(buf, p...))
+		}
+		n, err := c.rwc.Write(buf)
+		if err != nil {
+			return n, err
+		}
+		m, err := c.rwc.Write(p)
+		return n + m, err
+	}
+	h.Masked = true
+	h.Mask = c.newMask()
+	buf = wire.AppendHeader(buf, h)
+	pos, total := 0, 0
+	for {
+		k := min(cap(buf)-len(buf), len(p))
+		start := len(buf)
+		buf = append(buf, p[:k]...)
+		pos = wire.MaskBytes(h.Mask, pos, buf[start:])
+		p = p[k:]
+		n, err := c.rwc.Write(buf)
+		total += n
+		if err != nil || len(p) == 0 {
+			return total, err
+		}
+		buf = buf[:0]
+	}
+}
+
+// writeControl sends a control frame. Control frames take only fsem, so
+// they go out between the fragments of a message being streamed.
+func (c *Conn) writeControl(ctx context.Context, op wire.Opcode, payload []byte) error {
+	if err := c.acquire(ctx, c.fsem); err != nil {
+		return err
+	}
+	defer release(c.fsem)
+	if ce := c.closeErr.Load(); ce != nil {
+		return ce
+	}
+	h := wire.Header{Fin: true, Opcode: op, Length: int64(len(payload))}
+	if c.role == RoleClient {
+		h.Masked = true
+		h.Mask = c.newMask()
+	}
+	buf := wire.AppendHeader(c.cbuf[:0], h)
+	start := len(buf)
+	buf = append(buf, payload...)
+	if h.Masked {
+		wire.MaskBytes(h.Mask, 0, buf[start:])
+	}
+	stop := c.watchWrite(ctx)
+	n, err := c.rwc.Write(buf)
+	return c.writeResult(ctx, n, err, stop())
+}
+
+// writeResult turns the error of a write into what the caller sees. A frame
+// interrupted before any byte went out leaves the connection as it was; a
+// frame cut in the middle leaves a stream the peer cannot parse, so the
+// connection is dropped.
+func (c *Conn) writeResult(ctx context.Context, n int, err error, fired bool) error {
+	if err == nil {
+		return nil
+	}
+	if fired && ctx.Err() != nil {
+		if n == 0 {
+			if _, ok := c.rwc.(writeDeadliner); ok {
+				return ctx.Err()
+			}
+		}
+		return c.abort(ctx.Err())
+	}
+	if ce := c.closeErr.Load(); ce != nil {
+		return ce
+	}
+	return c.abort(err)
+}
