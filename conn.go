@@ -65,7 +65,7 @@ type Conn struct {
 	// between the fragments of a streamed message.
 	msem    chan struct{}
 	fsem    chan struct{}
-	wbuf    []byte // data frames, owned by the holder of msem
+	wbuf    []byte                                            // data frames, owned by the holder of msem
 	cbuf    [wire.MaxHeaderSize + wire.MaxControlPayload]byte // control frames, owned by the holder of fsem
 	maskRNG *rand.ChaCha8
 	mw      MessageWriter
@@ -75,8 +75,8 @@ type Conn struct {
 	state     atomic.Int32
 	closeSent bool
 	closeErr  atomic.Pointer[CloseError] // sticky: why the connection ended
-	closeRecv chan struct{} // closed when the peer's close frame arrives
-	done      chan struct{} // closed when the underlying connection is closed
+	closeRecv chan struct{}              // closed when the peer's close frame arrives
+	done      chan struct{}              // closed when the underlying connection is closed
 	pings     []pingWaiter
 	pingSeq   uint64
 	keepalive *time.Timer
