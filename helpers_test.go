@@ -1,0 +1,116 @@
+package websocket_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wskit/websocket"
+)
+
+// testCtx returns a context that ends with the test or after a minute.
+func testCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// echo reads messages from c and sends each back, streaming, with the
+// same type and bytes, until the connection ends.
+func echo(ctx context.Context, c *websocket.Conn) error {
+	for {
+		typ, r, err := c.Reader(ctx)
+		if err != nil {
+			return err
+		}
+		w, err := c.Writer(ctx, typ)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(w, r); err != nil {
+			return err
+		}
+		if err := w.Close(); err != nil {
+			return err
+		}
+	}
+}
+
+// echoServer starts an HTTP server on loopback whose handler accepts every
+// WebSocket request and echoes. It returns the ws:// URL.
+func echoServer(t testing.TB, opts *websocket.AcceptOptions) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, opts)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		echo(context.Background(), c)
+	}))
+	t.Cleanup(srv.Close)
+	return wsURL(srv)
+}
+
+func wsURL(srv *httptest.Server) string { return "ws" + strings.TrimPrefix(srv.URL, "http") }
+
+// dial connects to url and closes the connection when the test ends.
+func dial(t testing.TB, url string, opts *websocket.DialOptions) *websocket.Conn {
+	t.Helper()
+	c, _, err := websocket.Dial(testCtx(t), url, opts)
+	if err != nil {
+		t.Fatalf("Dial %s: %v", url, err)
+	}
+	t.Cleanup(func() { c.CloseNow() })
+	return c
+}
+
+// pipePair returns a client and a server Conn over net.Pipe, with the
+// server echoing.
+func pipePair(t testing.TB, server *websocket.ConnOptions) *websocket.Conn {
+	t.Helper()
+	a, b := net.Pipe()
+	srv := websocket.NewConn(b, websocket.RoleServer, server)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		echo(context.Background(), srv)
+		srv.CloseNow()
+	}()
+	cli := websocket.NewConn(a, websocket.RoleClient, nil)
+	t.Cleanup(func() {
+		cli.CloseNow()
+		<-done
+	})
+	return cli
+}
+
+// payload returns n bytes of valid UTF-8 mixing ASCII and multi-byte
+// characters (for text) or n random bytes (for binary).
+func payload(typ websocket.MessageType, n int, seed uint64) []byte {
+	r := rand.New(rand.NewPCG(seed, uint64(n)))
+	if typ == websocket.MessageBinary {
+		p := make([]byte, n)
+		for i := range p {
+			p[i] = byte(r.Uint32())
+		}
+		return p
+	}
+	var b bytes.Buffer
+	runes := []string{"a", "é", "€", "𝄞", "z", " "}
+	for b.Len() < n {
+		s := runes[r.IntN(len(runes))]
+		if b.Len()+len(s) > n {
+			s = "x"
+		}
+		b.WriteString(s)
+	}
+	return b.Bytes()
+}
