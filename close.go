@@ -287,10 +287,17 @@ func (c *Conn) writeControlClosing(ctx context.Context, op wire.Opcode, payload 
 }
 
 // fail fails the connection (RFC 6455 §7.1.7) because of cause, a protocol
-// violation by the peer or a local error: it sends a close frame with the
-// code for cause and a generic reason (never cause's text), then closes the
-// connection. It returns the connection's *CloseError.
-func (c *Conn) fail(cause error) error {
+// violation by the peer: it sends a close frame with the code for cause and
+// a generic reason (never cause's text), then closes the connection, reading
+// on until the peer closes its end. The caller holds rsem. It returns the
+// connection's *CloseError.
+func (c *Conn) fail(cause error) error { return c.failWith(cause, true) }
+
+// failNow is fail for callers that are not reading: the connection is
+// closed right after the close frame, which also ends a blocked read.
+func (c *Conn) failNow(cause error) error { return c.failWith(cause, false) }
+
+func (c *Conn) failWith(cause error, linger bool) error {
 	code := wire.CloseCodeFor(cause)
 	ce := &CloseError{Code: code, Reason: code.String(), Err: cause}
 	c.mu.Lock()
@@ -308,7 +315,11 @@ func (c *Conn) fail(cause error) error {
 		c.writeControlClosing(ctx, wire.OpClose, wire.AppendClosePayload(p[:0], code, ce.Reason))
 		cancel()
 	}
-	c.lingerClose()
+	if linger {
+		c.lingerClose()
+	} else {
+		c.closeTransport()
+	}
 	return ce
 }
 

@@ -194,7 +194,7 @@ func (c *Conn) keepAliveTick() {
 	cancel()
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && c.State() == StateOpen {
-			c.fail(ErrPongTimeout)
+			c.failNow(ErrPongTimeout)
 		}
 		return
 	}

@@ -145,7 +145,7 @@ func (w *MessageWriter) Close() error {
 			if w.op == wire.OpText {
 				return ErrInvalidUTF8 // nothing was sent yet
 			}
-			w.c.fail(ErrInvalidUTF8)
+			w.c.failNow(ErrInvalidUTF8)
 			return ErrInvalidUTF8
 		}
 	}
