@@ -81,4 +81,3 @@ func concurrentMessage(w, i int) []byte {
 	body := bytes.Repeat([]byte{byte('a' + w)}, (w*131+i*977)%9000)
 	return append([]byte(head), body...)
 }
-

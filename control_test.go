@@ -164,4 +164,3 @@ func TestKeepAliveClosesDeadPeer(t *testing.T) {
 		t.Fatalf("dead peer noticed after %v", d)
 	}
 }
-
