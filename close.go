@@ -269,20 +269,7 @@ func (c *Conn) writeControlClosing(ctx context.Context, op wire.Opcode, payload 
 		return err
 	}
 	defer release(c.fsem)
-	h := wire.Header{Fin: true, Opcode: op, Length: int64(len(payload))}
-	if c.role == RoleClient {
-		h.Masked = true
-		h.Mask = c.newMask()
-	}
-	buf := wire.AppendHeader(c.cbuf[:0], h)
-	start := len(buf)
-	buf = append(buf, payload...)
-	if h.Masked {
-		wire.MaskBytes(h.Mask, 0, buf[start:])
-	}
-	stop := c.watchWrite(ctx)
-	_, err := c.rwc.Write(buf)
-	stop()
+	_, _, err := c.sendControl(ctx, op, payload)
 	return err
 }
 

@@ -26,15 +26,12 @@ import (
 // ends the connection, which Reader and the message reader report as a
 // *CloseError.
 func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
-	if err := c.readErr(); err != nil {
-		return 0, nil, err
-	}
-	if err := c.acquire(ctx, c.rsem); err != nil {
+	stop, err := c.beginRead(ctx)
+	if err != nil {
 		return 0, nil, err
 	}
 	defer release(c.rsem)
-	stop := c.watchRead(ctx)
-	err := c.nextMessage()
+	err = c.nextMessage()
 	if err = c.readResult(ctx, err, stop()); err != nil {
 		return 0, nil, err
 	}
@@ -47,14 +44,11 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 // that the caller owns. It checks the same rules as Reader. When ctx ends
 // during a message, the part already read is lost.
 func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
-	if err := c.readErr(); err != nil {
-		return 0, nil, err
-	}
-	if err := c.acquire(ctx, c.rsem); err != nil {
+	stop, err := c.beginRead(ctx)
+	if err != nil {
 		return 0, nil, err
 	}
 	defer release(c.rsem)
-	stop := c.watchRead(ctx)
 	typ, p, err := c.readWhole()
 	if err = c.readResult(ctx, err, stop()); err != nil {
 		return 0, nil, err
@@ -120,6 +114,18 @@ func (r *messageReader) Read(p []byte) (int, error) {
 		return n, io.EOF
 	}
 	return n, c.readResult(r.ctx, err, fired)
+}
+
+// beginRead takes the read lock and ties the reads that follow to ctx. The
+// caller releases rsem and calls stop when done.
+func (c *Conn) beginRead(ctx context.Context) (stop func() bool, err error) {
+	if err := c.readErr(); err != nil {
+		return nil, err
+	}
+	if err := c.acquire(ctx, c.rsem); err != nil {
+		return nil, err
+	}
+	return c.watchRead(ctx), nil
 }
 
 // readErr returns the error that ended the connection, if it has ended.

@@ -270,6 +270,12 @@ func (c *Conn) writeControl(ctx context.Context, op wire.Opcode, payload []byte)
 	if ce := c.closeErr.Load(); ce != nil {
 		return ce
 	}
+	n, fired, err := c.sendControl(ctx, op, payload)
+	return c.writeResult(ctx, n, err, fired)
+}
+
+// sendControl writes one control frame. The caller holds fsem.
+func (c *Conn) sendControl(ctx context.Context, op wire.Opcode, payload []byte) (n int, fired bool, err error) {
 	h := wire.Header{Fin: true, Opcode: op, Length: int64(len(payload))}
 	if c.role == RoleClient {
 		h.Masked = true
@@ -282,8 +288,9 @@ func (c *Conn) writeControl(ctx context.Context, op wire.Opcode, payload []byte)
 		wire.MaskBytes(h.Mask, 0, buf[start:])
 	}
 	stop := c.watchWrite(ctx)
-	n, err := c.rwc.Write(buf)
-	return c.writeResult(ctx, n, err, stop())
+	n, err = c.rwc.Write(buf)
+	fired = stop()
+	return n, fired, err
 }
 
 // writeResult turns the error of a write into what the caller sees. A frame
