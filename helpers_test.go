@@ -15,9 +15,9 @@ import (
 	"github.com/wskit/websocket"
 )
 
-// testCtx returns a context that ends with the test or after a minute.
+// testCtx returns a context that ends with the test or after three minutes.
 func testCtx(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
 }

@@ -14,8 +14,8 @@ var frameSizes = []int{0, 1, 125, 126, 127, 128, 65535, 65536, 1 << 20}
 
 // TestEchoSizes sends every frame size, text and binary, whole and
 // fragmented, over real TCP and over net.Pipe, and checks each echo byte for
-// byte. Reading alternates between whole messages and a one-byte-at-a-time
-// stream, so results cannot depend on how reads are sized. One goroutine
+// byte. Reading alternates between whole messages and a
+// stream of small reads, so results cannot depend on how reads are sized. One goroutine
 // writes while the test reads, as net.Pipe has no buffer at all.
 func TestEchoSizes(t *testing.T) {
 	transports := map[string]func(t *testing.T) *websocket.Conn{
@@ -61,10 +61,14 @@ func TestEchoSizes(t *testing.T) {
 				} else {
 					var r io.Reader
 					gotType, r, err = c.Reader(ctx)
-					if err == nil && tc.n <= 65536 {
-						got, err = io.ReadAll(oneByteReader{r})
-					} else if err == nil {
-						got, err = io.ReadAll(r)
+					if err == nil {
+						// One byte at a time for small messages, then
+						// reads of an odd size that cut frames anywhere.
+						step := 1
+						if tc.n > 128 {
+							step = 1021
+						}
+						got, err = io.ReadAll(smallReader{r, step})
 					}
 				}
 				label := fmt.Sprintf("%s %d bytes fragmented=%v", tc.typ, tc.n, tc.fragmented)
@@ -108,13 +112,17 @@ func sendMessage(ctx context.Context, c *websocket.Conn, typ websocket.MessageTy
 	return w.Close()
 }
 
-type oneByteReader struct{ r io.Reader }
+// smallReader reads at most n bytes per call.
+type smallReader struct {
+	r io.Reader
+	n int
+}
 
-func (o oneByteReader) Read(p []byte) (int, error) {
-	if len(p) > 1 {
-		p = p[:1]
+func (s smallReader) Read(p []byte) (int, error) {
+	if len(p) > s.n {
+		p = p[:s.n]
 	}
-	return o.r.Read(p)
+	return s.r.Read(p)
 }
 
 // TestReaderSkipsUnreadRest checks that a message not read to its end is
