@@ -81,8 +81,9 @@ var ErrCloseCode = errors.New("websocket: close code may not be sent")
 // code must be one that may be sent (1000–1003, 1007–1014, 3000–4999), or
 // StatusNoStatusRcvd for a close frame without a code. An empty reason gets
 // the code's name for known codes; a longer one is cut to 123 bytes on a
-// UTF-8 boundary. Data messages that arrive while Close waits are delivered
-// to a concurrent reader if there is one and discarded otherwise. Close
+// UTF-8 boundary. Data messages that arrive while Close waits go to the
+// application if it is reading (it gets a quarter of a second to come back
+// for them), and are discarded if it is not. Close
 // returns an error that matches ErrClosed when the connection was already
 // closing.
 func (c *Conn) Close(code StatusCode, reason string) error {
@@ -142,9 +143,22 @@ func (c *Conn) CloseNow() error {
 
 var errClosedNow = errors.New("websocket: connection closed by CloseNow")
 
+// closeReaderGrace is how long Close leaves a data message that arrives
+// while it waits for the peer's close frame to an application that reads,
+// before it discards the message itself.
+const closeReaderGrace = 250 * time.Millisecond
+
+// errDataWaiting stops Close's own reading at a data message that is the
+// application's to read.
+var errDataWaiting = errors.New("websocket: a data message waits for the reader")
+
 // awaitPeerClose waits for the peer's close frame, reading for it when no
-// one else is, until ctx ends.
+// one else is, until ctx ends. Data messages on the way go to the
+// application when it reads (it gets closeReaderGrace to come back for
+// them); once it lets that time pass without reading, the rest are
+// discarded.
 func (c *Conn) awaitPeerClose(ctx context.Context) error {
+	discard := false
 	for {
 		select {
 		case <-c.closeRecv:
@@ -155,29 +169,39 @@ func (c *Conn) awaitPeerClose(ctx context.Context) error {
 			return fmt.Errorf("websocket: close handshake timed out: %w", ctx.Err())
 		case c.rsem <- struct{}{}:
 		}
-		err := c.readUntilClose(ctx)
+		err := c.readUntilClose(ctx, discard)
 		release(c.rsem)
-		if err != nil {
+		if err == errDataWaiting {
+			before := c.readCalls.Load()
+			t := time.NewTimer(closeReaderGrace)
 			select {
 			case <-c.closeRecv:
+			case <-c.done:
+			case <-ctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
+			discard = c.readCalls.Load() == before
+			continue
+		}
+		if err != nil {
+			if closed(c.closeRecv) {
 				return nil
-			default:
 			}
 			return err
 		}
 	}
 }
 
-// readUntilClose reads frames, dropping data, until the peer's close frame
-// has been seen. The caller holds rsem.
-func (c *Conn) readUntilClose(ctx context.Context) error {
+// readUntilClose reads frames until the peer's close frame has been seen.
+// It stops at a data message with errDataWaiting unless discard is set.
+// The caller holds rsem.
+func (c *Conn) readUntilClose(ctx context.Context, discard bool) error {
 	stop := c.watchRead(ctx)
 	defer stop()
 	for {
-		select {
-		case <-c.closeRecv:
+		if closed(c.closeRecv) {
 			return nil
-		default:
 		}
 		if ce := c.closeErr.Load(); ce != nil {
 			if ce.Remote {
@@ -186,6 +210,9 @@ func (c *Conn) readUntilClose(ctx context.Context) error {
 			return ce
 		}
 		if c.msgActive || c.pending {
+			if !discard {
+				return errDataWaiting
+			}
 			if c.pending {
 				c.pending = false
 				c.msgActive = true
@@ -204,12 +231,7 @@ func (c *Conn) readUntilClose(ctx context.Context) error {
 			return err
 		}
 		if data {
-			c.msgActive = true
-			c.msgType = MessageType(h.Opcode)
-			c.msgSize = 0
-			if err := c.startFrame(h); err != nil {
-				return err
-			}
+			c.frame, c.pending = h, true
 		}
 	}
 }

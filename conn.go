@@ -58,6 +58,7 @@ type Conn struct {
 	msgSize   int64 // payload bytes declared so far in the current message
 	pending   bool  // frame holds a data header nobody has claimed yet
 	mr        messageReader
+	readCalls atomic.Int64 // reads the application has made, for Close
 	rctrl     [wire.MaxControlPayload]byte
 
 	// Writing. msem is held for a whole outgoing data message, fsem for each

@@ -94,6 +94,7 @@ func (r *messageReader) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	c := r.c
+	c.readCalls.Add(1)
 	if err := c.readErr(); err != nil {
 		return 0, err
 	}
@@ -119,6 +120,7 @@ func (r *messageReader) Read(p []byte) (int, error) {
 // beginRead takes the read lock and ties the reads that follow to ctx. The
 // caller releases rsem and calls stop when done.
 func (c *Conn) beginRead(ctx context.Context) (stop func() bool, err error) {
+	c.readCalls.Add(1)
 	if err := c.readErr(); err != nil {
 		return nil, err
 	}
