@@ -11,6 +11,34 @@ fuzztime=${FUZZTIME:-10s}
 echo "== go modules"
 go mod download
 
+echo "== interop peers"
+# The interop tests (interop/) talk to Python websockets, Node ws and
+# Chromium; they fail, not skip, when a peer is missing. Installed only when
+# missing, so a second run does nothing.
+missing=()
+dpkg -s python3-websockets >/dev/null 2>&1 || missing+=(python3-websockets)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+	sudo=()
+	if [ "$(id -u)" != 0 ]; then
+		command -v sudo >/dev/null 2>&1 || { echo "need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+		sudo=(sudo)
+	fi
+	for attempt in 1 2 3 4 5; do # another apt may hold the lock
+		if "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=120 update &&
+			"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=120 install -y --no-install-recommends "${missing[@]}"; then
+			break
+		fi
+		[ "$attempt" = 5 ] && { echo "apt-get install ${missing[*]} failed" >&2; exit 1; }
+		sleep 10
+	done
+fi
+if ! [ interop/node_modules/.package-lock.json -nt interop/package-lock.json ]; then
+	(cd interop && npm ci --no-audit --no-fund)
+fi
+
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then

@@ -1,0 +1,332 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wskit/websocket"
+)
+
+const dialHelp = `Usage: ws dial [flags] URL
+
+Connects to URL (ws://, wss://, http:// or https://). Each line read from
+stdin is sent as a text message; every message received is printed on its
+own line to stdout: text as is, binary as hex (or base64 with
+--binary=base64). At the end of stdin the connection is closed normally.
+With --file or --stdin-binary one binary message is sent instead, then the
+connection is closed. With --echo every message received is sent back
+unchanged (same type, same bytes) until the peer closes.
+
+Examples:
+  ws dial ws://127.0.0.1:8080/ws
+  ws dial -H 'Authorization: Bearer x' --subprotocol chat wss://example.com/
+  ws dial --file photo.png ws://127.0.0.1:8080/
+`
+
+// maxMessage is the largest message ws accepts, in both commands.
+const maxMessage = 64 << 20
+
+// At the end of the input, ws dial waits for replies until the connection
+// has been quiet for closeQuiet, but no longer than closeLinger, then closes.
+const (
+	closeQuiet  = 300 * time.Millisecond
+	closeLinger = 5 * time.Second
+)
+
+type dialConfig struct {
+	url         string
+	headers     listFlag
+	protocols   listFlag
+	origin      string
+	insecure    bool
+	cacert      string
+	proxy       string
+	ping        time.Duration
+	file        string
+	stdinBinary bool
+	binary      string
+	echo        bool
+}
+
+func runDial(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var c dialConfig
+	fs := newFlagSet("ws dial", dialHelp)
+	fs.Var(&c.headers, "H", "add a request `header` 'Name: value' (repeatable)")
+	fs.Var(&c.protocols, "subprotocol", "offer a `subprotocol` (repeatable, in order of preference)")
+	fs.StringVar(&c.origin, "origin", "", "send this `origin` as the Origin header")
+	fs.BoolVar(&c.insecure, "insecure", false, "skip TLS certificate verification (wss://)")
+	fs.StringVar(&c.cacert, "cacert", "", "trust the PEM CA certificates in `file` (wss://)")
+	fs.StringVar(&c.proxy, "proxy", "", "connect through this HTTP proxy `URL` with CONNECT (default: from HTTP_PROXY/HTTPS_PROXY)")
+	fs.DurationVar(&c.ping, "ping", 0, "send a keepalive ping every `duration` (0: none)")
+	fs.StringVar(&c.file, "file", "", "send the contents of `file` as one binary message, then close")
+	fs.BoolVar(&c.stdinBinary, "stdin-binary", false, "send all of stdin as one binary message, then close")
+	fs.StringVar(&c.binary, "binary", "hex", "print binary messages as `hex` or base64")
+	fs.BoolVar(&c.echo, "echo", false, "echo every message back until the peer closes")
+	var compress, noCompress bool
+	fs.BoolVar(&compress, "compress", false, "offer permessage-deflate (ignored until permessage-deflate lands)")
+	fs.BoolVar(&noCompress, "no-compress", false, "do not offer permessage-deflate (ignored until permessage-deflate lands)")
+
+	pos, code, done := parseArgs(fs, args, stdout, stderr)
+	if done {
+		return code
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(stderr, "ws dial: need exactly one URL (try: ws dial -h)")
+		return exitUsage
+	}
+	c.url = pos[0]
+	if c.binary != "hex" && c.binary != "base64" {
+		fmt.Fprintf(stderr, "ws dial: --binary must be hex or base64, not %q\n", c.binary)
+		return exitUsage
+	}
+	if c.file != "" && c.stdinBinary {
+		fmt.Fprintln(stderr, "ws dial: --file and --stdin-binary cannot be used together")
+		return exitUsage
+	}
+	if c.echo && (c.file != "" || c.stdinBinary) {
+		fmt.Fprintln(stderr, "ws dial: --echo cannot be used with --file or --stdin-binary")
+		return exitUsage
+	}
+	opts, err := c.options()
+	if err != nil {
+		fmt.Fprintf(stderr, "ws dial: %v\n", err)
+		return exitUsage
+	}
+
+	conn, err := dial(ctx, c.url, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "ws dial: %v\n", err)
+		return exitError
+	}
+	defer conn.CloseNow()
+	if c.echo {
+		return echoClient(ctx, conn, stderr)
+	}
+	return interactive(ctx, conn, &c, stdin, stdout, stderr)
+}
+
+// options turns the flags into DialOptions.
+func (c *dialConfig) options() (*websocket.DialOptions, error) {
+	o := &websocket.DialOptions{
+		Subprotocols: c.protocols,
+		Origin:       c.origin,
+	}
+	o.MaxMessageSize = maxMessage
+	if c.ping > 0 {
+		o.PingInterval = c.ping
+	}
+	for _, h := range c.headers {
+		name, value, ok := strings.Cut(h, ":")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" {
+			return nil, fmt.Errorf("header %q is not 'Name: value'", h)
+		}
+		if o.Header == nil {
+			o.Header = make(http.Header)
+		}
+		o.Header.Add(name, strings.TrimSpace(value))
+	}
+	if c.insecure || c.cacert != "" {
+		o.TLSConfig = &tls.Config{InsecureSkipVerify: c.insecure}
+		if c.cacert != "" {
+			pem, err := os.ReadFile(c.cacert)
+			if err != nil {
+				return nil, fmt.Errorf("--cacert: %v", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("--cacert: no PEM certificate in %s", c.cacert)
+			}
+			o.TLSConfig.RootCAs = pool
+		}
+	}
+	if c.proxy != "" {
+		u, err := url.Parse(c.proxy)
+		if err != nil || u.Host == "" {
+			return nil, fmt.Errorf("--proxy %q is not a URL like http://host:port", c.proxy)
+		}
+		o.Proxy = http.ProxyURL(u)
+	}
+	return o, nil
+}
+
+// dial connects and turns a refusal into an error a person can read.
+func dial(ctx context.Context, rawURL string, opts *websocket.DialOptions) (*websocket.Conn, error) {
+	conn, resp, err := websocket.Dial(ctx, rawURL, opts)
+	if err == nil {
+		return conn, nil
+	}
+	var he *websocket.HandshakeError
+	if errors.As(err, &he) && resp != nil {
+		msg := fmt.Sprintf("%s refused the WebSocket handshake: HTTP %s", rawURL, resp.Status)
+		if resp.Body != nil {
+			line, _ := bufio.NewReader(io.LimitReader(resp.Body, 4096)).ReadString('\n')
+			resp.Body.Close()
+			if line = strings.TrimSpace(line); line != "" {
+				msg += ": " + line
+			}
+		}
+		if resp.StatusCode == http.StatusSwitchingProtocols {
+			msg += " (" + he.Error() + ")"
+		}
+		return nil, errors.New(msg)
+	}
+	return nil, fmt.Errorf("cannot connect to %s: %v", rawURL, err)
+}
+
+// echoClient sends every message back until the peer closes.
+func echoClient(ctx context.Context, conn *websocket.Conn, stderr io.Writer) int {
+	stop := context.AfterFunc(ctx, func() { conn.Close(websocket.StatusGoingAway, "") })
+	defer stop()
+	for {
+		typ, msg, err := conn.Read(context.Background())
+		if err != nil {
+			return endStatus(err, stderr)
+		}
+		if err := conn.Write(context.Background(), typ, msg); err != nil {
+			return endStatus(err, stderr)
+		}
+	}
+}
+
+// endStatus reports how a connection ended and returns the exit code: 0 for
+// a normal end (either side closing with 1000 or 1001), 1 otherwise.
+func endStatus(err error, stderr io.Writer) int {
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		switch {
+		case ce.Remote && (ce.Code == websocket.StatusNormalClosure || ce.Code == websocket.StatusGoingAway):
+			return exitOK
+		case !ce.Remote && ce.Err == nil && (ce.Code == websocket.StatusNormalClosure || ce.Code == websocket.StatusGoingAway):
+			return exitOK
+		case ce.Remote:
+			fmt.Fprintf(stderr, "ws dial: the peer closed the connection with %d %s %q\n", int(ce.Code), ce.Code, ce.Reason)
+			return exitOK
+		}
+	}
+	fmt.Fprintf(stderr, "ws dial: %v\n", err)
+	return exitError
+}
+
+// interactive sends stdin (lines as text, or all of it as one binary
+// message) and prints every message received.
+func interactive(ctx context.Context, conn *websocket.Conn, c *dialConfig, stdin io.Reader, stdout, stderr io.Writer) int {
+	out := bufio.NewWriter(stdout)
+	readDone := make(chan error, 1)
+	var lastActive atomic.Int64 // unix nanoseconds of the last message sent or received
+	lastActive.Store(time.Now().UnixNano())
+	go func() {
+		for {
+			typ, msg, err := conn.Read(context.Background())
+			if err != nil {
+				readDone <- err
+				return
+			}
+			lastActive.Store(time.Now().UnixNano())
+			if typ == websocket.MessageBinary {
+				if c.binary == "base64" {
+					out.WriteString(base64.StdEncoding.EncodeToString(msg))
+				} else {
+					out.WriteString(hex.EncodeToString(msg))
+				}
+			} else {
+				out.Write(msg)
+			}
+			out.WriteByte('\n')
+			out.Flush()
+		}
+	}()
+
+	sendErr := make(chan error, 1)
+	var once sync.Once
+	finish := func(err error) { once.Do(func() { sendErr <- err }) }
+	go func() {
+		switch {
+		case c.file != "" || c.stdinBinary:
+			var data []byte
+			var err error
+			if c.file != "" {
+				data, err = os.ReadFile(c.file)
+			} else {
+				data, err = io.ReadAll(stdin)
+			}
+			if err != nil {
+				finish(fmt.Errorf("reading the message: %w", err))
+				return
+			}
+			finish(conn.Write(ctx, websocket.MessageBinary, data))
+		default:
+			sc := bufio.NewScanner(stdin)
+			sc.Buffer(make([]byte, 64<<10), maxMessage)
+			for sc.Scan() {
+				if err := conn.Write(ctx, websocket.MessageText, sc.Bytes()); err != nil {
+					finish(err)
+					return
+				}
+				lastActive.Store(time.Now().UnixNano())
+			}
+			finish(sc.Err())
+		}
+	}()
+
+	select {
+	case err := <-readDone:
+		return endStatus(err, stderr)
+	case <-ctx.Done():
+		conn.Close(websocket.StatusGoingAway, "")
+		<-readDone
+		return exitOK
+	case err := <-sendErr:
+		if err != nil {
+			select {
+			case rerr := <-readDone: // the connection ended: say how
+				return endStatus(rerr, stderr)
+			default:
+			}
+			fmt.Fprintf(stderr, "ws dial: %v\n", err)
+			return exitError
+		}
+		// Close discards data messages unless the reader wins the race for
+		// them, so replies still in flight are awaited first: until the
+		// connection has been quiet for closeQuiet (at most closeLinger).
+		lastActive.Store(time.Now().UnixNano())
+		for deadline := time.Now().Add(closeLinger); time.Now().Before(deadline); {
+			idle := time.Since(time.Unix(0, lastActive.Load()))
+			if idle >= closeQuiet {
+				break
+			}
+			select {
+			case rerr := <-readDone:
+				return endStatus(rerr, stderr)
+			case <-ctx.Done():
+				deadline = time.Time{}
+			case <-time.After(closeQuiet - idle):
+			}
+		}
+		if err := conn.Close(websocket.StatusNormalClosure, ""); err != nil {
+			select {
+			case rerr := <-readDone:
+				return endStatus(rerr, stderr)
+			case <-time.After(time.Second):
+			}
+			fmt.Fprintf(stderr, "ws dial: closing: %v\n", err)
+			return exitError
+		}
+		<-readDone
+		return exitOK
+	}
+}

@@ -1,0 +1,125 @@
+// Command ws is a WebSocket client and server on the wskit public API.
+//
+//	ws dial URL           interactive client: stdin lines out, messages in
+//	ws dial --echo URL    echo every message back until the peer closes
+//	ws serve              broadcast chat with a browser page at /
+//	ws serve --echo       echo server on every path
+//
+// Exit codes: 0 ok, 1 runtime or connection error, 2 usage error.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+const usageText = `ws is a WebSocket client and server (wskit).
+
+Usage:
+  ws dial [flags] URL   connect to a ws:// or wss:// URL; each stdin line is
+                        sent as a text message and every message received is
+                        printed (see ws dial -h)
+  ws serve [flags]      serve a broadcast chat with a browser page, or an echo
+                        server with --echo (see ws serve -h)
+  ws help [command]     show this help, or a command's
+
+Exit codes: 0 ok, 1 runtime or connection error, 2 usage error.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is the whole program, with its inputs and outputs passed in; ctx ends
+// a running command (an interrupt, or a test that is done).
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usageText)
+		return exitUsage
+	}
+	switch args[0] {
+	case "dial":
+		return runDial(ctx, args[1:], stdin, stdout, stderr)
+	case "serve":
+		return runServe(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 {
+			switch args[1] {
+			case "dial":
+				return runDial(ctx, []string{"-h"}, stdin, stdout, stderr)
+			case "serve":
+				return runServe(ctx, []string{"-h"}, stdout, stderr)
+			}
+		}
+		fmt.Fprint(stdout, usageText)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "ws: unknown command %q (try: ws help)\n", args[0])
+	return exitUsage
+}
+
+// parseArgs parses flags that may come before or after the positional
+// arguments. It returns the positional arguments, or the exit code to use
+// when parsing ends the command (-h, or a usage error).
+func parseArgs(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (pos []string, code int, done bool) {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "-h" || a == "--h" || a == "-help" || a == "--help" {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return nil, exitOK, true
+		}
+	}
+	fs.SetOutput(io.Discard) // errors are reported in one line below
+	for {
+		err := fs.Parse(args)
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, exitOK, true
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: %v (try: %s -h)\n", fs.Name(), err, fs.Name())
+			return nil, exitUsage, true
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, 0, false
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ", ") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// newFlagSet returns a flag set whose usage is the header, then the flags.
+func newFlagSet(name, header string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), header)
+		fmt.Fprintln(fs.Output(), "\nFlags (one or two dashes):")
+		fs.PrintDefaults()
+	}
+	return fs
+}

@@ -1,0 +1,255 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wskit/websocket"
+)
+
+// syncBuffer is a bytes.Buffer safe for a command writing and a test reading.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// startServe runs `ws serve args...` on a free port and returns the URL it
+// printed (matching pattern); the server stops when the test ends.
+func startServe(t *testing.T, pattern string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), nil, &stdout, &stderr)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("ws serve exited %d; stderr: %s", code, stderr.String())
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("ws serve did not stop")
+		}
+	})
+	re := regexp.MustCompile(pattern)
+	for range 200 {
+		if m := re.FindString(stdout.String()); m != "" {
+			return m
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("ws serve exited %d; stderr: %s", code, stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Fatalf("ws serve printed no URL; stdout: %q", stdout.String())
+	return ""
+}
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestDialEcho(t *testing.T) {
+	big := make([]byte, 1<<20)
+	rand.Read(big)
+	msgs := []struct {
+		typ  websocket.MessageType
+		data []byte
+	}{
+		{websocket.MessageText, []byte("hello")},
+		{websocket.MessageText, nil},
+		{websocket.MessageBinary, []byte{0, 1, 2, 255}},
+		{websocket.MessageBinary, big},
+	}
+	serverErr := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			serverErr <- err.Error()
+			return
+		}
+		defer c.CloseNow()
+		for _, m := range msgs {
+			if err := c.Write(r.Context(), m.typ, m.data); err != nil {
+				serverErr <- err.Error()
+				return
+			}
+			typ, got, err := c.Read(r.Context())
+			if err != nil || typ != m.typ || !bytes.Equal(got, m.data) {
+				serverErr <- "echo differs: " + typ.String()
+				return
+			}
+		}
+		c.Close(websocket.StatusNormalClosure, "done")
+		serverErr <- ""
+	}))
+	defer srv.Close()
+
+	var stdout, stderr syncBuffer
+	code := run(testCtx(t), []string{"dial", "--echo", "ws" + strings.TrimPrefix(srv.URL, "http")}, nil, &stdout, &stderr)
+	if code != 0 {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+	if e := <-serverErr; e != "" {
+		t.Error(e)
+	}
+}
+
+func TestServeEcho(t *testing.T) {
+	url := startServe(t, `ws://\S+/`, "--echo")
+	ctx := testCtx(t)
+	c, _, err := websocket.Dial(ctx, url+"any/path", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	big := make([]byte, 16<<20)
+	rand.Read(big)
+	for _, m := range []struct {
+		typ  websocket.MessageType
+		data []byte
+	}{{websocket.MessageText, []byte("héllo")}, {websocket.MessageBinary, []byte{}}, {websocket.MessageBinary, big}} {
+		if err := c.Write(ctx, m.typ, m.data); err != nil {
+			t.Fatal(err)
+		}
+		typ, got, err := c.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if typ != m.typ || !bytes.Equal(got, m.data) {
+			t.Fatalf("echo of %d-byte %v: got %d-byte %v", len(m.data), m.typ, len(got), typ)
+		}
+	}
+	if err := c.Close(websocket.StatusNormalClosure, ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDialInteractive(t *testing.T) {
+	url := startServe(t, `ws://\S+/`, "--echo")
+	var stdout, stderr syncBuffer
+	code := run(testCtx(t), []string{"dial", url}, strings.NewReader("hello\nworld\n"), &stdout, &stderr)
+	if code != 0 || stdout.String() != "hello\nworld\n" {
+		t.Errorf("text: exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
+	}
+	for _, tc := range []struct{ flag, want string }{{"--binary=hex", "0001ff\n"}, {"--binary=base64", "AAH/\n"}} {
+		var stdout, stderr syncBuffer
+		code := run(testCtx(t), []string{"dial", "--stdin-binary", tc.flag, url}, strings.NewReader("\x00\x01\xff"), &stdout, &stderr)
+		if code != 0 || stdout.String() != tc.want {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", tc.flag, code, stdout.String(), stderr.String())
+		}
+	}
+}
+
+func TestChatBroadcast(t *testing.T) {
+	page := startServe(t, `http://\S+/`)
+	resp, err := http.Get(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Contains(body, []byte("new WebSocket")) {
+		t.Fatalf("the page at / has no WebSocket script: %.200q", body)
+	}
+	ctx := testCtx(t)
+	wsURL := "ws" + strings.TrimPrefix(page, "http") + "ws"
+	var clients []*websocket.Conn
+	for range 2 {
+		c, _, err := websocket.Dial(ctx, wsURL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseNow()
+		clients = append(clients, c)
+	}
+	// The second client is registered once its connection is accepted; a
+	// message from it proves that before the real one is sent.
+	if err := clients[1].Write(ctx, websocket.MessageText, []byte("ready")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range clients {
+		if _, msg, err := c.Read(ctx); err != nil || string(msg) != "ready" {
+			t.Fatalf("ready: %q, %v", msg, err)
+		}
+	}
+	if err := clients[0].Write(ctx, websocket.MessageText, []byte("hi all")); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range clients {
+		typ, msg, err := c.Read(ctx)
+		if err != nil || typ != websocket.MessageText || string(msg) != "hi all" {
+			t.Fatalf("client %d got %v %q, %v", i, typ, msg, err)
+		}
+	}
+	for _, c := range clients {
+		c.Close(websocket.StatusNormalClosure, "")
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no entry here\nsecond line", http.StatusForbidden)
+	}))
+	defer refusing.Close()
+	refusedURL := "ws" + strings.TrimPrefix(refusing.URL, "http") + "/x"
+
+	for _, tc := range []struct {
+		args       []string
+		code       int
+		stdout     string // a substring expected on stdout
+		stderr     string // a substring expected on stderr
+		stderrLine bool   // stderr must be one line
+	}{
+		{args: nil, code: 2, stderr: "Usage:"},
+		{args: []string{"help"}, code: 0, stdout: "ws dial"},
+		{args: []string{"help", "serve"}, code: 0, stdout: "--tls-cert"},
+		{args: []string{"dial", "-h"}, code: 0, stdout: "ignored until permessage-deflate lands"},
+		{args: []string{"serve", "--help"}, code: 0, stdout: "--echo"},
+		{args: []string{"frobnicate"}, code: 2, stderr: "unknown command", stderrLine: true},
+		{args: []string{"dial"}, code: 2, stderr: "need exactly one URL", stderrLine: true},
+		{args: []string{"dial", "--nope", "ws://x/"}, code: 2, stderr: "not defined: -nope", stderrLine: true},
+		{args: []string{"dial", "--binary=octal", "ws://x/"}, code: 2, stderr: "hex or base64", stderrLine: true},
+		{args: []string{"dial", "-H", "novalue", "ws://x/"}, code: 2, stderr: "Name: value", stderrLine: true},
+		{args: []string{"serve", "--tls-cert", "c.pem"}, code: 2, stderr: "go together", stderrLine: true},
+		{args: []string{"serve", "extra"}, code: 2, stderr: "unexpected argument", stderrLine: true},
+		{args: []string{"dial", "ftp://example.com/"}, code: 1, stderr: "scheme", stderrLine: true},
+		{args: []string{"dial", refusedURL}, code: 1, stderr: "HTTP 403 Forbidden: no entry here", stderrLine: true},
+	} {
+		var stdout, stderr syncBuffer
+		code := run(testCtx(t), tc.args, strings.NewReader(""), &stdout, &stderr)
+		if code != tc.code || !strings.Contains(stdout.String(), tc.stdout) || !strings.Contains(stderr.String(), tc.stderr) {
+			t.Errorf("ws %q: exit %d (want %d)\nstdout %q\nstderr %q", tc.args, code, tc.code, stdout.String(), stderr.String())
+		}
+		if tc.stderrLine && strings.Count(stderr.String(), "\n") != 1 {
+			t.Errorf("ws %q: stderr is not one line: %q", tc.args, stderr.String())
+		}
+	}
+}

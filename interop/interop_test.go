@@ -1,0 +1,412 @@
+// Package interop_test runs wskit against other WebSocket implementations:
+// Python websockets and Node ws as servers and clients, and Chromium as a
+// client. A missing peer fails the test with the command that installs it;
+// scripts/test.sh installs them all.
+//
+// Compression is not exercised: wskit has no permessage-deflate yet. The
+// peer scripts take --compress to turn it on once it lands.
+package interop_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wskit/websocket"
+)
+
+const installHint = "install the interop peers with `bash scripts/test.sh` (it runs apt-get install python3-websockets chromium nodejs npm, then npm ci in interop/)"
+
+// python is the Debian interpreter, which sees Debian's python3-websockets.
+const python = "/usr/bin/python3"
+
+// sizes are the payload sizes every pair echoes: around the 7-bit, 16-bit
+// and 64-bit length encodings, and 1 MiB.
+var sizes = []int{0, 1, 125, 126, 127, 65535, 65536, 70000, 1 << 20}
+
+// peerTimeout bounds every peer process.
+const peerTimeout = 90 * time.Second
+
+// process is a running peer whose stdout lines are collected.
+type process struct {
+	cmd   *exec.Cmd
+	lines chan string
+	done  chan struct{}
+	err   error
+	mu    sync.Mutex
+	out   []string
+	errb  bytes.Buffer
+}
+
+// start runs a peer; it is killed when the test ends.
+func start(t *testing.T, name string, args ...string) *process {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
+	cmd := exec.CommandContext(ctx, name, args...)
+	p := &process{cmd: cmd, lines: make(chan string, 100), done: make(chan struct{})}
+	cmd.Stderr = &p.errb
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("starting %s: %v; %s", name, err, installHint)
+	}
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.out = append(p.out, sc.Text())
+			p.mu.Unlock()
+			select {
+			case p.lines <- sc.Text():
+			default:
+			}
+		}
+		p.err = cmd.Wait()
+		cancel()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		if cmd.Process != nil {
+			cmd.Process.Kill()
+		}
+		<-p.done
+	})
+	return p
+}
+
+// line waits for the next stdout line that matches re.
+func (p *process) line(t *testing.T, re string) []string {
+	t.Helper()
+	rx := regexp.MustCompile(re)
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case l := <-p.lines:
+			if m := rx.FindStringSubmatch(l); m != nil {
+				return m
+			}
+		case <-p.done:
+			select {
+			case l := <-p.lines:
+				if m := rx.FindStringSubmatch(l); m != nil {
+					return m
+				}
+				continue
+			default:
+			}
+			t.Fatalf("%s exited (%v) without printing /%s/; stdout %q; stderr %s", p.cmd.Path, p.err, re, p.output(), p.errb.String())
+		case <-timeout:
+			t.Fatalf("%s printed no /%s/ in 30s; stdout %q", p.cmd.Path, re, p.output())
+		}
+	}
+}
+
+func (p *process) output() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.out...)
+}
+
+// wait waits for the peer to exit by itself.
+func (p *process) wait(t *testing.T) {
+	t.Helper()
+	select {
+	case <-p.done:
+		if p.err != nil {
+			t.Errorf("%s: %v; stderr %s", p.cmd.Path, p.err, p.errb.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Errorf("%s did not exit; stdout %q", p.cmd.Path, p.output())
+	}
+}
+
+// need fails the test when a peer's pieces are missing.
+func need(t *testing.T, what string) {
+	t.Helper()
+	switch what {
+	case "python":
+		if out, err := exec.Command(python, "-c", "import websockets").CombinedOutput(); err != nil {
+			t.Fatalf("Python websockets is missing (%v: %s); %s", err, bytes.TrimSpace(out), installHint)
+		}
+	case "node", "chromium":
+		if _, err := exec.LookPath("node"); err != nil {
+			t.Fatalf("node is missing; %s", installHint)
+		}
+		mod := "ws"
+		if what == "chromium" {
+			mod = "playwright-core"
+			if _, err := os.Stat("/usr/bin/chromium"); err != nil {
+				t.Fatalf("/usr/bin/chromium is missing; %s", installHint)
+			}
+		}
+		if _, err := os.Stat(filepath.Join("node_modules", mod, "package.json")); err != nil {
+			t.Fatalf("npm package %s is missing in interop/node_modules; %s", mod, installHint)
+		}
+	}
+}
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// payload returns n bytes: ASCII for text, random for binary.
+func payload(typ websocket.MessageType, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		if typ == websocket.MessageText {
+			b[i] = byte('a' + rand.IntN(26))
+		} else {
+			b[i] = byte(rand.Uint32())
+		}
+	}
+	return b
+}
+
+// exercise runs the message checks on c against an echoing peer: every size
+// as text and binary, a fragmented message, and a ping.
+func exercise(ctx context.Context, c *websocket.Conn) error {
+	for _, typ := range []websocket.MessageType{websocket.MessageText, websocket.MessageBinary} {
+		for _, n := range sizes {
+			want := payload(typ, n)
+			if err := c.Write(ctx, typ, want); err != nil {
+				return fmt.Errorf("writing %d-byte %v: %w", n, typ, err)
+			}
+			gt, got, err := c.Read(ctx)
+			if err != nil {
+				return fmt.Errorf("reading the echo of %d-byte %v: %w", n, typ, err)
+			}
+			if gt != typ || !bytes.Equal(got, want) {
+				return fmt.Errorf("echo of %d-byte %v came back as %d-byte %v, different", n, typ, len(got), gt)
+			}
+		}
+	}
+	// A fragmented message: three fragments of the wskit side's choosing.
+	w, err := c.Writer(ctx, websocket.MessageBinary)
+	if err != nil {
+		return err
+	}
+	var want []byte
+	for _, n := range []int{10, 70000, 5} {
+		part := payload(websocket.MessageBinary, n)
+		want = append(want, part...)
+		if _, err := w.Write(part); err != nil {
+			return err
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	gt, got, err := c.Read(ctx)
+	if err != nil || gt != websocket.MessageBinary || !bytes.Equal(got, want) {
+		return fmt.Errorf("fragmented message: echo differs (%v, %d bytes, %v)", gt, len(got), err)
+	}
+	rtt, err := c.Ping(ctx)
+	if err != nil || rtt <= 0 {
+		return fmt.Errorf("ping: rtt %v, %v", rtt, err)
+	}
+	return nil
+}
+
+// peerClose asks the peer to close with 4002 "peer-bye" and checks that
+// wskit sees it.
+func peerClose(ctx context.Context, c *websocket.Conn) error {
+	if err := c.Write(ctx, websocket.MessageText, []byte("close-me")); err != nil {
+		return err
+	}
+	_, _, err := c.Read(ctx)
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || websocket.CloseStatus(err) != 4002 || ce.Reason != "peer-bye" || !ce.Remote {
+		return fmt.Errorf("after the peer's close: %v, want the peer's 4002 peer-bye", err)
+	}
+	return nil
+}
+
+// wsURL turns an http:// URL into ws://.
+func wsURL(u string) string { return "ws" + strings.TrimPrefix(u, "http") }
+
+// testPeerServer runs wskit as client against a peer echo server.
+func testPeerServer(t *testing.T, name string, args ...string) {
+	p := start(t, name, args...)
+	port := p.line(t, `^listening (\d+)$`)[1]
+	url := "ws://127.0.0.1:" + port + "/"
+	ctx := testCtx(t)
+
+	c, _, err := websocket.Dial(ctx, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if err := exercise(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(4001, "bye"); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	p.line(t, `^closed 4001 bye$`)
+
+	c2, _, err := websocket.Dial(ctx, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.CloseNow()
+	if err := peerClose(ctx, c2); err != nil {
+		t.Fatal(err)
+	}
+	p.line(t, `^closed 4002\b`) // wskit echoes the code, without the reason
+}
+
+// wskitServer is a wskit server whose /full path runs the message checks
+// then closes with 4001 "bye", and whose /peerclose path has the peer close.
+// Results arrive on the returned channel, one per connection. It also
+// serves /page, the Chromium client page.
+func wskitServer(t *testing.T) (*httptest.Server, chan error) {
+	results := make(chan error, 10)
+	mux := http.NewServeMux()
+	handle := func(path string, f func(ctx context.Context, c *websocket.Conn) error) {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			opts := &websocket.AcceptOptions{}
+			opts.MaxMessageSize = 64 << 20
+			c, err := websocket.Accept(w, r, opts)
+			if err != nil {
+				results <- err
+				return
+			}
+			defer c.CloseNow()
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			results <- f(ctx, c)
+		})
+	}
+	handle("/full", func(ctx context.Context, c *websocket.Conn) error {
+		if err := exercise(ctx, c); err != nil {
+			return err
+		}
+		if err := c.Close(4001, "bye"); err != nil {
+			return fmt.Errorf("close: %w", err)
+		}
+		return nil
+	})
+	handle("/peerclose", peerClose)
+	mux.HandleFunc("/page", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, browserPage)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv, results
+}
+
+// browserPage echoes like the peer scripts and shows how the connection
+// ended in #result.
+const browserPage = `<!doctype html><meta charset="utf-8"><title>wskit interop</title><script>
+const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + new URLSearchParams(location.search).get("path"));
+ws.binaryType = "arraybuffer";
+ws.onmessage = (e) => {
+  if (e.data === "close-me") { ws.close(4002, "peer-bye"); return; }
+  ws.send(e.data);
+};
+ws.onclose = (e) => {
+  const p = document.createElement("p");
+  p.id = "result";
+  p.textContent = "closed " + e.code + " " + e.reason;
+  document.body.appendChild(p);
+};
+</script>`
+
+// testPeerClient runs a peer client against wskit as server, once per
+// path; client(url) gives the peer's command line.
+func testPeerClient(t *testing.T, client func(url string) []string) {
+	srv, results := wskitServer(t)
+	for _, tc := range []struct{ path, closed string }{
+		{"/full", "closed 4001 bye"},
+		{"/peerclose", "closed 4002"},
+	} {
+		args := client(wsURL(srv.URL) + tc.path)
+		p := start(t, args[0], args[1:]...)
+		select {
+		case err := <-results:
+			if err != nil {
+				t.Fatalf("%s: %v", tc.path, err)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatalf("%s: no result from the wskit server; peer stdout %q stderr %s", tc.path, p.output(), p.errb.String())
+		}
+		p.line(t, "^"+tc.closed+`\b`)
+		p.wait(t)
+	}
+}
+
+func TestPythonServer(t *testing.T) {
+	need(t, "python")
+	testPeerServer(t, python, "peers/py_peer.py", "server")
+}
+
+func TestPythonClient(t *testing.T) {
+	need(t, "python")
+	testPeerClient(t, func(url string) []string { return []string{python, "peers/py_peer.py", "client", url} })
+}
+
+func TestNodeServer(t *testing.T) {
+	need(t, "node")
+	testPeerServer(t, "node", "peers/node_peer.js", "server")
+}
+
+func TestNodeClient(t *testing.T) {
+	need(t, "node")
+	testPeerClient(t, func(url string) []string { return []string{"node", "peers/node_peer.js", "client", url} })
+}
+
+func TestChromiumClient(t *testing.T) {
+	need(t, "chromium")
+	srv, results := wskitServer(t)
+	p := start(t, "node", "peers/browser.js", "echo", srv.URL+"/page?path=/full", srv.URL+"/page?path=/peerclose")
+	for _, want := range []string{"closed 4001 bye", "closed 4002"} {
+		select {
+		case err := <-results:
+			if err != nil {
+				t.Fatalf("%s: %v", want, err)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatalf("no result from the wskit server; browser stdout %q stderr %s", p.output(), p.errb.String())
+		}
+		p.line(t, "^"+want+`\b`)
+	}
+	p.wait(t)
+}
+
+// TestChromiumChat types a message in one browser page of `ws serve`'s chat
+// and sees it in another.
+func TestChromiumChat(t *testing.T) {
+	need(t, "chromium")
+	bin := filepath.Join(t.TempDir(), "ws")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/wskit/websocket/cmd/ws").CombinedOutput(); err != nil {
+		t.Fatalf("building cmd/ws: %v\n%s", err, out)
+	}
+	srv := start(t, bin, "serve", "--addr", "127.0.0.1:0")
+	url := srv.line(t, `chat at (http://\S+/) `)[1]
+	p := start(t, "node", "peers/browser.js", "chat", url)
+	p.line(t, "^chat ok$")
+	p.wait(t)
+}
