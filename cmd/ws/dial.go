@@ -40,13 +40,6 @@ Examples:
 // maxMessage is the largest message ws accepts, in both commands.
 const maxMessage = 64 << 20
 
-// At the end of the input, ws dial waits for replies until the connection
-// has been quiet for closeQuiet, but no longer than closeLinger, then closes.
-const (
-	closeQuiet  = 300 * time.Millisecond
-	closeLinger = 5 * time.Second
-)
-
 type dialConfig struct {
 	url         string
 	headers     listFlag
@@ -300,23 +293,9 @@ func interactive(ctx context.Context, conn *websocket.Conn, c *dialConfig, stdin
 			fmt.Fprintf(stderr, "ws dial: %v\n", err)
 			return exitError
 		}
-		// Close discards data messages unless the reader wins the race for
-		// them, so replies still in flight are awaited first: until the
-		// connection has been quiet for closeQuiet (at most closeLinger).
-		lastActive.Store(time.Now().UnixNano())
-		for deadline := time.Now().Add(closeLinger); time.Now().Before(deadline); {
-			idle := time.Since(time.Unix(0, lastActive.Load()))
-			if idle >= closeQuiet {
-				break
-			}
-			select {
-			case rerr := <-readDone:
-				return endStatus(rerr, stderr)
-			case <-ctx.Done():
-				deadline = time.Time{}
-			case <-time.After(closeQuiet - idle):
-			}
-		}
+		// Replies still in flight reach the reader: Close leaves data
+		// messages to an application that reads while it waits for the
+		// server's close frame.
 		if err := conn.Close(websocket.StatusNormalClosure, ""); err != nil {
 			select {
 			case rerr := <-readDone:
