@@ -15,7 +15,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/wskit/websocket"
@@ -220,8 +219,6 @@ func endStatus(err error, stderr io.Writer) int {
 func interactive(ctx context.Context, conn *websocket.Conn, c *dialConfig, stdin io.Reader, stdout, stderr io.Writer) int {
 	out := bufio.NewWriter(stdout)
 	readDone := make(chan error, 1)
-	var lastActive atomic.Int64 // unix nanoseconds of the last message sent or received
-	lastActive.Store(time.Now().UnixNano())
 	go func() {
 		for {
 			typ, msg, err := conn.Read(context.Background())
@@ -229,7 +226,6 @@ func interactive(ctx context.Context, conn *websocket.Conn, c *dialConfig, stdin
 				readDone <- err
 				return
 			}
-			lastActive.Store(time.Now().UnixNano())
 			if typ == websocket.MessageBinary {
 				if c.binary == "base64" {
 					out.WriteString(base64.StdEncoding.EncodeToString(msg))
@@ -270,8 +266,7 @@ func interactive(ctx context.Context, conn *websocket.Conn, c *dialConfig, stdin
 					finish(err)
 					return
 				}
-				lastActive.Store(time.Now().UnixNano())
-			}
+				}
 			finish(sc.Err())
 		}
 	}()
