@@ -266,7 +266,7 @@ func interactive(ctx context.Context, conn *websocket.Conn, c *dialConfig, stdin
 					finish(err)
 					return
 				}
-				}
+			}
 			finish(sc.Err())
 		}
 	}()
