@@ -9,6 +9,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/wskit/websocket/deflate"
 	"github.com/wskit/websocket/handshake"
 )
 
@@ -75,6 +76,16 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		}
 	}
 	protocol := handshake.SelectProtocol(offer.Protocols, o.Subprotocols)
+	var exts []handshake.Extension
+	var agreement deflate.Agreement
+	compress := false
+	if o.Compression != nil {
+		var ext handshake.Extension
+		ext, agreement, compress = deflate.ServerAccept(offer.Extensions, o.Compression.Options)
+		if compress {
+			exts = append(exts, ext)
+		}
+	}
 
 	netConn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
@@ -84,7 +95,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	}
 	// The 101 response goes out through the hijacked writer's buffer, which
 	// then becomes the connection's write buffer.
-	resp := handshake.AppendResponse(brw.Writer.AvailableBuffer(), offer.Key, protocol, nil, o.ResponseHeader)
+	resp := handshake.AppendResponse(brw.Writer.AvailableBuffer(), offer.Key, protocol, exts, o.ResponseHeader)
 	if _, err := netConn.Write(resp); err != nil {
 		netConn.Close()
 		return nil, fmt.Errorf("websocket: writing the handshake response: %w", err)
@@ -92,7 +103,11 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	co := o.ConnOptions
 	co.Subprotocol = protocol
 	co.BufferedReader = brw.Reader
+	co.Extensions = nil
 	c := NewConn(netConn, RoleServer, &co)
+	if compress {
+		c.setCompression(agreement, o.Compression)
+	}
 	if buf := brw.Writer.AvailableBuffer(); cap(buf) >= 256+handshakeHeaderRoom && c.cfg.writeBuf == DefaultWriteBufferSize {
 		c.wbuf = buf[:cap(buf)]
 	}

@@ -348,6 +348,9 @@ func (c *Conn) closeTransport() {
 		if c.keepalive != nil {
 			c.keepalive.Stop()
 		}
+		if c.zidle != nil {
+			c.zidle.Stop()
+		}
 		c.mu.Unlock()
 		c.state.Store(int32(StateClosed))
 		c.rwc.Close()

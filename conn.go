@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wskit/websocket/deflate"
 	"github.com/wskit/websocket/handshake"
 	"github.com/wskit/websocket/wire"
 )
@@ -59,6 +60,18 @@ type Conn struct {
 	pending   bool  // frame holds a data header nobody has claimed yet
 	mr        messageReader
 	readCalls atomic.Int64 // reads the application has made, for Close
+
+	// permessage-deflate (RFC 7692), when agreed. comp and zbuf belong to
+	// the holder of msem, decomp and the msg fields to the holder of rsem.
+	comp          *deflate.Compressor
+	decomp        *deflate.Decompressor
+	compOff       atomic.Bool
+	threshold     int
+	zbuf          []byte
+	zidle         *time.Timer
+	msgCompressed bool
+	msgOut        int64 // bytes of the current compressed message inflated so far
+	msgBroken     bool  // a read of the current compressed message was interrupted
 	rctrl     [wire.MaxControlPayload]byte
 
 	// Writing. msem is held for a whole outgoing data message, fsem for each
@@ -86,7 +99,9 @@ type Conn struct {
 }
 
 // NewConn takes over conn, an established connection on which the opening
-// handshake is already done, playing role. conn is typically a net.Conn, but
+// handshake is already done, playing role. A permessage-deflate element in
+// opts.Extensions, as the server's response stated it, turns compression
+// on; one that does not parse is ignored. conn is typically a net.Conn, but
 // any io.ReadWriteCloser (a pipe, a Unix socket) works; without read
 // deadlines, a read cancelled by its context closes the connection.
 //
@@ -130,6 +145,20 @@ func NewConn(conn io.ReadWriteCloser, role Role, opts *ConnOptions) *Conn {
 	}
 	c.mr.c = c
 	c.mw.c = c
+	for _, e := range o.Extensions {
+		if e.Name != deflate.ExtensionName {
+			continue
+		}
+		if p, err := deflate.ParseParams(e); err == nil {
+			client, server := p.Flows()
+			a := deflate.Agreement{Params: p, Compress: client, Decompress: server}
+			if role == RoleServer {
+				a.Compress, a.Decompress = server, client
+			}
+			c.setCompression(a, o.Compression)
+		}
+		break
+	}
 	c.state.Store(int32(StateOpen))
 	if c.cfg.pingInterval > 0 {
 		c.mu.Lock()
@@ -301,3 +330,30 @@ func (c *Conn) endErr() error {
 	}
 	return ErrClosed
 }
+
+// setCompression turns permessage-deflate on with agreement a.
+func (c *Conn) setCompression(a deflate.Agreement, o *CompressionOptions) {
+	level, threshold := 0, DefaultCompressionThreshold
+	if o != nil {
+		level = o.Level
+		if o.Threshold != 0 {
+			threshold = max(o.Threshold, 0)
+		}
+	}
+	c.comp = deflate.NewCompressor(a.Compress, level)
+	c.decomp = deflate.NewDecompressor(a.Decompress)
+	c.threshold = threshold
+	c.zidle = time.AfterFunc(time.Hour, c.releaseCompressor)
+	c.zidle.Stop()
+	c.val.ExtensionRSV = wire.RSV1
+	c.exts = append(c.exts, a.Params.Extension())
+}
+
+// SetCompression turns compression of the messages this side sends on or
+// off from the next message on, when permessage-deflate was agreed; without
+// it, SetCompression does nothing. Received messages are inflated either
+// way.
+func (c *Conn) SetCompression(on bool) { c.compOff.Store(!on) }
+
+// Compressed reports whether permessage-deflate was agreed.
+func (c *Conn) Compressed() bool { return c.comp != nil }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	crand "crypto/rand"
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
@@ -14,7 +15,9 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/wskit/websocket/deflate"
 	"github.com/wskit/websocket/handshake"
+	"github.com/wskit/websocket/wire"
 )
 
 // DialOptions configures Dial. The zero value (or nil) dials directly or
@@ -109,6 +112,9 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 		Origin:    o.Origin,
 		Protocols: o.Subprotocols,
 		Header:    o.Header.Clone(),
+	}
+	if o.Compression != nil {
+		creq.Extensions = deflate.ClientOffers(o.Compression.Options)
 	}
 	httpURL := *u
 	httpURL.Scheme = "http"
@@ -286,11 +292,36 @@ func handshakeOver(netConn net.Conn, creq *handshake.ClientRequest, req *http.Re
 		}
 		return nil, resp, &HandshakeError{StatusCode: resp.StatusCode, Err: verr}
 	}
+	var agreement deflate.Agreement
+	compress := false
+	if o.Compression != nil {
+		var err error
+		agreement, compress, err = deflate.ClientVerify(result.Extensions, o.Compression.Options)
+		if err != nil {
+			// RFC 7692 §7.1: a response the client cannot accept fails the
+			// connection.
+			netConn.Write(closeFrame(StatusMandatoryExtension))
+			return nil, resp, fmt.Errorf("websocket: %w", err)
+		}
+	}
 	co := o.ConnOptions
 	co.Subprotocol = result.Protocol
 	co.BufferedReader = br
 	co.Leftover = nil
+	co.Extensions = nil
 	c := NewConn(netConn, RoleClient, &co)
-	c.exts = result.Extensions
+	if compress {
+		c.setCompression(agreement, o.Compression)
+	}
 	return c, resp, nil
+}
+
+// closeFrame returns a client's close frame with code, for a connection
+// failed before a Conn exists.
+func closeFrame(code StatusCode) []byte {
+	h := wire.Header{Fin: true, Opcode: wire.OpClose, Masked: true, Length: 2}
+	var key [4]byte
+	crand.Read(key[:])
+	h.Mask = key
+	return wire.AppendFrame(nil, h, wire.AppendClosePayload(nil, code, ""))
 }

@@ -3,6 +3,9 @@ package websocket
 import (
 	"bufio"
 	"time"
+
+	"github.com/wskit/websocket/deflate"
+	"github.com/wskit/websocket/handshake"
 )
 
 // The defaults, in one place. Every option below whose zero value is
@@ -91,7 +94,43 @@ type ConnOptions struct {
 
 	// Values are per-connection values, readable with [Conn.Value].
 	Values map[any]any
+
+	// Compression turns on permessage-deflate (RFC 7692): Dial offers it,
+	// Accept accepts an offer it can honour, and both use it when the
+	// peer agrees. nil leaves compression off.
+	Compression *CompressionOptions
+
+	// Extensions, for NewConn, are the extensions agreed in a handshake
+	// done elsewhere (the server's Sec-WebSocket-Extensions). A
+	// permessage-deflate element there turns compression on, with the
+	// settings in Compression (or the defaults when it is nil).
+	Extensions []handshake.Extension
 }
+
+// CompressionOptions configures permessage-deflate.
+type CompressionOptions struct {
+	// Options is what to offer (as a client) or accept (as a server):
+	// context takeover and window sizes in each direction. The zero value
+	// asks for nothing and gives the best compression for the most memory.
+	deflate.Options
+
+	// Level is the compression level, 1 (fastest, the default) to 9.
+	Level int
+
+	// Threshold is the size below which a message is sent uncompressed;
+	// 0 means DefaultCompressionThreshold and a negative value compresses
+	// every message. A streamed message is compressed unless it ends below
+	// the threshold before its first fragment goes out.
+	Threshold int
+}
+
+// DefaultCompressionThreshold is the message size below which compressing
+// rarely pays: the fast levels keep no context for such small inputs.
+const DefaultCompressionThreshold = 128
+
+// compressionIdle is how long a connection with context takeover keeps
+// the compressor's working memory after its last message.
+const compressionIdle = 5 * time.Second
 
 // config is ConnOptions with the defaults applied.
 type config struct {

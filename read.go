@@ -190,15 +190,29 @@ func (c *Conn) nextMessage() error {
 			}
 		}
 	}
-	c.msgActive = true
-	c.msgType = MessageType(h.Opcode)
-	c.msgSize = 0
-	c.utf8.Reset()
+	c.beginMessage(h)
 	return c.startFrame(h)
 }
 
+// beginMessage makes h's message the current one. A compressed message
+// (RSV1, RFC 7692 §6) is inflated from its frames' payloads as it is read.
+func (c *Conn) beginMessage(h wire.Header) {
+	c.msgActive = true
+	c.msgType = MessageType(h.Opcode)
+	c.msgSize = 0
+	c.msgOut = 0
+	c.msgBroken = false
+	c.utf8.Reset()
+	c.msgCompressed = h.RSV&wire.RSV1 != 0 && c.decomp != nil
+	if c.msgCompressed {
+		c.decomp.Reset(rawPayload{c})
+	}
+}
+
 // startFrame makes h the current data frame, enforcing the message limit
-// before any of its payload is read.
+// before any of its payload is read. For a compressed message the limit
+// applies to the compressed bytes here and to the inflated ones as they
+// come out.
 func (c *Conn) startFrame(h wire.Header) error {
 	if max := c.cfg.maxMessage; max >= 0 && h.Length > max-c.msgSize {
 		return c.fail(wire.ErrMessageTooLarge)
@@ -210,13 +224,61 @@ func (c *Conn) startFrame(h wire.Header) error {
 	return nil
 }
 
-// readPayload reads the current message into p. It returns io.EOF, possibly
-// with n > 0, when the message ends.
+// readPayload reads the current message into p: its frames' payloads, or
+// for a compressed message what they inflate to, checked as UTF-8 for a text
+// message. It returns io.EOF, possibly with n > 0, when the message ends.
 func (c *Conn) readPayload(p []byte) (int, error) {
+	var n int
+	var err error
+	if c.msgCompressed {
+		if max := c.cfg.maxMessage; max >= 0 && int64(len(p)) > max-c.msgOut+1 {
+			// Never inflate more than one byte past the limit.
+			p = p[:max-c.msgOut+1]
+		}
+		n, err = c.decomp.Read(p)
+		c.msgOut += int64(n)
+		if max := c.cfg.maxMessage; max >= 0 && c.msgOut > max {
+			return 0, c.fail(wire.ErrMessageTooLarge)
+		}
+		if err != nil && err != io.EOF {
+			var pe *wire.ProtocolError
+			var ce *CloseError
+			if errors.As(err, &pe) && !errors.As(err, &ce) {
+				return 0, c.fail(err) // the compressed data is corrupt
+			}
+			// An interrupted read leaves the inflater unable to go on with
+			// this message; the next Reader drops the rest of it.
+			c.msgBroken = true
+			return 0, err
+		}
+	} else {
+		n, err = c.readFrames(p)
+	}
+	if n > 0 && c.msgType == MessageText {
+		if _, verr := c.utf8.Validate(p[:n]); verr != nil {
+			return 0, c.fail(verr)
+		}
+	}
+	if err == io.EOF {
+		return n, c.endMessage()
+	}
+	return n, err
+}
+
+// rawPayload reads the payload of the current compressed message's frames
+// for the decompressor.
+type rawPayload struct{ c *Conn }
+
+func (r rawPayload) Read(p []byte) (int, error) { return r.c.readFrames(p) }
+
+// readFrames reads the payload of the current message's frames into p,
+// across fragments, handling control frames on the way. It returns io.EOF,
+// possibly with n > 0, at the end of the final frame.
+func (c *Conn) readFrames(p []byte) (int, error) {
 	for {
 		if c.frameLeft == 0 {
 			if c.frame.Fin {
-				return 0, c.endMessage()
+				return 0, io.EOF
 			}
 			h, data, err := c.readFrame()
 			if err != nil {
@@ -244,13 +306,8 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 				c.maskPos = wire.MaskBytes(c.frame.Mask, c.maskPos, q)
 			}
 			c.frameLeft -= int64(n)
-			if c.msgType == MessageText {
-				if _, err := c.utf8.Validate(q); err != nil {
-					return 0, c.fail(err)
-				}
-			}
 			if c.frameLeft == 0 && c.frame.Fin {
-				return n, c.endMessage()
+				return n, io.EOF
 			}
 			return n, nil
 		}
@@ -261,11 +318,12 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 	}
 }
 
-// skipPayload consumes the rest of the current frame, or of the message
-// with whole set, without handing it to anyone. Text is still validated
-// unless the connection is closing.
+// skipPayload consumes the rest of the current message without handing it
+// to anyone. With validate set it is read as usual, so text is still
+// checked and a compressed message keeps the history the next one may
+// need; without (the connection is closing), its frames are dropped.
 func (c *Conn) skipPayload(validate bool) error {
-	if validate && c.msgType == MessageText {
+	if validate && !c.msgBroken && (c.msgType == MessageText || c.msgCompressed) {
 		var scratch [512]byte
 		for {
 			_, err := c.readPayload(scratch[:])
@@ -289,6 +347,9 @@ func (c *Conn) skipPayload(validate bool) error {
 		if c.frame.Fin {
 			c.msgActive = false
 			c.utf8.Reset()
+			if c.msgCompressed {
+				c.decomp.Release()
+			}
 			return nil
 		}
 		h, data, err := c.readFrame()

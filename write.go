@@ -38,7 +38,39 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 		return err
 	}
 	defer release(c.msem)
-	return c.writeData(ctx, true, wire.Opcode(typ), p)
+	if c.compressing() && len(p) >= c.threshold {
+		z := c.comp.Finish(c.comp.Compress(c.zbuf[:0], p))
+		err := c.writeData(ctx, true, wire.RSV1, wire.Opcode(typ), z)
+		c.compressedMessageDone(z)
+		return err
+	}
+	return c.writeData(ctx, true, 0, wire.Opcode(typ), p)
+}
+
+// compressing reports whether the next message is to be compressed.
+func (c *Conn) compressing() bool { return c.comp != nil && !c.compOff.Load() }
+
+// compressedMessageDone keeps a reasonably sized output buffer for the next
+// message and arranges for an idle compressor to give its working memory
+// back. The caller holds msem.
+func (c *Conn) compressedMessageDone(z []byte) {
+	if cap(z) <= 64<<10 {
+		c.zbuf = z[:0]
+	} else {
+		c.zbuf = nil
+	}
+	c.zidle.Reset(compressionIdle)
+}
+
+// releaseCompressor gives an idle compressor's working memory back to the
+// pool, unless a message is being written.
+func (c *Conn) releaseCompressor() {
+	select {
+	case c.msem <- struct{}{}:
+		c.comp.Release()
+		release(c.msem)
+	default:
+	}
 }
 
 // Writer starts an outgoing message of type typ and returns a writer for its
@@ -63,6 +95,8 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (*MessageWriter, err
 	w.n = 0
 	w.closed = false
 	w.text = typ == MessageText
+	w.compressed = c.compressing()
+	w.fed = false
 	w.utf8.Reset()
 	c.ensureWriteBuffer()
 	return w, nil
@@ -78,6 +112,10 @@ type MessageWriter struct {
 	closed bool
 	text   bool
 	utf8   wire.UTF8Validator
+
+	compressed bool // the message goes through the compressor
+	fed        bool // the compressor has seen some of it
+
 }
 
 var _ io.WriteCloser = (*MessageWriter)(nil)
@@ -99,10 +137,9 @@ func (w *MessageWriter) Write(p []byte) (int, error) {
 		if w.n == 0 && len(p) > room {
 			// Nothing buffered and more than a buffer to send: send it as
 			// one frame straight from p.
-			if err := c.writeData(w.ctx, false, w.op, p); err != nil {
+			if err := w.send(p, flushFull); err != nil {
 				return written, err
 			}
-			w.advance()
 			return written + len(p), nil
 		}
 		k := copy(c.wbuf[wire.MaxHeaderSize+w.n:], p)
@@ -110,7 +147,7 @@ func (w *MessageWriter) Write(p []byte) (int, error) {
 		p = p[k:]
 		written += k
 		if w.n == len(c.wbuf)-wire.MaxHeaderSize {
-			if err := w.flush(false); err != nil {
+			if err := w.flush(flushFull); err != nil {
 				return written, err
 			}
 		}
@@ -124,10 +161,10 @@ func (w *MessageWriter) Flush() error {
 	if w.closed {
 		return ErrWriterClosed
 	}
-	if w.n == 0 {
+	if w.n == 0 && !w.fed {
 		return nil
 	}
-	return w.flush(false)
+	return w.flush(flushFragment)
 }
 
 // Close sends the final fragment, ending the message, and lets the next
@@ -149,17 +186,67 @@ func (w *MessageWriter) Close() error {
 			return ErrInvalidUTF8
 		}
 	}
-	return w.flush(true)
+	if w.compressed && !w.fed && w.n < w.c.threshold {
+		w.compressed = false // too small to be worth it
+	}
+	return w.flush(flushFinal)
 }
 
 func (w *MessageWriter) advance() { w.op = wire.OpContinuation }
 
-// flush sends the buffered payload as one frame.
-func (w *MessageWriter) flush(fin bool) error {
+// Why a message writer sends a frame.
+const (
+	flushFull     = iota // the buffer is full
+	flushFragment        // Flush: the caller ends the fragment
+	flushFinal           // Close: the message ends
+)
+
+// flush sends the buffered payload.
+func (w *MessageWriter) flush(why int) error {
 	c := w.c
-	err := c.writeBuffered(w.ctx, fin, w.op, w.n)
+	n := w.n
 	w.n = 0
-	w.advance()
+	if !w.compressed {
+		err := c.writeBuffered(w.ctx, why == flushFinal, w.op, n)
+		w.advance()
+		return err
+	}
+	return w.send(c.wbuf[wire.MaxHeaderSize:wire.MaxHeaderSize+n], why)
+}
+
+// send sends p as the next part of the message: as one frame, or through
+// the compressor, whose output goes out as one frame when there is any
+// (RFC 7692 §7.2.1: RSV1 on the first frame only).
+func (w *MessageWriter) send(p []byte, why int) error {
+	c := w.c
+	fin := why == flushFinal
+	if !w.compressed {
+		err := c.writeData(w.ctx, fin, 0, w.op, p)
+		w.advance()
+		return err
+	}
+	w.fed = true
+	z := c.comp.Compress(c.zbuf[:0], p)
+	switch why {
+	case flushFragment:
+		z = c.comp.Flush(z)
+	case flushFinal:
+		z = c.comp.Finish(z)
+	}
+	var err error
+	if len(z) > 0 || fin {
+		var rsv byte
+		if w.op != wire.OpContinuation {
+			rsv = wire.RSV1
+		}
+		err = c.writeData(w.ctx, fin, rsv, w.op, z)
+		w.advance()
+	}
+	if fin {
+		c.compressedMessageDone(z)
+	} else if cap(z) <= 64<<10 {
+		c.zbuf = z[:0]
+	}
 	return err
 }
 
@@ -170,7 +257,7 @@ func (c *Conn) ensureWriteBuffer() {
 }
 
 // writeData sends p as one data frame. The caller holds msem.
-func (c *Conn) writeData(ctx context.Context, fin bool, op wire.Opcode, p []byte) error {
+func (c *Conn) writeData(ctx context.Context, fin bool, rsv byte, op wire.Opcode, p []byte) error {
 	if err := c.acquire(ctx, c.fsem); err != nil {
 		return err
 	}
@@ -180,7 +267,7 @@ func (c *Conn) writeData(ctx context.Context, fin bool, op wire.Opcode, p []byte
 	}
 	c.ensureWriteBuffer()
 	stop := c.watchWrite(ctx)
-	n, err := c.sendFrame(fin, op, p)
+	n, err := c.sendFrame(fin, rsv, op, p)
 	return c.writeResult(ctx, n, err, stop())
 }
 
@@ -226,8 +313,8 @@ func (c *Conn) dataAllowed() error {
 // sendFrame writes one frame with payload p, masking a client's payload in
 // a copy. The caller holds fsem (and msem for a data frame). It returns how
 // many bytes reached the connection.
-func (c *Conn) sendFrame(fin bool, op wire.Opcode, p []byte) (int, error) {
-	h := wire.Header{Fin: fin, Opcode: op, Length: int64(len(p))}
+func (c *Conn) sendFrame(fin bool, rsv byte, op wire.Opcode, p []byte) (int, error) {
+	h := wire.Header{Fin: fin, RSV: rsv, Opcode: op, Length: int64(len(p))}
 	buf := c.wbuf[:0]
 	if c.role != RoleClient {
 		buf = wire.AppendHeader(buf, h)

@@ -1,0 +1,172 @@
+package websocket_test
+
+import (
+	"bytes"
+	"compress/flate"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"testing"
+
+	"github.com/wskit/websocket"
+	"github.com/wskit/websocket/deflate"
+	"github.com/wskit/websocket/handshake"
+	"github.com/wskit/websocket/wire"
+)
+
+// TestCompressionRoundTrips echoes compressible and random messages of many
+// sizes, whole and fragmented, between a wskit client and server for
+// combinations of context takeover and window bits on each side.
+func TestCompressionRoundTrips(t *testing.T) {
+	sizes := []int{0, 1, 127, 128, 1000, 65536, 300000}
+	type combo struct{ client, server deflate.Options }
+	var combos []combo
+	for _, bits := range []int{8, 12, 15} {
+		for _, takeover := range []bool{true, false} {
+			combos = append(combos,
+				combo{deflate.Options{WindowBits: bits, NoContextTakeover: !takeover}, deflate.Options{}},
+				combo{deflate.Options{}, deflate.Options{WindowBits: bits, NoContextTakeover: !takeover}},
+				combo{deflate.Options{PeerWindowBits: bits, PeerNoContextTakeover: !takeover}, deflate.Options{PeerWindowBits: bits}},
+			)
+		}
+	}
+	for i, cb := range combos {
+		t.Run(fmt.Sprintf("%d/%+v/%+v", i, cb.client, cb.server), func(t *testing.T) {
+			t.Parallel()
+			url := echoServer(t, &websocket.AcceptOptions{ConnOptions: websocket.ConnOptions{
+				Compression: &websocket.CompressionOptions{Options: cb.server}}})
+			c := dial(t, url, &websocket.DialOptions{ConnOptions: websocket.ConnOptions{
+				Compression: &websocket.CompressionOptions{Options: cb.client}}})
+			if !c.Compressed() {
+				t.Fatalf("compression not agreed: %v", c.Extensions())
+			}
+			ctx := testCtx(t)
+			var msgs [][]byte
+			for _, n := range sizes {
+				msgs = append(msgs, payload(websocket.MessageText, n, 5), payload(websocket.MessageBinary, n, 6))
+			}
+			sent := make(chan error, 1)
+			go func() {
+				for k, m := range msgs {
+					typ := websocket.MessageText
+					if k%2 == 1 {
+						typ = websocket.MessageBinary
+					}
+					if err := sendMessage(ctx, c, typ, m, k%4 < 2); err != nil {
+						sent <- err
+						return
+					}
+				}
+				sent <- nil
+			}()
+			for k, want := range msgs {
+				_, got, err := c.Read(ctx)
+				if err != nil || !bytes.Equal(got, want) {
+					t.Fatalf("message %d (%d bytes): %v, got %d bytes", k, len(want), err, len(got))
+				}
+			}
+			if err := <-sent; err != nil {
+				t.Fatal(err)
+			}
+			c.Close(websocket.StatusNormalClosure, "")
+		})
+	}
+}
+
+// TestCompressedBytesInterop checks what wskit puts on the wire against
+// compress/flate, an inflater that is not wskit's, and that wskit inflates
+// what compress/flate produced.
+func TestCompressedBytesInterop(t *testing.T) {
+	a, b := tcpPair(t)
+	ext := []handshake.Extension{{Name: "permessage-deflate"}}
+	srv := websocket.NewConn(b, websocket.RoleServer, &websocket.ConnOptions{Extensions: ext})
+	defer srv.CloseNow()
+	ctx := testCtx(t)
+	msg := bytes.Repeat([]byte("compress me, compress me again; "), 100)
+	go srv.Write(ctx, websocket.MessageText, msg)
+
+	// Read the raw frame and inflate it with compress/flate.
+	var dec wire.Decoder
+	var ev wire.Event
+	var p []byte
+	buf := make([]byte, 64<<10)
+	var h wire.Header
+	for done := false; !done; {
+		n, err := a.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for data := buf[:n]; len(data) > 0; {
+			k, err := dec.Decode(data, &ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data = data[k:]
+			if ev.Kind == wire.EventHeader {
+				h = ev.Header
+			}
+			p = append(p, ev.Payload...)
+			done = done || ev.Kind != wire.EventNone && ev.FrameEnd()
+		}
+	}
+	if h.RSV != wire.RSV1 || len(p) >= len(msg) {
+		t.Fatalf("frame RSV %x, %d bytes for %d: not compressed", h.RSV, len(p), len(msg))
+	}
+	tail := []byte{0, 0, 0xff, 0xff, 1, 0, 0, 0xff, 0xff} // RFC 7692 §7.2.2, then a final empty block
+	got, err := io.ReadAll(flate.NewReader(io.MultiReader(bytes.NewReader(p), bytes.NewReader(tail))))
+	if err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("compress/flate inflates wskit's message to %d bytes: %v", len(got), err)
+	}
+
+	// The other way: compress/flate compresses, wskit inflates.
+	var zb bytes.Buffer
+	fw, _ := flate.NewWriter(&zb, flate.BestCompression)
+	fw.Write(msg)
+	fw.Flush()
+	z := bytes.TrimSuffix(zb.Bytes(), []byte{0, 0, 0xff, 0xff})
+	a.Write(rawFrame(websocket.RoleClient, wire.Header{Fin: true, Opcode: wire.OpText, RSV: wire.RSV1}, z))
+	_, got, err = srv.Read(ctx)
+	if err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("wskit inflates compress/flate's message: %v (%d bytes)", err, len(got))
+	}
+}
+
+// TestDecompressionBomb sends a compressed frame of a few hundred KiB that
+// would inflate to 256 MiB and checks that the connection stops at the limit
+// with 1009, without the heap growing anywhere near the message's size.
+func TestDecompressionBomb(t *testing.T) {
+	// A sync-flushed chunk of 1 MiB of zeros ends on a byte boundary and
+	// refers back no further than its own start, so copies of it in a row
+	// form one valid stream.
+	var zb bytes.Buffer
+	fw, _ := flate.NewWriter(&zb, flate.BestCompression)
+	fw.Write(make([]byte, 1<<20))
+	fw.Flush()
+	z := bytes.Repeat(zb.Bytes(), 256)
+	z = bytes.TrimSuffix(z, []byte{0, 0, 0xff, 0xff})
+	t.Logf("256 MiB of zeros in %d compressed bytes", len(z))
+
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	send := rawFrame(websocket.RoleClient, wire.Header{Fin: true, Opcode: wire.OpBinary, RSV: wire.RSV1}, z)
+	opts := &websocket.ConnOptions{
+		MaxMessageSize: 4 << 20,
+		Extensions:     []handshake.Extension{{Name: "permessage-deflate"}},
+	}
+	res := runRawPeer(t, websocket.RoleServer, opts, send)
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	if res.closeCode != 1009 || !errors.Is(res.appErr, wire.ErrMessageTooLarge) {
+		t.Fatalf("bomb: close %d, error %v; want 1009", res.closeCode, res.appErr)
+	}
+	// Read may hold up to the 4 MiB limit; a bomb that got through would
+	// need 1 GiB.
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 64<<20 {
+		t.Fatalf("heap grew by %d MiB while inflating", grew>>20)
+	}
+	if total := after.TotalAlloc - before.TotalAlloc; total > 256<<20 {
+		t.Fatalf("%d MiB allocated while inflating a bomb", total>>20)
+	}
+}
