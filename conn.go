@@ -72,7 +72,7 @@ type Conn struct {
 	msgCompressed bool
 	msgOut        int64 // bytes of the current compressed message inflated so far
 	msgBroken     bool  // a read of the current compressed message was interrupted
-	rctrl     [wire.MaxControlPayload]byte
+	rctrl         [wire.MaxControlPayload]byte
 
 	// Writing. msem is held for a whole outgoing data message, fsem for each
 	// frame on the wire; control frames take only fsem, so they can go out
