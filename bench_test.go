@@ -4,9 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/wskit/websocket"
+	"github.com/wskit/websocket/deflate"
+	"github.com/wskit/websocket/handshake"
 	"github.com/wskit/websocket/wire"
 )
 
@@ -96,5 +100,107 @@ func BenchmarkRead(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// jsonLike returns about n bytes of JSON records with varying values, the
+// kind of message compression is for.
+func jsonLike(n int) []byte {
+	var b []byte
+	for i := 0; len(b) < n; i++ {
+		b = fmt.Appendf(b, `{"id":%d,"user":"user-%d","room":"lobby-%d","text":"message number %d","ts":%d},`, i, i*7%1000, i%13, i, 1700000000+i*37)
+	}
+	return b[:n]
+}
+
+var deflateExt = []handshake.Extension{{Name: "permessage-deflate"}}
+
+func BenchmarkWriteCompressed(b *testing.B) {
+	for _, n := range []int{1024, 64 << 10} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			c := websocket.NewConn(&memConn{}, websocket.RoleServer, &websocket.ConnOptions{PingInterval: -1, Extensions: deflateExt})
+			p := jsonLike(n)
+			ctx := context.Background()
+			b.SetBytes(int64(n))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.Write(ctx, websocket.MessageText, p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkReadCompressed(b *testing.B) {
+	for _, n := range []int{1024, 64 << 10} {
+		// Messages compressed without context takeover stand alone, so the
+		// same frame can be replayed to a reader that keeps its context.
+		comp := deflate.NewCompressor(deflate.Flow{NoContextTakeover: true}, 0)
+		z := comp.Finish(comp.Compress(nil, jsonLike(n)))
+		frame := rawFrame(websocket.RoleClient, wire.Header{Fin: true, Opcode: wire.OpText, RSV: wire.RSV1}, z)
+		src := frame
+		for len(src) < 256<<10 {
+			src = append(src, frame...)
+		}
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			c := websocket.NewConn(&memConn{src: src}, websocket.RoleServer, &websocket.ConnOptions{PingInterval: -1, Extensions: deflateExt})
+			ctx := context.Background()
+			buf := make([]byte, 32<<10)
+			b.SetBytes(int64(n))
+			b.ReportAllocs()
+			for b.Loop() {
+				_, r, err := c.Reader(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for {
+					_, err := r.Read(buf)
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkIdleCompressedConn reports the heap held per idle connection
+// with permessage-deflate and context takeover both ways, after one message
+// each way: right after the message ("busy-B/conn"), and once the idle
+// compressor has given its working memory back ("idle-B/conn", after
+// compressionIdle). It takes several seconds per run by design.
+func BenchmarkIdleCompressedConn(b *testing.B) {
+	const conns = 200
+	ctx := context.Background()
+	comp := deflate.NewCompressor(deflate.Flow{NoContextTakeover: true}, 0)
+	msg := jsonLike(1024)
+	frame := rawFrame(websocket.RoleClient, wire.Header{Fin: true, Opcode: wire.OpText, RSV: wire.RSV1}, comp.Finish(comp.Compress(nil, msg)))
+	for b.Loop() {
+		var before, busy, idle runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		cs := make([]*websocket.Conn, conns)
+		for i := range cs {
+			cs[i] = websocket.NewConn(&memConn{src: frame}, websocket.RoleServer, &websocket.ConnOptions{PingInterval: -1, Extensions: deflateExt})
+			if _, _, err := cs[i].Read(ctx); err != nil {
+				b.Fatal(err)
+			}
+			if err := cs[i].Write(ctx, websocket.MessageText, msg); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&busy)
+		time.Sleep(5*time.Second + 500*time.Millisecond)
+		runtime.GC() // pooled memory survives one collection in the
+		runtime.GC() // pool's victim cache
+		runtime.ReadMemStats(&idle)
+		b.ReportMetric(float64(busy.HeapAlloc-before.HeapAlloc)/conns, "busy-B/conn")
+		b.ReportMetric(float64(idle.HeapAlloc-before.HeapAlloc)/conns, "idle-B/conn")
+		runtime.KeepAlive(cs)
 	}
 }
