@@ -59,6 +59,13 @@ if [ -n "$outside" ]; then
 	echo "$outside" >&2
 	exit 1
 fi
+# deflate may add the one compression library chosen by measurement.
+outside=$(go list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./deflate | grep -v -e '^github.com/wskit/websocket' -e '^github.com/klauspost/compress' || true)
+if [ -n "$outside" ]; then
+	echo "deflate may use only the standard library and klauspost/compress; it imports:" >&2
+	echo "$outside" >&2
+	exit 1
+fi
 forbidden=$(go list -f '{{join .Imports "\n"}}' ./wire | grep -xE 'net|net/.*|os|time|sync|io/fs' || true)
 if [ -n "$forbidden" ]; then
 	echo "wire must stay sans-I/O; it imports:" >&2
