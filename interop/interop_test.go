@@ -3,8 +3,10 @@
 // client. A missing peer fails the test with the command that installs it;
 // scripts/test.sh installs them all.
 //
-// Compression is not exercised: wskit has no permessage-deflate yet. The
-// peer scripts take --compress to turn it on once it lands.
+// Every pair runs with permessage-deflate off and on (the peer scripts take
+// --compress); Python and Node also run compressed with context takeover
+// off on the wskit side. With compression on, the wskit side checks that it
+// was agreed, and with it off that it was not.
 package interop_test
 
 import (
@@ -27,6 +29,8 @@ import (
 	"time"
 
 	"github.com/wskit/websocket"
+	"github.com/wskit/websocket/deflate"
+	"github.com/wskit/websocket/handshake"
 )
 
 const installHint = "install the interop peers with `bash scripts/test.sh` (it runs apt-get install python3-websockets chromium nodejs npm, then npm ci in interop/)"
@@ -37,6 +41,52 @@ const python = "/usr/bin/python3"
 // sizes are the payload sizes every pair echoes: around the 7-bit, 16-bit
 // and 64-bit length encodings, and 1 MiB.
 var sizes = []int{0, 1, 125, 126, 127, 65535, 65536, 70000, 1 << 20}
+
+// compMode is one compression setting for a pair.
+type compMode struct {
+	name string
+	// comp is the wskit side's Compression; nil leaves it off.
+	comp *websocket.CompressionOptions
+	// peerArgs turn compression on in the peer script.
+	peerArgs []string
+	// noContext: the agreed extension must have both no_context_takeover
+	// parameters.
+	noContext bool
+}
+
+var (
+	compOff = compMode{name: "off"}
+	compOn  = compMode{name: "on", comp: &websocket.CompressionOptions{}, peerArgs: []string{"--compress"}}
+	// compNoContext turns context takeover off both ways from the wskit side.
+	compNoContext = compMode{
+		name:      "on-no-context-takeover",
+		comp:      &websocket.CompressionOptions{Options: deflate.Options{NoContextTakeover: true, PeerNoContextTakeover: true}},
+		peerArgs:  []string{"--compress"},
+		noContext: true,
+	}
+	// peerModes are the modes for the Python and Node pairs.
+	peerModes = []compMode{compOff, compOn, compNoContext}
+)
+
+// check reports whether c agreed on compression as m expects.
+func (m compMode) check(c *websocket.Conn) error {
+	want := m.comp != nil
+	if c.Compressed() != want {
+		return fmt.Errorf("compression %s: Compressed() = %v, want %v (extensions %q)", m.name, c.Compressed(), want, handshake.FormatExtensions(c.Extensions()))
+	}
+	exts := c.Extensions()
+	if want != (len(exts) == 1 && strings.EqualFold(exts[0].Name, "permessage-deflate")) {
+		return fmt.Errorf("compression %s: extensions %q", m.name, handshake.FormatExtensions(exts))
+	}
+	if m.noContext {
+		for _, p := range []string{"server_no_context_takeover", "client_no_context_takeover"} {
+			if _, _, ok := exts[0].Param(p); !ok {
+				return fmt.Errorf("compression %s: agreed %q has no %s", m.name, handshake.FormatExtensions(exts), p)
+			}
+		}
+	}
+	return nil
+}
 
 // peerTimeout bounds every peer process.
 const peerTimeout = 90 * time.Second
@@ -246,18 +296,25 @@ func peerClose(ctx context.Context, c *websocket.Conn) error {
 // wsURL turns an http:// URL into ws://.
 func wsURL(u string) string { return "ws" + strings.TrimPrefix(u, "http") }
 
-// testPeerServer runs wskit as client against a peer echo server.
-func testPeerServer(t *testing.T, name string, args ...string) {
-	p := start(t, name, args...)
+// testPeerServer runs wskit as client against a peer echo server, with
+// compression as m says.
+func testPeerServer(t *testing.T, m compMode, name string, args ...string) {
+	p := start(t, name, append(args, m.peerArgs...)...)
 	port := p.line(t, `^listening (\d+)$`)[1]
 	url := "ws://127.0.0.1:" + port + "/"
 	ctx := testCtx(t)
+	opts := &websocket.DialOptions{}
+	opts.Compression = m.comp
+	opts.MaxMessageSize = 64 << 20
 
-	c, _, err := websocket.Dial(ctx, url, nil)
+	c, _, err := websocket.Dial(ctx, url, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.CloseNow()
+	if err := m.check(c); err != nil {
+		t.Fatal(err)
+	}
 	if err := exercise(ctx, c); err != nil {
 		t.Fatal(err)
 	}
@@ -266,11 +323,14 @@ func testPeerServer(t *testing.T, name string, args ...string) {
 	}
 	p.line(t, `^closed 4001 bye$`)
 
-	c2, _, err := websocket.Dial(ctx, url, nil)
+	c2, _, err := websocket.Dial(ctx, url, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c2.CloseNow()
+	if err := m.check(c2); err != nil {
+		t.Fatal(err)
+	}
 	if err := peerClose(ctx, c2); err != nil {
 		t.Fatal(err)
 	}
@@ -280,20 +340,27 @@ func testPeerServer(t *testing.T, name string, args ...string) {
 // wskitServer is a wskit server whose /full path runs the message checks
 // then closes with 4001 "bye", and whose /peerclose path has the peer close.
 // Results arrive on the returned channel, one per connection. It also
-// serves /page, the Chromium client page.
-func wskitServer(t *testing.T) (*httptest.Server, chan error) {
+// serves /page, the Chromium client page. m sets its compression, and every
+// connection checks that it was agreed (or not) accordingly.
+func wskitServer(t *testing.T, m compMode) (*httptest.Server, chan error) {
 	results := make(chan error, 10)
 	mux := http.NewServeMux()
 	handle := func(path string, f func(ctx context.Context, c *websocket.Conn) error) {
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			opts := &websocket.AcceptOptions{}
 			opts.MaxMessageSize = 64 << 20
+			opts.Compression = m.comp
 			c, err := websocket.Accept(w, r, opts)
 			if err != nil {
 				results <- err
 				return
 			}
 			defer c.CloseNow()
+			if err := m.check(c); err != nil {
+				c.Close(websocket.StatusInternalError, "compression check failed")
+				results <- err
+				return
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			results <- f(ctx, c)
@@ -336,14 +403,15 @@ ws.onclose = (e) => {
 </script>`
 
 // testPeerClient runs a peer client against wskit as server, once per
-// path; client(url) gives the peer's command line.
-func testPeerClient(t *testing.T, client func(url string) []string) {
-	srv, results := wskitServer(t)
+// path; client(url) gives the peer's command line, to which m's peer
+// arguments are added.
+func testPeerClient(t *testing.T, m compMode, client func(url string) []string) {
+	srv, results := wskitServer(t, m)
 	for _, tc := range []struct{ path, closed string }{
 		{"/full", "closed 4001 bye"},
 		{"/peerclose", "closed 4002"},
 	} {
-		args := client(wsURL(srv.URL) + tc.path)
+		args := append(client(wsURL(srv.URL)+tc.path), m.peerArgs...)
 		p := start(t, args[0], args[1:]...)
 		select {
 		case err := <-results:
@@ -360,27 +428,47 @@ func testPeerClient(t *testing.T, client func(url string) []string) {
 
 func TestPythonServer(t *testing.T) {
 	need(t, "python")
-	testPeerServer(t, python, "peers/py_peer.py", "server")
+	for _, m := range peerModes {
+		t.Run(m.name, func(t *testing.T) { testPeerServer(t, m, python, "peers/py_peer.py", "server") })
+	}
 }
 
 func TestPythonClient(t *testing.T) {
 	need(t, "python")
-	testPeerClient(t, func(url string) []string { return []string{python, "peers/py_peer.py", "client", url} })
+	for _, m := range peerModes {
+		t.Run(m.name, func(t *testing.T) {
+			testPeerClient(t, m, func(url string) []string { return []string{python, "peers/py_peer.py", "client", url} })
+		})
+	}
 }
 
 func TestNodeServer(t *testing.T) {
 	need(t, "node")
-	testPeerServer(t, "node", "peers/node_peer.js", "server")
+	for _, m := range peerModes {
+		t.Run(m.name, func(t *testing.T) { testPeerServer(t, m, "node", "peers/node_peer.js", "server") })
+	}
 }
 
 func TestNodeClient(t *testing.T) {
 	need(t, "node")
-	testPeerClient(t, func(url string) []string { return []string{"node", "peers/node_peer.js", "client", url} })
+	for _, m := range peerModes {
+		t.Run(m.name, func(t *testing.T) {
+			testPeerClient(t, m, func(url string) []string { return []string{"node", "peers/node_peer.js", "client", url} })
+		})
+	}
 }
 
+// TestChromiumClient runs Chromium, which always offers permessage-deflate,
+// against a wskit server that refuses it (off) and accepts it (on).
 func TestChromiumClient(t *testing.T) {
 	need(t, "chromium")
-	srv, results := wskitServer(t)
+	for _, m := range []compMode{compOff, compOn} {
+		t.Run(m.name, func(t *testing.T) { testChromiumClient(t, m) })
+	}
+}
+
+func testChromiumClient(t *testing.T, m compMode) {
+	srv, results := wskitServer(t, m)
 	p := start(t, "node", "peers/browser.js", "echo", srv.URL+"/page?path=/full", srv.URL+"/page?path=/peerclose")
 	for _, want := range []string{"closed 4001 bye", "closed 4002"} {
 		select {

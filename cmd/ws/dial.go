@@ -28,12 +28,14 @@ own line to stdout: text as is, binary as hex (or base64 with
 --binary=base64). At the end of stdin the connection is closed normally.
 With --file or --stdin-binary one binary message is sent instead, then the
 connection is closed. With --echo every message received is sent back
-unchanged (same type, same bytes) until the peer closes.
+unchanged (same type, same bytes) until the peer closes. With --compress
+permessage-deflate is offered, and used when the server agrees.
 
 Examples:
   ws dial ws://127.0.0.1:8080/ws
   ws dial -H 'Authorization: Bearer x' --subprotocol chat wss://example.com/
   ws dial --file photo.png ws://127.0.0.1:8080/
+  ws dial --compress ws://127.0.0.1:9001/
 `
 
 // maxMessage is the largest message ws accepts, in both commands.
@@ -52,6 +54,7 @@ type dialConfig struct {
 	stdinBinary bool
 	binary      string
 	echo        bool
+	compress    bool
 }
 
 func runDial(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -68,9 +71,9 @@ func runDial(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.BoolVar(&c.stdinBinary, "stdin-binary", false, "send all of stdin as one binary message, then close")
 	fs.StringVar(&c.binary, "binary", "hex", "print binary messages as `hex` or base64")
 	fs.BoolVar(&c.echo, "echo", false, "echo every message back until the peer closes")
-	var compress, noCompress bool
-	fs.BoolVar(&compress, "compress", false, "offer permessage-deflate (ignored until permessage-deflate lands)")
-	fs.BoolVar(&noCompress, "no-compress", false, "do not offer permessage-deflate (ignored until permessage-deflate lands)")
+	var noCompress bool
+	fs.BoolVar(&c.compress, "compress", false, "offer permessage-deflate (compression of each message, RFC 7692)")
+	fs.BoolVar(&noCompress, "no-compress", false, "do not offer permessage-deflate (the default)")
 
 	pos, code, done := parseArgs(fs, args, stdout, stderr)
 	if done {
@@ -81,6 +84,10 @@ func runDial(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return exitUsage
 	}
 	c.url = pos[0]
+	if c.compress && noCompress {
+		fmt.Fprintln(stderr, "ws dial: --compress and --no-compress cannot be used together")
+		return exitUsage
+	}
 	if c.binary != "hex" && c.binary != "base64" {
 		fmt.Fprintf(stderr, "ws dial: --binary must be hex or base64, not %q\n", c.binary)
 		return exitUsage
@@ -120,6 +127,9 @@ func (c *dialConfig) options() (*websocket.DialOptions, error) {
 	o.MaxMessageSize = maxMessage
 	if c.ping > 0 {
 		o.PingInterval = c.ping
+	}
+	if c.compress {
+		o.Compression = &websocket.CompressionOptions{}
 	}
 	for _, h := range c.headers {
 		name, value, ok := strings.Cut(h, ":")

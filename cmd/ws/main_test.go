@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/wskit/websocket"
+	"github.com/wskit/websocket/deflate"
 )
 
 // syncBuffer is a bytes.Buffer safe for a command writing and a test reading.
@@ -152,6 +153,102 @@ func TestServeEcho(t *testing.T) {
 	}
 }
 
+// TestServeEchoCompression checks that `ws serve --echo` accepts
+// permessage-deflate when offered (with and without context takeover), that
+// compressed messages echo intact, and that --no-compress refuses it.
+func TestServeEchoCompression(t *testing.T) {
+	url := startServe(t, `ws://\S+/`, "--echo")
+	refusing := startServe(t, `ws://\S+/`, "--echo", "--no-compress")
+	ctx := testCtx(t)
+	text := bytes.Repeat([]byte("compress me, "), 10000)
+	big := make([]byte, 1<<20)
+	rand.Read(big)
+	for _, tc := range []struct {
+		name string
+		url  string
+		comp *websocket.CompressionOptions
+		want bool
+	}{
+		{"offered", url, &websocket.CompressionOptions{}, true},
+		{"no context takeover", url, &websocket.CompressionOptions{Options: deflate.Options{NoContextTakeover: true, PeerNoContextTakeover: true}}, true},
+		{"not offered", url, nil, false},
+		{"--no-compress", refusing, &websocket.CompressionOptions{}, false},
+	} {
+		opts := &websocket.DialOptions{}
+		opts.Compression = tc.comp
+		c, _, err := websocket.Dial(ctx, tc.url+"p", opts)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if c.Compressed() != tc.want {
+			t.Errorf("%s: Compressed() = %v, want %v (extensions %v)", tc.name, c.Compressed(), tc.want, c.Extensions())
+		}
+		if got := len(c.Extensions()) > 0; got != tc.want {
+			t.Errorf("%s: Extensions() = %v", tc.name, c.Extensions())
+		}
+		for _, m := range []struct {
+			typ  websocket.MessageType
+			data []byte
+		}{{websocket.MessageText, text}, {websocket.MessageText, []byte("x")}, {websocket.MessageBinary, big}, {websocket.MessageText, text}} {
+			if err := c.Write(ctx, m.typ, m.data); err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			typ, got, err := c.Read(ctx)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			if typ != m.typ || !bytes.Equal(got, m.data) {
+				t.Fatalf("%s: echo of %d-byte %v: got %d-byte %v", tc.name, len(m.data), m.typ, len(got), typ)
+			}
+		}
+		if err := c.Close(websocket.StatusNormalClosure, ""); err != nil {
+			t.Errorf("%s: close: %v", tc.name, err)
+		}
+	}
+}
+
+// TestDialCompress checks that `ws dial --compress` offers permessage-deflate
+// and that it is not offered by default or with --no-compress.
+func TestDialCompress(t *testing.T) {
+	for _, tc := range []struct {
+		flags []string
+		want  bool
+	}{{[]string{"--compress"}, true}, {nil, false}, {[]string{"--no-compress"}, false}} {
+		agreed := make(chan bool, 1)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			opts := &websocket.AcceptOptions{}
+			opts.Compression = &websocket.CompressionOptions{}
+			c, err := websocket.Accept(w, r, opts)
+			if err != nil {
+				agreed <- false
+				return
+			}
+			defer c.CloseNow()
+			agreed <- c.Compressed()
+			for {
+				typ, msg, err := c.Read(r.Context())
+				if err != nil {
+					return
+				}
+				if err := c.Write(r.Context(), typ, msg); err != nil {
+					return
+				}
+			}
+		}))
+		var stdout, stderr syncBuffer
+		args := append(append([]string{"dial"}, tc.flags...), "ws"+strings.TrimPrefix(srv.URL, "http"))
+		in := strings.Repeat("hello hello hello hello\n", 3)
+		code := run(testCtx(t), args, strings.NewReader(in), &stdout, &stderr)
+		if code != 0 || stdout.String() != in {
+			t.Errorf("ws %q: exit %d, stdout %q, stderr %q", args, code, stdout.String(), stderr.String())
+		}
+		if got := <-agreed; got != tc.want {
+			t.Errorf("ws %q: compression agreed %v, want %v", args, got, tc.want)
+		}
+		srv.Close()
+	}
+}
+
 func TestDialInteractive(t *testing.T) {
 	url := startServe(t, `ws://\S+/`, "--echo")
 	var stdout, stderr syncBuffer
@@ -182,12 +279,21 @@ func TestChatBroadcast(t *testing.T) {
 	ctx := testCtx(t)
 	wsURL := "ws" + strings.TrimPrefix(page, "http") + "ws"
 	var clients []*websocket.Conn
-	for range 2 {
-		c, _, err := websocket.Dial(ctx, wsURL, nil)
+	// The first client offers permessage-deflate, which the chat accepts;
+	// the second does not, so one broadcast goes out both ways.
+	for i := range 2 {
+		opts := &websocket.DialOptions{}
+		if i == 0 {
+			opts.Compression = &websocket.CompressionOptions{}
+		}
+		c, _, err := websocket.Dial(ctx, wsURL, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer c.CloseNow()
+		if c.Compressed() != (i == 0) {
+			t.Fatalf("client %d: Compressed() = %v", i, c.Compressed())
+		}
 		clients = append(clients, c)
 	}
 	// The second client is registered once its connection is accepted; a
@@ -231,7 +337,9 @@ func TestExitCodes(t *testing.T) {
 		{args: nil, code: 2, stderr: "Usage:"},
 		{args: []string{"help"}, code: 0, stdout: "ws dial"},
 		{args: []string{"help", "serve"}, code: 0, stdout: "--tls-cert"},
-		{args: []string{"dial", "-h"}, code: 0, stdout: "ignored until permessage-deflate lands"},
+		{args: []string{"dial", "-h"}, code: 0, stdout: "--compress"},
+		{args: []string{"dial", "--compress", "--no-compress", "ws://x/"}, code: 2, stderr: "cannot be used together", stderrLine: true},
+		{args: []string{"serve", "--compress", "--no-compress"}, code: 2, stderr: "cannot be used together", stderrLine: true},
 		{args: []string{"serve", "--help"}, code: 0, stdout: "--echo"},
 		{args: []string{"frobnicate"}, code: 2, stderr: "unknown command", stderrLine: true},
 		{args: []string{"dial"}, code: 2, stderr: "need exactly one URL", stderrLine: true},

@@ -20,7 +20,8 @@ const serveHelp = `Usage: ws serve [flags]
 Without --echo: a broadcast chat. Open http://ADDR/ in a browser; the page
 connects to /ws and every text message a client sends is sent to every
 connected client. With --echo: every message received on any path is sent
-back unchanged (messages up to 64 MiB). Stop with Ctrl-C.
+back unchanged (messages up to 64 MiB). Both modes accept permessage-deflate
+when a client offers it, unless --no-compress is given. Stop with Ctrl-C.
 
 Examples:
   ws serve
@@ -38,8 +39,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	cert := fs.String("tls-cert", "", "serve wss:// and https:// with the PEM certificate in `file` (needs --tls-key)")
 	key := fs.String("tls-key", "", "the PEM private key `file` for --tls-cert")
 	var compress, noCompress bool
-	fs.BoolVar(&compress, "compress", false, "accept permessage-deflate (ignored until permessage-deflate lands)")
-	fs.BoolVar(&noCompress, "no-compress", false, "refuse permessage-deflate (ignored until permessage-deflate lands)")
+	fs.BoolVar(&compress, "compress", false, "accept permessage-deflate when a client offers it (the default)")
+	fs.BoolVar(&noCompress, "no-compress", false, "refuse permessage-deflate")
 	pos, code, done := parseArgs(fs, args, stdout, stderr)
 	if done {
 		return code
@@ -52,13 +53,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "ws serve: --tls-cert and --tls-key go together")
 		return exitUsage
 	}
+	if compress && noCompress {
+		fmt.Fprintln(stderr, "ws serve: --compress and --no-compress cannot be used together")
+		return exitUsage
+	}
+	var comp *websocket.CompressionOptions
+	if !noCompress {
+		comp = &websocket.CompressionOptions{}
+	}
 
 	var handler http.Handler
 	var chat *chatRoom
 	if *echo {
-		handler = http.HandlerFunc(echoHandler)
+		handler = echoHandler(comp)
 	} else {
-		chat = newChatRoom()
+		chat = newChatRoom(comp)
 		mux := http.NewServeMux()
 		mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -121,24 +130,28 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return exitOK
 }
 
-// echoHandler sends every message back with its type and bytes.
-func echoHandler(w http.ResponseWriter, r *http.Request) {
-	opts := &websocket.AcceptOptions{InsecureSkipOriginCheck: true} // an echo holds nothing private
-	opts.MaxMessageSize = maxMessage
-	c, err := websocket.Accept(w, r, opts)
-	if err != nil {
-		return
-	}
-	defer c.CloseNow()
-	for {
-		typ, msg, err := c.Read(context.Background())
+// echoHandler returns a handler that sends every message back with its
+// type and bytes; comp, when not nil, accepts permessage-deflate.
+func echoHandler(comp *websocket.CompressionOptions) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		opts := &websocket.AcceptOptions{InsecureSkipOriginCheck: true} // an echo holds nothing private
+		opts.MaxMessageSize = maxMessage
+		opts.Compression = comp
+		c, err := websocket.Accept(w, r, opts)
 		if err != nil {
 			return
 		}
-		if err := c.Write(context.Background(), typ, msg); err != nil {
-			return
+		defer c.CloseNow()
+		for {
+			typ, msg, err := c.Read(context.Background())
+			if err != nil {
+				return
+			}
+			if err := c.Write(context.Background(), typ, msg); err != nil {
+				return
+			}
 		}
-	}
+	})
 }
 
 // chatWriteTimeout bounds one write to one chat client, so a slow client
@@ -147,16 +160,19 @@ const chatWriteTimeout = 2 * time.Second
 
 // chatRoom is the broadcast chat: every text message goes to every client.
 type chatRoom struct {
+	comp    *websocket.CompressionOptions // nil: refuse permessage-deflate
 	mu      sync.Mutex
 	clients map[*websocket.Conn]struct{}
 }
 
-func newChatRoom() *chatRoom {
-	return &chatRoom{clients: make(map[*websocket.Conn]struct{})}
+func newChatRoom(comp *websocket.CompressionOptions) *chatRoom {
+	return &chatRoom{comp: comp, clients: make(map[*websocket.Conn]struct{})}
 }
 
 func (room *chatRoom) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	c, err := websocket.Accept(w, r, nil) // same-origin only: the page is ours
+	opts := &websocket.AcceptOptions{} // same-origin only: the page is ours
+	opts.Compression = room.comp
+	c, err := websocket.Accept(w, r, opts)
 	if err != nil {
 		return
 	}

@@ -9,7 +9,7 @@
 'use strict';
 const WebSocket = require('ws');
 
-// permessage-deflate stays off until wskit has it; --compress turns it on.
+// permessage-deflate is off unless --compress is given.
 const opts = { perMessageDeflate: process.argv.includes('--compress'), maxPayload: 64 << 20 };
 
 function echo(ws) {

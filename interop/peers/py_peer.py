@@ -14,7 +14,7 @@ import websockets
 
 
 def options():
-    # permessage-deflate stays off until wskit has it; --compress turns it on.
+    # permessage-deflate is off unless --compress is given.
     comp = "deflate" if "--compress" in sys.argv else None
     return dict(compression=comp, max_size=None)
 
