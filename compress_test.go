@@ -15,24 +15,34 @@ import (
 	"github.com/wskit/websocket/wire"
 )
 
-// TestCompressionRoundTrips echoes compressible and random messages of many
-// sizes, whole and fragmented, between a wskit client and server for
-// combinations of context takeover and window bits on each side.
+// TestCompressionRoundTrips echoes compressible and random messages, whole
+// and fragmented, between a wskit client and server for every window size
+// from 8 to 15 bits with context takeover on and off, asked for by either
+// side, and a few messages of several MiB at the extremes.
 func TestCompressionRoundTrips(t *testing.T) {
-	sizes := []int{0, 1, 127, 128, 1000, 65536, 300000}
-	type combo struct{ client, server deflate.Options }
+	type combo struct {
+		client, server deflate.Options
+		sizes          []int
+	}
+	small := []int{0, 1, 127, 128, 1000, 65536}
 	var combos []combo
-	for _, bits := range []int{8, 12, 15} {
+	for bits := 8; bits <= 15; bits++ {
 		for _, takeover := range []bool{true, false} {
 			combos = append(combos,
-				combo{deflate.Options{WindowBits: bits, NoContextTakeover: !takeover}, deflate.Options{}},
-				combo{deflate.Options{}, deflate.Options{WindowBits: bits, NoContextTakeover: !takeover}},
-				combo{deflate.Options{PeerWindowBits: bits, PeerNoContextTakeover: !takeover}, deflate.Options{PeerWindowBits: bits}},
+				combo{deflate.Options{WindowBits: bits, NoContextTakeover: !takeover}, deflate.Options{}, small},
+				combo{deflate.Options{}, deflate.Options{WindowBits: bits, NoContextTakeover: !takeover}, small},
+				combo{deflate.Options{PeerWindowBits: bits, PeerNoContextTakeover: !takeover}, deflate.Options{PeerWindowBits: bits}, small},
 			)
 		}
 	}
+	for _, bits := range []int{8, 15} {
+		for _, takeover := range []bool{true, false} {
+			o := deflate.Options{WindowBits: bits, PeerWindowBits: bits, NoContextTakeover: !takeover, PeerNoContextTakeover: !takeover}
+			combos = append(combos, combo{o, o, []int{3 << 20}})
+		}
+	}
 	for i, cb := range combos {
-		t.Run(fmt.Sprintf("%d/%+v/%+v", i, cb.client, cb.server), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%d/%+v/%+v/%d", i, cb.client, cb.server, len(cb.sizes)), func(t *testing.T) {
 			t.Parallel()
 			url := echoServer(t, &websocket.AcceptOptions{ConnOptions: websocket.ConnOptions{
 				Compression: &websocket.CompressionOptions{Options: cb.server}}})
@@ -43,7 +53,7 @@ func TestCompressionRoundTrips(t *testing.T) {
 			}
 			ctx := testCtx(t)
 			var msgs [][]byte
-			for _, n := range sizes {
+			for _, n := range cb.sizes {
 				msgs = append(msgs, payload(websocket.MessageText, n, 5), payload(websocket.MessageBinary, n, 6))
 			}
 			sent := make(chan error, 1)
