@@ -79,24 +79,11 @@ func BenchmarkRead(b *testing.B) {
 			})
 			b.Run(fmt.Sprintf("%s/stream/%d", role, n), func(b *testing.B) {
 				c := websocket.NewConn(&memConn{src: src}, role, &websocket.ConnOptions{PingInterval: -1})
-				ctx := context.Background()
 				buf := make([]byte, 32<<10)
 				b.SetBytes(int64(n))
 				b.ReportAllocs()
 				for b.Loop() {
-					_, r, err := c.Reader(ctx)
-					if err != nil {
-						b.Fatal(err)
-					}
-					for {
-						_, err := r.Read(buf)
-						if err == io.EOF {
-							break
-						}
-						if err != nil {
-							b.Fatal(err)
-						}
-					}
+					readStreamed(b, c, buf)
 				}
 			})
 		}
@@ -145,24 +132,11 @@ func BenchmarkReadCompressed(b *testing.B) {
 		}
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			c := websocket.NewConn(&memConn{src: src}, websocket.RoleServer, &websocket.ConnOptions{PingInterval: -1, Extensions: deflateExt})
-			ctx := context.Background()
 			buf := make([]byte, 32<<10)
 			b.SetBytes(int64(n))
 			b.ReportAllocs()
 			for b.Loop() {
-				_, r, err := c.Reader(ctx)
-				if err != nil {
-					b.Fatal(err)
-				}
-				for {
-					_, err := r.Read(buf)
-					if err == io.EOF {
-						break
-					}
-					if err != nil {
-						b.Fatal(err)
-					}
-				}
+				readStreamed(b, c, buf)
 			}
 		})
 	}
@@ -202,5 +176,22 @@ func BenchmarkIdleCompressedConn(b *testing.B) {
 		b.ReportMetric(float64(busy.HeapAlloc-before.HeapAlloc)/conns, "busy-B/conn")
 		b.ReportMetric(float64(idle.HeapAlloc-before.HeapAlloc)/conns, "idle-B/conn")
 		runtime.KeepAlive(cs)
+	}
+}
+
+// readStreamed reads one message through Reader in pieces of len(buf).
+func readStreamed(b *testing.B, c *websocket.Conn, buf []byte) {
+	_, r, err := c.Reader(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for {
+		_, err := r.Read(buf)
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
 	}
 }

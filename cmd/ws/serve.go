@@ -193,6 +193,17 @@ func (room *chatRoom) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // broadcast sends msg to every client at once, each write bounded.
 func (room *chatRoom) broadcast(msg []byte) {
+	room.each(func(c *websocket.Conn) {
+		ctx, cancel := context.WithTimeout(context.Background(), chatWriteTimeout)
+		defer cancel()
+		if err := c.Write(ctx, websocket.MessageText, msg); err != nil {
+			room.drop(c)
+		}
+	})
+}
+
+// each runs f for every client, all at once, and waits for them.
+func (room *chatRoom) each(f func(c *websocket.Conn)) {
 	room.mu.Lock()
 	clients := make([]*websocket.Conn, 0, len(room.clients))
 	for c := range room.clients {
@@ -201,13 +212,7 @@ func (room *chatRoom) broadcast(msg []byte) {
 	room.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, c := range clients {
-		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), chatWriteTimeout)
-			defer cancel()
-			if err := c.Write(ctx, websocket.MessageText, msg); err != nil {
-				room.drop(c)
-			}
-		})
+		wg.Go(func() { f(c) })
 	}
 	wg.Wait()
 }
@@ -221,15 +226,5 @@ func (room *chatRoom) drop(c *websocket.Conn) {
 
 // closeAll says goodbye to every client (1001) when the server stops.
 func (room *chatRoom) closeAll() {
-	room.mu.Lock()
-	clients := make([]*websocket.Conn, 0, len(room.clients))
-	for c := range room.clients {
-		clients = append(clients, c)
-	}
-	room.mu.Unlock()
-	var wg sync.WaitGroup
-	for _, c := range clients {
-		wg.Go(func() { c.Close(websocket.StatusGoingAway, "server stopping") })
-	}
-	wg.Wait()
+	room.each(func(c *websocket.Conn) { c.Close(websocket.StatusGoingAway, "server stopping") })
 }
