@@ -6,8 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/wskit/websocket"
 	"github.com/wskit/websocket/deflate"
@@ -179,4 +183,63 @@ func TestDecompressionBomb(t *testing.T) {
 	if total := after.TotalAlloc - before.TotalAlloc; total > 256<<20 {
 		t.Fatalf("%d MiB allocated while inflating a bomb", total>>20)
 	}
+}
+
+// TestDialRejectsBadDeflateResponse checks that a client fails the
+// connection when the server's permessage-deflate response is not one it
+// can accept (RFC 7692 §7.1), and sends 1010 on its way out.
+func TestDialRejectsBadDeflateResponse(t *testing.T) {
+	for _, resp := range []string{
+		"permessage-deflate; foo=1",
+		"permessage-deflate; server_max_window_bits=16",
+		"permessage-deflate; client_max_window_bits=10; client_max_window_bits=10",
+		"permessage-deflate; server_no_context_takeover=yes",
+	} {
+		codes := make(chan wire.StatusCode, 1)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			nc, _, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				return
+			}
+			defer nc.Close()
+			key := r.Header.Get("Sec-WebSocket-Key")
+			fmt.Fprintf(nc, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\nSec-WebSocket-Extensions: %s\r\n\r\n",
+				handshake.AcceptKey(key), resp)
+			code, _ := readCloseCode(nc)
+			codes <- code
+		}))
+		_, _, err := websocket.Dial(testCtx(t), wsURL(srv), &websocket.DialOptions{ConnOptions: websocket.ConnOptions{
+			Compression: &websocket.CompressionOptions{}}})
+		if !errors.Is(err, deflate.ErrBadResponse) && !errors.Is(err, handshake.ErrUnexpectedExtension) {
+			t.Errorf("response %q: Dial returned %v, want a refusal", resp, err)
+		}
+		if code := <-codes; code != 1010 {
+			t.Errorf("response %q: the client closed with %d, want 1010", resp, code)
+		}
+		srv.Close()
+	}
+}
+
+// readCloseCode reads one close frame from a raw connection.
+func readCloseCode(nc net.Conn) (wire.StatusCode, error) {
+	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	b, err := io.ReadAll(io.LimitReader(nc, 2+4+125))
+	var dec wire.Decoder
+	var ev wire.Event
+	var p []byte
+	for len(b) > 0 {
+		n, derr := dec.Decode(b, &ev)
+		if derr != nil {
+			return 0, derr
+		}
+		b = b[n:]
+		if ev.Kind == wire.EventPayload {
+			p = append(p, ev.Payload...)
+		}
+	}
+	code, _, perr := wire.ParseClosePayload(p)
+	if perr != nil {
+		return 0, perr
+	}
+	return code, err
 }
