@@ -4,6 +4,8 @@
 //	ws dial --echo URL    echo every message back until the peer closes
 //	ws serve              broadcast chat with a browser page at /
 //	ws serve --echo       echo server on every path
+//	ws check server URL   the conformance suite against an echo server
+//	ws check client       the conformance suite served to a client
 //
 // Exit codes: 0 ok, 1 runtime or connection error, 2 usage error.
 package main
@@ -34,6 +36,8 @@ Usage:
                         printed (see ws dial -h)
   ws serve [flags]      serve a broadcast chat with a browser page, or an echo
                         server with --echo (see ws serve -h)
+  ws check server URL   run the 517 conformance cases against an echo server
+  ws check client       serve them to a client under test (see ws check -h)
   ws help [command]     show this help, or a command's
 
 Exit codes: 0 ok, 1 runtime or connection error, 2 usage error.
@@ -58,6 +62,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runDial(ctx, args[1:], stdin, stdout, stderr)
 	case "serve":
 		return runServe(ctx, args[1:], stdout, stderr)
+	case "check":
+		return runCheck(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 {
 			switch args[1] {
@@ -65,6 +71,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 				return runDial(ctx, []string{"-h"}, stdin, stdout, stderr)
 			case "serve":
 				return runServe(ctx, []string{"-h"}, stdout, stderr)
+			case "check":
+				return runCheck(ctx, []string{"-h"}, stdout, stderr)
 			}
 		}
 		fmt.Fprint(stdout, usageText)
