@@ -76,12 +76,12 @@ fi
 echo "== go test -race"
 go test -race -count=1 ./...
 
-echo "== conformance: wskit server and client, all 517 cases"
+echo "== conformance: ws serve --echo and ws dial --echo, all 517 cases"
 # Too slow under the race detector, so they skip there and run here; any
 # FAILED or UNIMPLEMENTED case fails the run. CONFORMANCE_REPORTS=DIR keeps
 # the HTML reports.
 log=$(mktemp)
-if ! go test -count=1 -timeout 20m -run '^TestWskit(Server|Client)$' -v ./conformance >"$log" 2>&1; then
+if ! go test -count=1 -timeout 20m -run '^TestWskit(Server|Client)$' -v ./cmd/ws >"$log" 2>&1; then
 	tail -n 100 "$log" >&2
 	rm -f "$log"
 	exit 1

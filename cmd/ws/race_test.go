@@ -1,6 +1,6 @@
 //go:build race
 
-package conformance_test
+package main
 
 // raceEnabled is set when the tests run under the race detector, which
 // makes the full wskit runs too slow; scripts/test.sh runs them in a step

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wskit/websocket/conformance"
+)
+
+// payloads is where the compression groups' data files are: the shared
+// folder beside the checkout.
+const payloads = "../../../shared/conformance/payloads"
+
+// checkReport fails the test for every case that FAILED or is
+// UNIMPLEMENTED, and logs the summary.
+func checkReport(t *testing.T, rep *conformance.Report, want int) {
+	t.Helper()
+	s := rep.Summary()
+	t.Logf("%s", s)
+	if len(rep.Results) != want {
+		t.Errorf("%d results, want %d", len(rep.Results), want)
+	}
+	for _, res := range rep.Results {
+		if res.Verdict == conformance.Failed || res.Verdict == conformance.Unimplemented {
+			t.Errorf("%s %s (behavior %s, close %s, code %d): %s\n%s", res.ID, res.Verdict, res.Behavior, res.CloseBehavior, res.CloseCode, res.Description, res.Log)
+		}
+	}
+	if dir := os.Getenv("CONFORMANCE_REPORTS"); dir != "" {
+		f, err := os.Create(fmt.Sprintf("%s/%s.html", dir, t.Name()[len("TestWskit"):]))
+		if err == nil {
+			rep.WriteHTML(f)
+			f.Close()
+		}
+	}
+}
+
+// skipUnderRace skips the full wskit runs under the race detector: they
+// take minutes there. scripts/test.sh runs them without it, in the step
+// "conformance: wskit server and client", so they gate CI all the same.
+func skipUnderRace(t *testing.T) {
+	if raceEnabled {
+		t.Skip("runs without -race in scripts/test.sh's conformance step")
+	}
+}
+
+func pick(t *testing.T, include, exclude string) []conformance.Case {
+	cases, err := conformance.Select(conformance.Cases(), include, exclude)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cases
+}
+
+// TestWskitServer runs every case against `ws serve --echo`, which accepts
+// compression (all 517 cases), and against `ws serve --echo --no-compress`
+// (all but groups 12 and 13, which need compression), and fails on any
+// FAILED or UNIMPLEMENTED case.
+func TestWskitServer(t *testing.T) {
+	skipUnderRace(t)
+	for _, compress := range []bool{true, false} {
+		t.Run(fmt.Sprintf("compress=%v", compress), func(t *testing.T) {
+			args := []string{"--echo"}
+			cases := pick(t, "*", "")
+			if !compress {
+				args = append(args, "--no-compress")
+				cases = pick(t, "*", "12.*,13.*")
+			}
+			url := startServe(t, `ws://\S+/`, args...)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+			defer cancel()
+			rep, err := conformance.RunServer(ctx, url, cases,
+				&conformance.Options{Agent: "ws serve --echo", Payloads: payloads, Parallel: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkReport(t, rep, len(cases))
+		})
+	}
+}
+
+// TestWskitClient serves every case to `ws dial --echo`, run once per case
+// as a conformance client is, with and without --compress.
+func TestWskitClient(t *testing.T) {
+	skipUnderRace(t)
+	for _, compress := range []bool{true, false} {
+		t.Run(fmt.Sprintf("compress=%v", compress), func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cases := pick(t, "*", "")
+			flags := []string{"dial", "--echo", "--compress"}
+			if !compress {
+				cases = pick(t, "*", "12.*,13.*")
+				flags = []string{"dial", "--echo"}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+			defer cancel()
+			base := "ws://" + ln.Addr().String()
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for i := 1; i <= len(cases); i++ {
+					u := fmt.Sprintf("%s/runCase?case=%d&agent=ws", base, i)
+					run(ctx, append(flags, u), nil, io.Discard, io.Discard)
+				}
+				run(ctx, []string{"dial", base + "/updateReports?agent=ws"}, strings.NewReader(""), io.Discard, io.Discard)
+			}()
+			rep, err := conformance.RunClient(ctx, ln, cases, &conformance.Options{Agent: "ws", Payloads: payloads})
+			<-done
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkReport(t, rep, len(cases))
+		})
+	}
+}
