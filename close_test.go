@@ -176,32 +176,19 @@ func TestCloseFrames(t *testing.T) {
 func readClose(t *testing.T, nc net.Conn) (wire.StatusCode, string) {
 	t.Helper()
 	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
-	var dec wire.Decoder
-	var ev wire.Event
-	var p []byte
+	var s closeScanner
 	buf := make([]byte, 4096)
 	for {
 		n, err := nc.Read(buf)
 		if err != nil {
 			t.Fatalf("no close frame: %v", err)
 		}
-		data := buf[:n]
-		for len(data) > 0 {
-			k, err := dec.Decode(data, &ev)
-			if err != nil {
-				t.Fatal(err)
-			}
-			data = data[k:]
-			if ev.Kind != wire.EventNone && ev.Header.Opcode == wire.OpClose {
-				p = append(p, ev.Payload...)
-				if ev.FrameEnd() {
-					code, reason, err := wire.ParseClosePayload(p)
-					if err != nil {
-						t.Fatal(err)
-					}
-					return code, reason
-				}
-			}
+		done, err := s.feed(buf[:n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if done {
+			return s.code, s.reason
 		}
 	}
 }

@@ -224,22 +224,9 @@ func TestDialRejectsBadDeflateResponse(t *testing.T) {
 func readCloseCode(nc net.Conn) (wire.StatusCode, error) {
 	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 	b, err := io.ReadAll(io.LimitReader(nc, 2+4+125))
-	var dec wire.Decoder
-	var ev wire.Event
-	var p []byte
-	for len(b) > 0 {
-		n, derr := dec.Decode(b, &ev)
-		if derr != nil {
-			return 0, derr
-		}
-		b = b[n:]
-		if ev.Kind == wire.EventPayload {
-			p = append(p, ev.Payload...)
-		}
+	var s closeScanner
+	if _, ferr := s.feed(b); ferr != nil {
+		return 0, ferr
 	}
-	code, _, perr := wire.ParseClosePayload(p)
-	if perr != nil {
-		return 0, perr
-	}
-	return code, err
+	return s.code, err
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wskit/websocket"
+	"github.com/wskit/websocket/wire"
 )
 
 // testCtx returns a context that ends with the test or after three minutes.
@@ -113,4 +114,37 @@ func payload(typ websocket.MessageType, n int, seed uint64) []byte {
 		b.WriteString(s)
 	}
 	return b.Bytes()
+}
+
+// closeScanner finds the first close frame in the bytes a Conn sent, fed
+// in any pieces.
+type closeScanner struct {
+	dec    wire.Decoder
+	ev     wire.Event
+	p      []byte
+	done   bool
+	code   wire.StatusCode
+	reason string
+}
+
+// feed decodes b and reports whether the close frame is complete; an error
+// means the bytes do not parse or the close payload is invalid.
+func (s *closeScanner) feed(b []byte) (bool, error) {
+	for len(b) > 0 && !s.done {
+		n, err := s.dec.Decode(b, &s.ev)
+		if err != nil {
+			return false, err
+		}
+		b = b[n:]
+		if s.ev.Kind == wire.EventNone || s.ev.Header.Opcode != wire.OpClose {
+			continue
+		}
+		s.p = append(s.p, s.ev.Payload...)
+		if s.ev.FrameEnd() {
+			s.done = true
+			s.code, s.reason, err = wire.ParseClosePayload(s.p)
+			return true, err
+		}
+	}
+	return s.done, nil
 }

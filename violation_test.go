@@ -84,27 +84,11 @@ func runRawPeer(t *testing.T, role websocket.Role, opts *websocket.ConnOptions, 
 	}
 	a := <-app
 	res := rawPeerResult{messages: a.msgs, appErr: a.err}
-	var dec wire.Decoder
-	var ev wire.Event
-	var closePayload []byte
-	for len(back) > 0 {
-		n, err := dec.Decode(back, &ev)
-		if err != nil {
-			t.Fatalf("the Conn sent bytes that do not parse: %v", err)
-		}
-		back = back[n:]
-		if ev.Kind == wire.EventPayload && ev.Header.Opcode == wire.OpClose {
-			closePayload = append(closePayload, ev.Payload...)
-		}
-		if ev.Kind != wire.EventNone && ev.Header.Opcode == wire.OpClose && ev.FrameEnd() {
-			res.gotClose = true
-			code, _, err := wire.ParseClosePayload(closePayload)
-			if err != nil {
-				t.Fatalf("the Conn sent a bad close payload %x: %v", closePayload, err)
-			}
-			res.closeCode = code
-		}
+	var s closeScanner
+	if _, err := s.feed(back); err != nil {
+		t.Fatalf("the Conn sent bytes that do not parse, or a bad close payload: %v", err)
 	}
+	res.gotClose, res.closeCode = s.done, s.code
 	return res
 }
 
