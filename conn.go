@@ -64,6 +64,8 @@ type Conn struct {
 	// permessage-deflate (RFC 7692), when agreed. comp and zbuf belong to
 	// the holder of msem, decomp and the msg fields to the holder of rsem.
 	comp          *deflate.Compressor
+	compFlow      deflate.Flow
+	compLevel     int
 	decomp        *deflate.Decompressor
 	compOff       atomic.Bool
 	threshold     int
@@ -341,6 +343,7 @@ func (c *Conn) setCompression(a deflate.Agreement, o *CompressionOptions) {
 		}
 	}
 	c.comp = deflate.NewCompressor(a.Compress, level)
+	c.compFlow, c.compLevel = a.Compress, level
 	c.decomp = deflate.NewDecompressor(a.Decompress)
 	c.threshold = threshold
 	c.zidle = time.AfterFunc(time.Hour, c.releaseCompressor)
