@@ -195,3 +195,32 @@ func readStreamed(b *testing.B, c *websocket.Conn, buf []byte) {
 		}
 	}
 }
+
+// BenchmarkIdleConn reports the heap a Conn holds between messages, after
+// one message each way, without compression ("B/conn"). The network
+// connection's own memory is not counted: memConn stands in for it.
+func BenchmarkIdleConn(b *testing.B) {
+	const conns = 1000
+	ctx := context.Background()
+	msg := []byte("hello")
+	frame := rawFrame(websocket.RoleClient, frame(true, wire.OpText), msg)
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		cs := make([]*websocket.Conn, conns)
+		for i := range cs {
+			cs[i] = websocket.NewConn(&memConn{src: frame}, websocket.RoleServer, &websocket.ConnOptions{PingInterval: -1})
+			if _, _, err := cs[i].Read(ctx); err != nil {
+				b.Fatal(err)
+			}
+			if err := cs[i].Write(ctx, websocket.MessageText, msg); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/conns, "B/conn")
+		runtime.KeepAlive(cs)
+	}
+}
