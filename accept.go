@@ -11,6 +11,7 @@ import (
 
 	"github.com/wskit/websocket/deflate"
 	"github.com/wskit/websocket/handshake"
+	"github.com/wskit/websocket/wire"
 )
 
 // AcceptOptions configures Accept. The zero value (or nil) accepts a
@@ -108,15 +109,12 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	if compress {
 		c.setCompression(agreement, o.Compression)
 	}
-	if buf := brw.Writer.AvailableBuffer(); cap(buf) >= 256+handshakeHeaderRoom && c.cfg.writeBuf == DefaultWriteBufferSize {
+	// Its buffer then serves as the write buffer, unless a size was asked for.
+	if buf := brw.Writer.AvailableBuffer(); cap(buf) >= wire.MaxHeaderSize+256 && o.WriteBufferSize == 0 {
 		c.wbuf = buf[:cap(buf)]
 	}
 	return c, nil
 }
-
-// handshakeHeaderRoom is the frame header room at the start of the write
-// buffer.
-const handshakeHeaderRoom = 14
 
 // refuse answers a handshake that is not accepted.
 func refuse(w http.ResponseWriter, status int, h http.Header, reason string) {

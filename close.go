@@ -91,14 +91,14 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 		return fmt.Errorf("%w: %d", ErrCloseCode, int(code))
 	}
 	if reason == "" && code != StatusNoStatusRcvd {
-		if name := code.String(); name != "status "+fmt.Sprint(int(code)) {
-			reason = name
+		if code < 3000 { // every code below 3000 that may be sent has a name
+			reason = code.String()
 		}
 	}
 	c.mu.Lock()
 	if c.closeSent || c.closeErr.Load() != nil {
 		c.mu.Unlock()
-		return c.closingErr()
+		return c.endErr()
 	}
 	c.closeSent = true
 	c.state.Store(int32(StateClosing))
@@ -117,14 +117,6 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 	}
 	c.finishClose(ctx)
 	return nil
-}
-
-// closingErr is what a second Close sees.
-func (c *Conn) closingErr() error {
-	if ce := c.closeErr.Load(); ce != nil {
-		return ce
-	}
-	return ErrClosed
 }
 
 // CloseNow drops the connection without a close handshake. Blocked calls
@@ -215,8 +207,7 @@ func (c *Conn) readUntilClose(ctx context.Context, discard bool) error {
 			}
 			if c.pending {
 				c.pending = false
-				c.msgActive = true
-				c.msgSize = 0
+				c.beginMessage(c.frame)
 				if err := c.startFrame(c.frame); err != nil {
 					return err
 				}
@@ -335,15 +326,20 @@ func (c *Conn) failWith(cause error, linger bool) error {
 // abort records cause as the reason the connection was lost (1006), unless
 // an end is recorded already, and closes the connection at once.
 func (c *Conn) abort(cause error) error {
-	c.closeErr.CompareAndSwap(nil, &CloseError{Code: StatusAbnormalClosure, Reason: StatusAbnormalClosure.String(), Err: cause})
+	c.closeErr.CompareAndSwap(nil, lostErr(cause))
 	c.closeTransport()
 	return c.endErr()
+}
+
+// lostErr is the end of a connection lost without a close frame (1006).
+func lostErr(cause error) *CloseError {
+	return &CloseError{Code: StatusAbnormalClosure, Reason: StatusAbnormalClosure.String(), Err: cause}
 }
 
 // closeTransport closes the underlying connection, once.
 func (c *Conn) closeTransport() {
 	c.closeOnce.Do(func() {
-		c.closeErr.CompareAndSwap(nil, &CloseError{Code: StatusAbnormalClosure, Reason: StatusAbnormalClosure.String(), Err: errClosedNow})
+		c.closeErr.CompareAndSwap(nil, lostErr(errClosedNow))
 		c.mu.Lock()
 		if c.keepalive != nil {
 			c.keepalive.Stop()

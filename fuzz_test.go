@@ -3,6 +3,7 @@ package websocket_test
 import (
 	"context"
 	"errors"
+	"io"
 	"testing"
 
 	"github.com/wskit/websocket"
@@ -52,7 +53,7 @@ func FuzzConnRead(f *testing.F) {
 						for err == nil {
 							_, err = r.Read(buf)
 						}
-						if err.Error() == "EOF" {
+						if errors.Is(err, io.EOF) {
 							err = nil
 						}
 					}
