@@ -94,14 +94,5 @@ func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
 		return c.writeData(ctx, true, 0, op, pm.data)
 	}
 	frame := pm.plainFrame()
-	if err := c.acquire(ctx, c.fsem); err != nil {
-		return err
-	}
-	defer release(c.fsem)
-	if err := c.dataAllowed(); err != nil {
-		return err
-	}
-	stop := c.watchWrite(ctx)
-	n, err := c.rwc.Write(frame)
-	return c.writeResult(ctx, n, err, stop())
+	return c.sendDataFrame(ctx, func() (int, error) { return c.rwc.Write(frame) })
 }

@@ -258,22 +258,31 @@ func (c *Conn) ensureWriteBuffer() {
 
 // writeData sends p as one data frame. The caller holds msem.
 func (c *Conn) writeData(ctx context.Context, fin bool, rsv byte, op wire.Opcode, p []byte) error {
-	if err := c.acquire(ctx, c.fsem); err != nil {
-		return err
-	}
-	defer release(c.fsem)
-	if err := c.dataAllowed(); err != nil {
-		return err
-	}
 	c.ensureWriteBuffer()
-	stop := c.watchWrite(ctx)
-	n, err := c.sendFrame(fin, rsv, op, p)
-	return c.writeResult(ctx, n, err, stop())
+	return c.sendDataFrame(ctx, func() (int, error) { return c.sendFrame(fin, rsv, op, p) })
 }
 
 // writeBuffered sends the n payload bytes waiting in wbuf after the header
 // room as one data frame. The caller holds msem.
 func (c *Conn) writeBuffered(ctx context.Context, fin bool, op wire.Opcode, n int) error {
+	return c.sendDataFrame(ctx, func() (int, error) {
+		h := wire.Header{Fin: fin, Opcode: op, Length: int64(n)}
+		payload := c.wbuf[wire.MaxHeaderSize : wire.MaxHeaderSize+n]
+		if c.role == RoleClient {
+			h.Masked = true
+			h.Mask = c.newMask()
+			wire.MaskBytes(h.Mask, 0, payload)
+		}
+		start := wire.MaxHeaderSize - h.Size()
+		wire.AppendHeader(c.wbuf[start:start], h)
+		return c.rwc.Write(c.wbuf[start : wire.MaxHeaderSize+n])
+	})
+}
+
+// sendDataFrame runs send, which writes one data frame, holding fsem, with
+// the connection still open for data and ctx watching the write. The caller
+// holds msem.
+func (c *Conn) sendDataFrame(ctx context.Context, send func() (int, error)) error {
 	if err := c.acquire(ctx, c.fsem); err != nil {
 		return err
 	}
@@ -281,18 +290,9 @@ func (c *Conn) writeBuffered(ctx context.Context, fin bool, op wire.Opcode, n in
 	if err := c.dataAllowed(); err != nil {
 		return err
 	}
-	h := wire.Header{Fin: fin, Opcode: op, Length: int64(n)}
-	payload := c.wbuf[wire.MaxHeaderSize : wire.MaxHeaderSize+n]
-	if c.role == RoleClient {
-		h.Masked = true
-		h.Mask = c.newMask()
-		wire.MaskBytes(h.Mask, 0, payload)
-	}
-	start := wire.MaxHeaderSize - h.Size()
-	wire.AppendHeader(c.wbuf[start:start], h)
 	stop := c.watchWrite(ctx)
-	k, err := c.rwc.Write(c.wbuf[start : wire.MaxHeaderSize+n])
-	return c.writeResult(ctx, k, err, stop())
+	n, err := send()
+	return c.writeResult(ctx, n, err, stop())
 }
 
 // dataAllowed reports why no data frame may be sent: after a close frame
