@@ -6,6 +6,7 @@ import (
 	"context"
 	crand "crypto/rand"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"sync"
@@ -98,6 +99,9 @@ type Conn struct {
 	keepalive *time.Timer
 	values    map[any]any
 	closeOnce sync.Once
+
+	count connCounters
+	flog  *slog.Logger // nil unless frames are logged
 }
 
 // NewConn takes over conn, an established connection on which the opening
@@ -127,6 +131,7 @@ func NewConn(conn io.ReadWriteCloser, role Role, opts *ConnOptions) *Conn {
 		done:      make(chan struct{}),
 	}
 	c.netConn, _ = conn.(net.Conn)
+	c.flog = frameLogger(o.Logger)
 	c.val = wire.Validator{Role: role, MaxFrameSize: c.cfg.maxFrame}
 	switch {
 	case o.BufferedReader != nil:

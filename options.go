@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"bufio"
+	"log/slog"
 	"time"
 
 	"github.com/wskit/websocket/deflate"
@@ -105,6 +106,11 @@ type ConnOptions struct {
 	// permessage-deflate element there turns compression on, with the
 	// settings in Compression (or the defaults when it is nil).
 	Extensions []handshake.Extension
+
+	// Logger, when set and enabled for slog.LevelDebug, gets a record for
+	// every frame sent and received (direction, opcode, FIN, RSV, length).
+	// Below debug level it is not consulted per frame.
+	Logger *slog.Logger
 }
 
 // CompressionOptions configures permessage-deflate.

@@ -94,5 +94,6 @@ func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
 		return c.writeData(ctx, true, 0, op, pm.data)
 	}
 	frame := pm.plainFrame()
-	return c.sendDataFrame(ctx, func() (int, error) { return c.rwc.Write(frame) })
+	h := wire.Header{Fin: true, Opcode: op, Length: int64(len(pm.data))}
+	return c.sendDataFrame(ctx, h, func() (int, error) { return c.rwc.Write(frame) })
 }

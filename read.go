@@ -198,6 +198,7 @@ func (c *Conn) nextMessage() error {
 // (RSV1, RFC 7692 §6) is inflated from its frames' payloads as it is read.
 func (c *Conn) beginMessage(h wire.Header) {
 	c.msgActive = true
+	c.count.msgsIn.Add(1)
 	c.msgType = MessageType(h.Opcode)
 	c.msgSize = 0
 	c.msgOut = 0
@@ -218,6 +219,7 @@ func (c *Conn) startFrame(h wire.Header) error {
 		return c.fail(wire.ErrMessageTooLarge)
 	}
 	c.msgSize += h.Length
+	c.count.bytesIn.Add(uint64(h.Length))
 	c.frame = h
 	c.frameLeft = h.Length
 	c.maskPos = 0
@@ -395,6 +397,9 @@ func (c *Conn) readFrame() (h wire.Header, data bool, err error) {
 	}
 	if err := c.val.Check(h); err != nil {
 		return h, false, c.fail(err)
+	}
+	if c.flog != nil {
+		c.logFrame("in", h)
 	}
 	if !h.Opcode.IsControl() {
 		c.br.Discard(n)

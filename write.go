@@ -259,14 +259,15 @@ func (c *Conn) ensureWriteBuffer() {
 // writeData sends p as one data frame. The caller holds msem.
 func (c *Conn) writeData(ctx context.Context, fin bool, rsv byte, op wire.Opcode, p []byte) error {
 	c.ensureWriteBuffer()
-	return c.sendDataFrame(ctx, func() (int, error) { return c.sendFrame(fin, rsv, op, p) })
+	h := wire.Header{Fin: fin, RSV: rsv, Opcode: op, Length: int64(len(p))}
+	return c.sendDataFrame(ctx, h, func() (int, error) { return c.sendFrame(h, p) })
 }
 
 // writeBuffered sends the n payload bytes waiting in wbuf after the header
 // room as one data frame. The caller holds msem.
 func (c *Conn) writeBuffered(ctx context.Context, fin bool, op wire.Opcode, n int) error {
-	return c.sendDataFrame(ctx, func() (int, error) {
-		h := wire.Header{Fin: fin, Opcode: op, Length: int64(n)}
+	h := wire.Header{Fin: fin, Opcode: op, Length: int64(n)}
+	return c.sendDataFrame(ctx, h, func() (int, error) {
 		payload := c.wbuf[wire.MaxHeaderSize : wire.MaxHeaderSize+n]
 		if c.role == RoleClient {
 			h.Masked = true
@@ -279,10 +280,10 @@ func (c *Conn) writeBuffered(ctx context.Context, fin bool, op wire.Opcode, n in
 	})
 }
 
-// sendDataFrame runs send, which writes one data frame, holding fsem, with
-// the connection still open for data and ctx watching the write. The caller
-// holds msem.
-func (c *Conn) sendDataFrame(ctx context.Context, send func() (int, error)) error {
+// sendDataFrame runs send, which writes one data frame described by h,
+// holding fsem, with the connection still open for data and ctx watching
+// the write. The caller holds msem.
+func (c *Conn) sendDataFrame(ctx context.Context, h wire.Header, send func() (int, error)) error {
 	if err := c.acquire(ctx, c.fsem); err != nil {
 		return err
 	}
@@ -292,7 +293,18 @@ func (c *Conn) sendDataFrame(ctx context.Context, send func() (int, error)) erro
 	}
 	stop := c.watchWrite(ctx)
 	n, err := send()
-	return c.writeResult(ctx, n, err, stop())
+	if err = c.writeResult(ctx, n, err, stop()); err != nil {
+		return err
+	}
+	c.count.bytesOut.Add(uint64(h.Length))
+	if h.Fin {
+		c.count.msgsOut.Add(1)
+	}
+	if c.flog != nil {
+		h.Masked = c.role == RoleClient
+		c.logFrame("out", h)
+	}
+	return nil
 }
 
 // dataAllowed reports why no data frame may be sent: after a close frame
@@ -310,11 +322,10 @@ func (c *Conn) dataAllowed() error {
 	return nil
 }
 
-// sendFrame writes one frame with payload p, masking a client's payload in
-// a copy. The caller holds fsem (and msem for a data frame). It returns how
-// many bytes reached the connection.
-func (c *Conn) sendFrame(fin bool, rsv byte, op wire.Opcode, p []byte) (int, error) {
-	h := wire.Header{Fin: fin, RSV: rsv, Opcode: op, Length: int64(len(p))}
+// sendFrame writes one frame, h with payload p, masking a client's payload
+// in a copy. The caller holds fsem (and msem for a data frame). It returns
+// how many bytes reached the connection.
+func (c *Conn) sendFrame(h wire.Header, p []byte) (int, error) {
 	buf := c.wbuf[:0]
 	if c.role != RoleClient {
 		buf = wire.AppendHeader(buf, h)
@@ -377,6 +388,9 @@ func (c *Conn) sendControl(ctx context.Context, op wire.Opcode, payload []byte) 
 	stop := c.watchWrite(ctx)
 	n, err = c.rwc.Write(buf)
 	fired = stop()
+	if err == nil && c.flog != nil {
+		c.logFrame("out", h)
+	}
 	return n, fired, err
 }
 
