@@ -41,6 +41,14 @@ type AcceptOptions struct {
 	// ResponseHeader holds extra headers for the 101 response, such as
 	// Set-Cookie. Handshake headers and body headers are left out.
 	ResponseHeader http.Header
+
+	// OnUpgrade, when set, judges a valid handshake from an allowed origin
+	// before it is answered: it may refuse it (return a *Refusal for any
+	// status, headers and body; any other error answers 403 Forbidden
+	// without saying why), choose the subprotocol, add response headers,
+	// set the connection's keepalive and attach per-connection values.
+	// See [Upgrade].
+	OnUpgrade func(*Upgrade) error
 }
 
 // ErrOriginNotAllowed is returned by Accept, after answering 403, for a
@@ -52,7 +60,10 @@ var ErrOriginNotAllowed = errors.New("websocket: origin not allowed")
 // writes the precise refusal itself — 405 for a method other than GET, 400
 // for a missing or malformed header, 426 with Sec-WebSocket-Version: 13 for
 // another version, 403 for an origin the policy refuses — and returns the
-// error, which wraps a handshake sentinel or ErrOriginNotAllowed.
+// error, which wraps a handshake sentinel or ErrOriginNotAllowed. A
+// handshake that passes these checks goes to opts.OnUpgrade, if set, whose
+// refusal Accept writes and returns (wrapping the *Refusal, or
+// ErrUpgradeRefused).
 //
 // After a successful Accept the handler must not use w or r.Body again.
 func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
@@ -77,6 +88,28 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		}
 	}
 	protocol := handshake.SelectProtocol(offer.Protocols, o.Subprotocols)
+	if o.OnUpgrade != nil {
+		u := &Upgrade{Request: r, Offered: offer.Protocols, Subprotocol: protocol, Header: o.ResponseHeader.Clone()}
+		if u.Header == nil {
+			u.Header = make(http.Header)
+		}
+		if len(o.Values) > 0 {
+			u.values = make(map[any]any, len(o.Values))
+			for k, v := range o.Values {
+				u.values[k] = v
+			}
+		}
+		if refusal, err := runUpgradeHook(o.OnUpgrade, u); err != nil {
+			writeRefusal(w, refusal)
+			return nil, err
+		}
+		protocol = u.Subprotocol
+		o.ResponseHeader = u.Header
+		o.Values = u.values
+		if u.PingInterval != 0 {
+			o.PingInterval = u.PingInterval
+		}
+	}
 	var exts []handshake.Extension
 	var agreement deflate.Agreement
 	compress := false

@@ -1,0 +1,30 @@
+package server
+
+import "github.com/wskit/websocket"
+
+// QueueLen returns how many broadcasts wait for c, or -1 when c is not a
+// live connection of s.
+func QueueLen(s *Server, c *websocket.Conn) int {
+	s.mu.Lock()
+	cl := s.clients[c]
+	s.mu.Unlock()
+	if cl == nil {
+		return -1
+	}
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return len(cl.queue) - cl.head
+}
+
+// QueueCap returns the capacity of the queue's array for c.
+func QueueCap(s *Server, c *websocket.Conn) int {
+	s.mu.Lock()
+	cl := s.clients[c]
+	s.mu.Unlock()
+	if cl == nil {
+		return -1
+	}
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cap(cl.queue)
+}

@@ -1,0 +1,100 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wskit/websocket"
+	"github.com/wskit/websocket/server"
+)
+
+// testCtx returns a context that ends with the test or after three minutes.
+func testCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// serve starts srv on a loopback HTTP server, shutting both down when the
+// test ends, and returns the server's ws:// base URL. wrap, when not nil,
+// wraps the listener.
+func serve(t testing.TB, srv *server.Server, wrap func(net.Listener) net.Listener) string {
+	t.Helper()
+	hs := httptest.NewUnstartedServer(srv)
+	if wrap != nil {
+		hs.Listener = wrap(hs.Listener)
+	}
+	hs.Start()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		hs.Close()
+	})
+	return "ws" + strings.TrimPrefix(hs.URL, "http")
+}
+
+// dial connects to url and closes the connection when the test ends.
+func dial(t testing.TB, url string, opts *websocket.DialOptions) *websocket.Conn {
+	t.Helper()
+	c, _, err := websocket.Dial(testCtx(t), url, opts)
+	if err != nil {
+		t.Fatalf("Dial %s: %v", url, err)
+	}
+	t.Cleanup(func() { c.CloseNow() })
+	return c
+}
+
+// echo is a handler that sends every message back until the connection
+// ends.
+func echo(ctx context.Context, c *websocket.Conn) error {
+	for {
+		typ, p, err := c.Read(ctx)
+		if err != nil {
+			return err
+		}
+		if err := c.Write(ctx, typ, p); err != nil {
+			return err
+		}
+	}
+}
+
+// readUntilEnd reads and discards messages until the connection ends, and
+// returns how it ended.
+func readUntilEnd(ctx context.Context, c *websocket.Conn) error {
+	for {
+		if _, _, err := c.Read(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// refusal is what a refused handshake answered.
+type refusal struct {
+	status int
+	header http.Header
+	body   string
+}
+
+// handshakeRefusal dials url expecting a refusal and returns it.
+func handshakeRefusal(t *testing.T, url string, opts *websocket.DialOptions) refusal {
+	t.Helper()
+	c, resp, err := websocket.Dial(testCtx(t), url, opts)
+	if err == nil {
+		c.CloseNow()
+		t.Fatalf("Dial %s succeeded, want a refusal", url)
+	}
+	if resp == nil {
+		t.Fatalf("Dial %s: %v (no response)", url, err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	return refusal{resp.StatusCode, resp.Header, string(body)}
+}
+
+func waitABit() { time.Sleep(20 * time.Millisecond) }

@@ -1,0 +1,354 @@
+// Package server is a WebSocket server toolkit on top of package websocket:
+// a Server is an http.Handler that routes handshakes by path and
+// subprotocol pattern to handlers, lets hooks judge them, keeps a registry
+// of live connections (find by host, port or values; count), broadcasts
+// messages encoded once through bounded per-connection queues, shuts down
+// gracefully with 1001, logs through log/slog and keeps counters.
+//
+// A Server mounts in any Go HTTP server or router:
+//
+//	srv := server.New(&server.Options{Logger: slog.Default()})
+//	srv.Handle("/chat", server.HandlerFunc(chat))
+//	http.Handle("/chat", srv)
+//
+// Connections are hijacked from net/http, so http.Server.Shutdown does not
+// see them: call the Server's Shutdown as well.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wskit/websocket"
+	"github.com/wskit/websocket/handshake"
+)
+
+// Options configures a Server. The zero value (or nil) gives the defaults.
+type Options struct {
+	// AcceptOptions are applied to every handshake: per-connection limits,
+	// keepalive (on by default for servers: a ping every 30 s),
+	// compression, the origin policy and extra response headers. Its
+	// OnUpgrade hook runs for every route, before the route's own.
+	// Subprotocols is the order of preference for routes that name no
+	// subprotocol pattern.
+	websocket.AcceptOptions
+
+	// MaxConns limits the connections open at once; a handshake beyond it
+	// is answered 503 Service Unavailable. 0 means no limit.
+	MaxConns int
+
+	// SendQueue is how many broadcast messages may wait for one
+	// connection; 0 means DefaultSendQueue. When a connection's queue is
+	// full, OnQueueFull decides.
+	SendQueue int
+
+	// OnQueueFull is what happens to a connection too slow to take the
+	// broadcasts sent to it: CloseSlow (the default) or DropMessage.
+	OnQueueFull QueuePolicy
+
+	// SlowCloseCode is the close code for a connection closed by
+	// CloseSlow; 0 means 1008 (policy violation). 1013 (try again later)
+	// is the other usual choice.
+	SlowCloseCode websocket.StatusCode
+
+	// Logger gets the server's records: debug for every frame, info for
+	// each connection opened and closed (with its close code and
+	// duration), warn for refused handshakes and protocol errors. nil
+	// means no logging.
+	Logger *slog.Logger
+}
+
+// DefaultSendQueue is the default bound on broadcast messages waiting for
+// one connection.
+const DefaultSendQueue = 256
+
+// Server is a WebSocket server: an http.Handler for the routes added with
+// Handle and HandleRoute, and the registry of their live connections. Its
+// methods are safe for concurrent use.
+type Server struct {
+	opts      Options
+	log       *slog.Logger
+	routes    atomic.Pointer[routeTable]
+	routeMu   sync.Mutex // serialises route changes
+	routeSeq  int
+	ctx       context.Context // for handlers; cancelled when shutdown gives up
+	cancel    context.CancelFunc
+	slots     atomic.Int64 // connections open or being opened, for MaxConns
+	shutting  atomic.Bool
+	counters  counters
+	mu        sync.Mutex
+	clients   map[*websocket.Conn]*client
+	active    int           // ServeHTTP calls past the shutdown check
+	drained   chan struct{} // closed when active drops to 0 during shutdown
+	closeCode websocket.StatusCode
+}
+
+// New returns a Server with no routes.
+func New(opts *Options) *Server {
+	s := &Server{clients: make(map[*websocket.Conn]*client)}
+	if opts != nil {
+		s.opts = *opts
+	}
+	if s.opts.SendQueue <= 0 {
+		s.opts.SendQueue = DefaultSendQueue
+	}
+	s.closeCode = s.opts.SlowCloseCode
+	if s.closeCode == 0 {
+		s.closeCode = websocket.StatusPolicyViolation
+	}
+	s.log = s.opts.Logger
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.routes.Store(&routeTable{})
+	s.counters.init()
+	return s
+}
+
+// Handle routes handshakes for path pattern p, with any subprotocol, to h.
+// It panics on an invalid pattern or a route added twice, like
+// http.ServeMux.
+func (s *Server) Handle(p string, h Handler) { s.HandleRoute(Route{Path: p, Handler: h}) }
+
+// HandleRoute adds r. It panics on an invalid pattern or a route added
+// twice.
+func (s *Server) HandleRoute(r Route) {
+	s.routeMu.Lock()
+	defer s.routeMu.Unlock()
+	rt, err := compileRoute(r, s.routeSeq)
+	if err != nil {
+		panic(err)
+	}
+	t, err := s.routes.Load().add(rt)
+	if err != nil {
+		panic(err)
+	}
+	s.routeSeq++
+	s.routes.Store(&t)
+}
+
+// Why handshakes are refused, as counted in Stats.Refused.
+const (
+	RefusedNoRoute      = "no_route"      // 404: no route for the path and subprotocols
+	RefusedBadHandshake = "bad_handshake" // 400, 405 or 426: not a valid opening handshake
+	RefusedOrigin       = "origin"        // 403: the origin policy
+	RefusedHook         = "hook"          // an OnUpgrade hook
+	RefusedMaxConns     = "max_conns"     // 503: MaxConns reached
+	RefusedShutdown     = "shutdown"      // 503: the server is shutting down
+	RefusedError        = "error"         // 500: the connection could not be taken over
+)
+
+// ServeHTTP routes the request, applies the limits and hooks, and runs the
+// route's handler on the accepted connection.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.enter() {
+		s.refuse(w, r, http.StatusServiceUnavailable, RefusedShutdown, "server is shutting down")
+		return
+	}
+	defer s.leave()
+	offered, _ := handshake.ParseProtocols(r.Header) // malformed: Accept answers 400
+	rt, proto := (*s.routes.Load()).match(r.URL.Path, offered)
+	if rt == nil {
+		s.refuse(w, r, http.StatusNotFound, RefusedNoRoute, "no WebSocket route for "+r.URL.Path)
+		return
+	}
+	if max := int64(s.opts.MaxConns); max > 0 {
+		if s.slots.Add(1) > max {
+			s.slots.Add(-1)
+			w.Header().Set("Retry-After", "1")
+			s.refuse(w, r, http.StatusServiceUnavailable, RefusedMaxConns, "too many connections")
+			return
+		}
+		defer s.slots.Add(-1)
+	}
+	opts := s.acceptOptions(rt, proto)
+	conn, err := websocket.Accept(w, r, &opts)
+	if err != nil {
+		s.refused(r, err)
+		return
+	}
+	cl := s.register(conn, r)
+	if cl == nil {
+		conn.Close(websocket.StatusGoingAway, "")
+		return
+	}
+	s.log.LogAttrs(r.Context(), slog.LevelInfo, "websocket open",
+		slog.String("remote", cl.remote()), slog.String("path", r.URL.Path),
+		slog.String("subprotocol", conn.Subprotocol()), slog.Bool("compressed", conn.Compressed()))
+	herr := rt.Handler.ServeWebSocket(s.ctx, conn)
+	s.finish(cl, herr)
+}
+
+// acceptOptions returns the options for a handshake taken by rt, which
+// selected proto.
+func (s *Server) acceptOptions(rt *route, proto string) websocket.AcceptOptions {
+	o := s.opts.AcceptOptions
+	if rt.Subprotocol != "" {
+		o.Subprotocols = []string{proto}
+	}
+	if s.log.Enabled(context.Background(), slog.LevelDebug) {
+		o.Logger = s.log
+	}
+	hooks := []func(*websocket.Upgrade) error{s.opts.OnUpgrade, rt.OnUpgrade}
+	switch {
+	case hooks[0] != nil && hooks[1] != nil:
+		o.OnUpgrade = func(u *websocket.Upgrade) error {
+			if err := hooks[0](u); err != nil {
+				return err
+			}
+			return hooks[1](u)
+		}
+	case hooks[1] != nil:
+		o.OnUpgrade = hooks[1]
+	}
+	return o
+}
+
+// finish ends a connection whose handler returned herr: closes it if the
+// handler left it open, waits for its broadcasts to stop, takes it out of
+// the registry and records how it ended.
+func (s *Server) finish(cl *client, herr error) {
+	c := cl.conn
+	if c.Err() == nil {
+		code := websocket.StatusNormalClosure
+		if herr != nil {
+			code = websocket.StatusInternalError
+		}
+		c.Close(code, "")
+	}
+	c.CloseNow()
+	cl.stop()
+	s.unregister(cl)
+
+	var ce *websocket.CloseError
+	errors.As(c.Err(), &ce)
+	attrs := []slog.Attr{
+		slog.String("remote", cl.remote()), slog.String("path", cl.path),
+		slog.Duration("duration", time.Since(cl.start)),
+	}
+	if ce != nil {
+		attrs = append(attrs, slog.Int("code", int(ce.Code)), slog.String("reason", ce.Reason), slog.Bool("by_peer", ce.Remote))
+	}
+	if herr != nil && !errors.Is(herr, websocket.ErrClosed) {
+		attrs = append(attrs, slog.String("handler_error", herr.Error()))
+	}
+	s.log.LogAttrs(context.Background(), slog.LevelInfo, "websocket closed", attrs...)
+	if ce != nil && !ce.Remote && ce.Code != websocket.StatusAbnormalClosure && ce.Err != nil {
+		s.log.LogAttrs(context.Background(), slog.LevelWarn, "websocket protocol error",
+			slog.String("remote", cl.remote()), slog.String("path", cl.path),
+			slog.Int("code", int(ce.Code)), slog.String("error", ce.Err.Error()))
+	}
+}
+
+// refuse answers a handshake the server itself turns away.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, status int, reason, message string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write([]byte(message + "\n"))
+	s.countRefusal(r, status, reason, message)
+}
+
+// refused records a handshake that Accept refused with err.
+func (s *Server) refused(r *http.Request, err error) {
+	status, reason := http.StatusInternalServerError, RefusedError
+	var re *handshake.RequestError
+	var rf *websocket.Refusal
+	switch {
+	case errors.As(err, &re):
+		status, reason = re.Status, RefusedBadHandshake
+	case errors.Is(err, websocket.ErrOriginNotAllowed):
+		status, reason = http.StatusForbidden, RefusedOrigin
+	case errors.As(err, &rf):
+		status, reason = rf.Status, RefusedHook
+	}
+	s.countRefusal(r, status, reason, err.Error())
+}
+
+func (s *Server) countRefusal(r *http.Request, status int, reason, detail string) {
+	s.counters.refused(reason)
+	s.log.LogAttrs(r.Context(), slog.LevelWarn, "websocket handshake refused",
+		slog.String("remote", r.RemoteAddr), slog.String("path", r.URL.Path),
+		slog.Int("status", status), slog.String("reason", reason), slog.String("detail", detail))
+}
+
+// enter admits a ServeHTTP call unless the server is shutting down.
+func (s *Server) enter() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutting.Load() {
+		return false
+	}
+	s.active++
+	return true
+}
+
+func (s *Server) leave() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.active--
+	if s.active == 0 && s.drained != nil {
+		close(s.drained)
+		s.drained = nil
+	}
+}
+
+// Shutdown stops accepting handshakes (they get 503), sends every open
+// connection a close frame with 1001 (going away), and waits until every
+// handler has returned and every close handshake is over, or ctx ends. When
+// ctx ends first, the remaining connections are dropped, the handlers'
+// context is cancelled, and ctx.Err() is returned. The Server accepts
+// nothing afterwards.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.shutting.Store(true)
+	var drained chan struct{}
+	if s.active > 0 {
+		if s.drained == nil {
+			s.drained = make(chan struct{})
+		}
+		drained = s.drained
+	}
+	s.mu.Unlock()
+	var closers sync.WaitGroup
+	for _, cl := range s.snapshot() {
+		closers.Go(func() { cl.conn.Close(websocket.StatusGoingAway, "server shutting down") })
+	}
+	defer closers.Wait()
+	if drained == nil {
+		return nil
+	}
+	select {
+	case <-drained:
+		return nil
+	case <-ctx.Done():
+	}
+	s.cancel()
+	for _, cl := range s.snapshot() {
+		cl.conn.CloseNow()
+	}
+	return ctx.Err()
+}
+
+// hostPort splits a remote address into host and port.
+func hostPort(a net.Addr) (string, string) {
+	if a == nil {
+		return "", ""
+	}
+	if t, ok := a.(*net.TCPAddr); ok {
+		return t.IP.String(), strconv.Itoa(t.Port)
+	}
+	h, p, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String(), ""
+	}
+	return h, p
+}
