@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+
 	"github.com/wskit/websocket"
 )
 
@@ -141,7 +143,10 @@ func (s *Server) drain(cl *client) {
 		cl.queue[cl.head] = nil
 		cl.head++
 		cl.mu.Unlock()
-		if err := cl.conn.WritePrepared(s.ctx, pm); err != nil {
+		// No context: tying every write to one would cost a registration
+		// per message; a stuck write ends when the connection is closed
+		// (keepalive, CloseSlow, Shutdown's deadline, the handler's end).
+		if err := cl.conn.WritePrepared(context.Background(), pm); err != nil {
 			cl.mu.Lock()
 			cl.dead = true
 			cl.sending = false

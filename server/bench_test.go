@@ -1,0 +1,133 @@
+package server_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/wskit/websocket"
+	"github.com/wskit/websocket/server"
+)
+
+// BenchmarkBroadcast broadcasts one 64-byte text message per iteration to
+// 1,000 connections over loopback and reports deliveries per second
+// ("msgs/s": messages received by clients), counting until the last client
+// has the last message. The clients run in this process and share its two
+// cores with the server.
+func BenchmarkBroadcast(b *testing.B) {
+	for _, n := range []int{1000} {
+		b.Run(fmt.Sprintf("conns=%d", n), func(b *testing.B) { benchBroadcast(b, n) })
+	}
+}
+
+func benchBroadcast(b *testing.B, conns int) {
+	srv := server.New(&server.Options{SendQueue: 1024})
+	srv.Handle("/", server.HandlerFunc(readUntilEnd))
+	base := serve(b, srv, nil)
+	progress := make([]atomic.Int64, conns)
+	var wg sync.WaitGroup
+	for k := range conns {
+		c := dial(b, base+"/", &websocket.DialOptions{ConnOptions: websocket.ConnOptions{ReadBufferSize: 512}})
+		wg.Go(func() {
+			for {
+				if _, _, err := c.Read(context.Background()); err != nil {
+					return
+				}
+				progress[k].Add(1)
+			}
+		})
+	}
+	for srv.Count() < conns {
+		waitABit()
+	}
+	pm := []byte(`{"type":"tick","symbol":"WSKT","price":101.25,"size":300}  `)
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; b.Loop(); i++ {
+		res, err := srv.Broadcast(websocket.MessageText, pm)
+		if err != nil || res.Queued != conns {
+			b.Fatalf("broadcast %d: %+v %v", i, res, err)
+		}
+		// Keep the slowest reader within 512 messages, half the queue.
+		for i%64 == 63 && slowest(progress) < int64(i-512) {
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	for slowest(progress) < int64(b.N) {
+		time.Sleep(100 * time.Microsecond)
+	}
+	want := int64(b.N) * int64(conns)
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(want)/elapsed.Seconds(), "msgs/s")
+	for _, c := range srv.Conns() {
+		c.CloseNow()
+	}
+	wg.Wait()
+}
+
+// BenchmarkIdleServerConn reports the memory the server holds for each
+// idle connection ("B/conn": heap and goroutine stacks, after a GC), with
+// keepalive on and the handler blocked in Read, as a chat server's are.
+// The clients are bare TCP sockets that did the handshake by hand, so
+// little of the figure is theirs.
+func BenchmarkIdleServerConn(b *testing.B) {
+	const conns = 2000
+	for b.Loop() {
+		srv := server.New(nil)
+		srv.Handle("/", server.HandlerFunc(readUntilEnd))
+		hs := &http.Server{Handler: srv}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		go hs.Serve(ln)
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		clients := make([]net.Conn, conns)
+		for i := range clients {
+			clients[i] = rawHandshake(b, ln.Addr().String())
+		}
+		for srv.Count() < conns {
+			waitABit()
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		used := (after.HeapAlloc + after.StackInuse) - (before.HeapAlloc + before.StackInuse)
+		b.ReportMetric(float64(used)/conns, "B/conn")
+		b.ReportMetric(float64(after.StackInuse-before.StackInuse)/conns, "stackB/conn")
+		for _, c := range clients {
+			c.Close()
+		}
+		for srv.Count() > 0 {
+			waitABit()
+		}
+		srv.Shutdown(testCtx(b))
+		hs.Close()
+	}
+}
+
+// rawHandshake opens a WebSocket connection by hand and returns the bare
+// socket.
+func rawHandshake(b *testing.B, addr string) net.Conn {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", addr)
+	resp, err := http.ReadResponse(bufio.NewReaderSize(c, 256), nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		b.Fatalf("handshake: %v %v", resp, err)
+	}
+	return c
+}

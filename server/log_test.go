@@ -1,0 +1,149 @@
+package server_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wskit/websocket"
+	"github.com/wskit/websocket/server"
+	"github.com/wskit/websocket/wire"
+)
+
+// logBuffer collects JSON log records.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// records returns the records with message msg.
+func (l *logBuffer) records(msg string) []map[string]any {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(l.b.String()), "\n") {
+		var r map[string]any
+		if json.Unmarshal([]byte(line), &r) == nil && r["msg"] == msg {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TestLogsAndCounters checks the records at each level and the counters
+// after a normal connection, a refused one and one that breaks the
+// protocol.
+func TestLogsAndCounters(t *testing.T) {
+	var logs logBuffer
+	srv := server.New(&server.Options{
+		Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	srv.Handle("/echo", server.HandlerFunc(echo))
+	base := serve(t, srv, nil)
+	ctx := testCtx(t)
+
+	c := dial(t, base+"/echo", nil)
+	for _, m := range []string{"one", "two", "three"} {
+		if err := c.Write(ctx, websocket.MessageText, []byte(m)); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := c.Read(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Close(websocket.StatusNormalClosure, "done")
+	handshakeRefusal(t, base+"/missing", nil)
+
+	// A client that sends an unmasked frame: the server fails it with 1002.
+	u, _ := url.Parse(base)
+	raw, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	fmt.Fprintf(raw, "GET /echo HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", u.Host)
+	br := bufio.NewReader(raw)
+	if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != 101 {
+		t.Fatalf("raw handshake: %v %v", resp, err)
+	}
+	raw.Write(wire.AppendFrame(nil, wire.Header{Fin: true, Opcode: wire.OpText, Length: 2}, []byte("hi")))
+	raw.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var rest bytes.Buffer
+	rest.ReadFrom(br)
+
+	for srv.Count() > 0 || srv.Stats().CloseCodes[websocket.StatusProtocolError] == 0 {
+		waitABit()
+	}
+	st := srv.Stats()
+	if st.Accepted != 2 || st.Refused[server.RefusedNoRoute] != 1 || st.Open != 0 {
+		t.Errorf("Stats: %+v", st)
+	}
+	if st.MessagesIn != 3 || st.MessagesOut != 3 || st.BytesIn != 11 || st.BytesOut != 11 {
+		t.Errorf("message counters: in %d/%d B, out %d/%d B; want 3/11 each way", st.MessagesIn, st.BytesIn, st.MessagesOut, st.BytesOut)
+	}
+	if st.CloseCodes[websocket.StatusNormalClosure] != 1 || st.CloseCodes[websocket.StatusProtocolError] != 1 {
+		t.Errorf("close codes: %v", st.CloseCodes)
+	}
+
+	opens := logs.records("websocket open")
+	if len(opens) != 2 || opens[0]["level"] != "INFO" || opens[0]["path"] != "/echo" {
+		t.Errorf("open records: %v", opens)
+	}
+	closes := logs.records("websocket closed")
+	if len(closes) != 2 {
+		t.Fatalf("close records: %v", closes)
+	}
+	byCode := map[float64]map[string]any{}
+	for _, r := range closes {
+		byCode[r["code"].(float64)] = r
+		if _, ok := r["duration"]; !ok || r["level"] != "INFO" {
+			t.Errorf("close record without duration or not at info: %v", r)
+		}
+	}
+	if r := byCode[1000]; r == nil || r["reason"] != "done" || r["by_peer"] != true {
+		t.Errorf("normal close record: %v", r)
+	}
+	if r := byCode[1002]; r == nil || r["by_peer"] != false {
+		t.Errorf("protocol error close record: %v", r)
+	}
+	perr := logs.records("websocket protocol error")
+	if len(perr) != 1 || perr[0]["level"] != "WARN" || !strings.Contains(perr[0]["error"].(string), "mask") {
+		t.Errorf("protocol error records: %v", perr)
+	}
+	refused := logs.records("websocket handshake refused")
+	if len(refused) != 1 || refused[0]["level"] != "WARN" || refused[0]["status"] != float64(404) || refused[0]["reason"] != server.RefusedNoRoute {
+		t.Errorf("refusal records: %v", refused)
+	}
+	frames := logs.records("websocket frame")
+	in, out := 0, 0
+	for _, f := range frames {
+		if f["level"] != "DEBUG" {
+			t.Errorf("frame record not at debug: %v", f)
+		}
+		switch {
+		case f["dir"] == "in" && f["opcode"] == "text":
+			in++
+		case f["dir"] == "out" && f["opcode"] == "text":
+			out++
+		}
+	}
+	if in != 3 || out != 3 {
+		t.Errorf("text frame records: %d in, %d out; want 3 each", in, out)
+	}
+}
