@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -358,6 +359,53 @@ func TestExitCodes(t *testing.T) {
 		}
 		if tc.stderrLine && strings.Count(stderr.String(), "\n") != 1 {
 			t.Errorf("ws %q: stderr is not one line: %q", tc.args, stderr.String())
+		}
+	}
+}
+
+// TestServeMaxConns checks that --max-conns answers 503 beyond the limit,
+// and that stopping the server sends every client 1001.
+func TestServeMaxConns(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--echo", "--addr", "127.0.0.1:0", "--max-conns", "1"}, nil, &stdout, &stderr)
+	}()
+	re := regexp.MustCompile(`ws://\S+/`)
+	var url string
+	for range 500 {
+		if url = re.FindString(stdout.String()); url != "" {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if url == "" {
+		t.Fatalf("ws serve printed no URL; stdout %q, stderr %q", stdout.String(), stderr.String())
+	}
+	first, _, err := websocket.Dial(testCtx(t), url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.CloseNow()
+	_, resp, err := websocket.Dial(testCtx(t), url, nil)
+	var he *websocket.HandshakeError
+	if !errors.As(err, &he) || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("second connection: %v, want 503", err)
+	}
+	cancel()
+	_, _, err = first.Read(testCtx(t))
+	if websocket.CloseStatus(err) != websocket.StatusGoingAway {
+		t.Fatalf("client at shutdown: %v, want 1001", err)
+	}
+	if code := <-done; code != 0 {
+		t.Fatalf("ws serve exited %d; stderr %s", code, stderr.String())
+	}
+	logs := stderr.String()
+	for _, want := range []string{"websocket open", "websocket handshake refused", "status=503", "reason=max_conns", "websocket closed", "code=1001"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, logs)
 		}
 	}
 }

@@ -7,25 +7,29 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/wskit/websocket"
+	"github.com/wskit/websocket/server"
 )
 
 const serveHelp = `Usage: ws serve [flags]
 
 Without --echo: a broadcast chat. Open http://ADDR/ in a browser; the page
-connects to /ws and every text message a client sends is sent to every
+connects to /ws and every text message a client sends is broadcast to every
 connected client. With --echo: every message received on any path is sent
 back unchanged (messages up to 64 MiB). Both modes accept permessage-deflate
-when a client offers it, unless --no-compress is given. Stop with Ctrl-C.
+when a client offers it, unless --no-compress is given, answer 503 beyond
+--max-conns connections, and log each connection to stderr. Stop with
+Ctrl-C: every client gets 1001 (going away).
 
 Examples:
   ws serve
   ws serve --echo --addr 127.0.0.1:9001
+  ws serve --max-conns 1000 --log warn
   ws serve --tls-cert cert.pem --tls-key key.pem
 `
 
@@ -41,6 +45,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	var compress, noCompress bool
 	fs.BoolVar(&compress, "compress", false, "accept permessage-deflate when a client offers it (the default)")
 	fs.BoolVar(&noCompress, "no-compress", false, "refuse permessage-deflate")
+	maxConns := fs.Int("max-conns", 0, "answer 503 to handshakes beyond `n` open connections (0: no limit)")
+	logLevel := fs.String("log", "info", "log connections to stderr at `level`: debug (also every frame), info, warn or off")
 	pos, code, done := parseArgs(fs, args, stdout, stderr)
 	if done {
 		return code
@@ -62,18 +68,40 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		comp = &websocket.CompressionOptions{}
 	}
 
-	var handler http.Handler
-	var chat *chatRoom
+	level, ok := logLevels[*logLevel]
+	if !ok {
+		fmt.Fprintf(stderr, "ws serve: --log %q: want debug, info, warn or off\n", *logLevel)
+		return exitUsage
+	}
+	if *maxConns < 0 {
+		fmt.Fprintln(stderr, "ws serve: --max-conns must be 0 (no limit) or more")
+		return exitUsage
+	}
+	opts := &server.Options{MaxConns: *maxConns}
+	opts.Compression = comp
+	if level != logOff {
+		opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	}
 	if *echo {
-		handler = echoHandler(comp)
+		opts.InsecureSkipOriginCheck = true // an echo holds nothing private
+		opts.MaxMessageSize = maxMessage
+	}
+	ws := server.New(opts)
+	var handler http.Handler
+	if *echo {
+		ws.Handle("/", server.HandlerFunc(echoConn))
+		handler = ws
 	} else {
-		chat = newChatRoom(comp)
+		// Same-origin only (the default): the page is ours.
+		ws.Handle("/ws", server.HandlerFunc(func(ctx context.Context, c *websocket.Conn) error {
+			return chat(ctx, ws, c)
+		}))
 		mux := http.NewServeMux()
 		mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			w.Write(chatPage)
 		})
-		mux.Handle("/ws", chat)
+		mux.Handle("/ws", ws)
 		handler = mux
 	}
 
@@ -119,10 +147,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	srv.Shutdown(sctx) // hijacked WebSocket connections are not waited for
-	if chat != nil {
-		chat.closeAll()
-	}
+	srv.Shutdown(sctx) // stops accepting; WebSocket connections are ws's
+	ws.Shutdown(sctx)  // 1001 to every client
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		fmt.Fprintf(stderr, "ws serve: %v\n", err)
 		return exitError
@@ -130,101 +156,40 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return exitOK
 }
 
-// echoHandler returns a handler that sends every message back with its
-// type and bytes; comp, when not nil, accepts permessage-deflate.
-func echoHandler(comp *websocket.CompressionOptions) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		opts := &websocket.AcceptOptions{InsecureSkipOriginCheck: true} // an echo holds nothing private
-		opts.MaxMessageSize = maxMessage
-		opts.Compression = comp
-		c, err := websocket.Accept(w, r, opts)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		for {
-			typ, msg, err := c.Read(context.Background())
-			if err != nil {
-				return
-			}
-			if err := c.Write(context.Background(), typ, msg); err != nil {
-				return
-			}
-		}
-	})
-}
-
-// chatWriteTimeout bounds one write to one chat client, so a slow client
-// does not hold up the others; a client whose write fails is dropped.
-const chatWriteTimeout = 2 * time.Second
-
-// chatRoom is the broadcast chat: every text message goes to every client.
-type chatRoom struct {
-	comp    *websocket.CompressionOptions // nil: refuse permessage-deflate
-	mu      sync.Mutex
-	clients map[*websocket.Conn]struct{}
-}
-
-func newChatRoom(comp *websocket.CompressionOptions) *chatRoom {
-	return &chatRoom{comp: comp, clients: make(map[*websocket.Conn]struct{})}
-}
-
-func (room *chatRoom) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	opts := &websocket.AcceptOptions{} // same-origin only: the page is ours
-	opts.Compression = room.comp
-	c, err := websocket.Accept(w, r, opts)
-	if err != nil {
-		return
-	}
-	room.mu.Lock()
-	room.clients[c] = struct{}{}
-	room.mu.Unlock()
-	defer room.drop(c)
+// echoConn sends every message back with its type and bytes.
+func echoConn(ctx context.Context, c *websocket.Conn) error {
 	for {
-		typ, msg, err := c.Read(context.Background())
+		typ, msg, err := c.Read(ctx)
 		if err != nil {
-			return
+			return nil
+		}
+		if err := c.Write(ctx, typ, msg); err != nil {
+			return nil
+		}
+	}
+}
+
+// chat sends every text message from c to every client of ws, c included.
+// The broadcast queues it for each; a client too slow to keep up is closed
+// with 1008 (server.CloseSlow).
+func chat(ctx context.Context, ws *server.Server, c *websocket.Conn) error {
+	for {
+		typ, msg, err := c.Read(ctx)
+		if err != nil {
+			return nil
 		}
 		if typ == websocket.MessageText {
-			room.broadcast(msg)
+			ws.Broadcast(websocket.MessageText, msg)
 		}
 	}
 }
 
-// broadcast sends msg to every client at once, each write bounded.
-func (room *chatRoom) broadcast(msg []byte) {
-	room.each(func(c *websocket.Conn) {
-		ctx, cancel := context.WithTimeout(context.Background(), chatWriteTimeout)
-		defer cancel()
-		if err := c.Write(ctx, websocket.MessageText, msg); err != nil {
-			room.drop(c)
-		}
-	})
-}
+// logOff is the --log level that turns logging off.
+const logOff = slog.Level(100)
 
-// each runs f for every client, all at once, and waits for them.
-func (room *chatRoom) each(f func(c *websocket.Conn)) {
-	room.mu.Lock()
-	clients := make([]*websocket.Conn, 0, len(room.clients))
-	for c := range room.clients {
-		clients = append(clients, c)
-	}
-	room.mu.Unlock()
-	var wg sync.WaitGroup
-	for _, c := range clients {
-		wg.Go(func() { f(c) })
-	}
-	wg.Wait()
-}
-
-func (room *chatRoom) drop(c *websocket.Conn) {
-	room.mu.Lock()
-	delete(room.clients, c)
-	room.mu.Unlock()
-	c.CloseNow()
-}
-
-// closeAll says goodbye to every client (1001) when the server stops.
-func (room *chatRoom) closeAll() {
-	room.each(func(c *websocket.Conn) { c.Close(websocket.StatusGoingAway, "server stopping") })
+var logLevels = map[string]slog.Level{
+	"debug": slog.LevelDebug,
+	"info":  slog.LevelInfo,
+	"warn":  slog.LevelWarn,
+	"off":   logOff,
 }
