@@ -93,8 +93,9 @@ func RefuseJSON(status int, v any) *Refusal {
 }
 
 // ErrUpgradeRefused is wrapped by Accept's error when the OnUpgrade hook
-// refused the handshake with an error that is not a *Refusal; Accept then
-// answers 403 without revealing the error.
+// refused the handshake with an error that is not a *Refusal (Accept then
+// answers 403 without revealing the error), or chose a subprotocol the
+// client did not offer (500).
 var ErrUpgradeRefused = errors.New("websocket: upgrade refused by the server's hook")
 
 // errBadSubprotocol is the hook's choice of a subprotocol not offered.
