@@ -77,6 +77,19 @@ func BenchmarkRead(b *testing.B) {
 					}
 				}
 			})
+			b.Run(fmt.Sprintf("%s/append/%d", role, n), func(b *testing.B) {
+				c := websocket.NewConn(&memConn{src: src}, role, &websocket.ConnOptions{PingInterval: -1})
+				ctx := context.Background()
+				buf := make([]byte, 0, n)
+				b.SetBytes(int64(n))
+				b.ReportAllocs()
+				for b.Loop() {
+					var err error
+					if _, buf, err = c.AppendRead(ctx, buf[:0]); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 			b.Run(fmt.Sprintf("%s/stream/%d", role, n), func(b *testing.B) {
 				c := websocket.NewConn(&memConn{src: src}, role, &websocket.ConnOptions{PingInterval: -1})
 				buf := make([]byte, 32<<10)
@@ -180,7 +193,7 @@ func BenchmarkIdleCompressedConn(b *testing.B) {
 }
 
 // readStreamed reads one message through Reader in pieces of len(buf).
-func readStreamed(b *testing.B, c *websocket.Conn, buf []byte) {
+func readStreamed(b testing.TB, c *websocket.Conn, buf []byte) {
 	_, r, err := c.Reader(context.Background())
 	if err != nil {
 		b.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 
 	"github.com/wskit/websocket/wire"
 )
@@ -49,23 +50,46 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 		return 0, nil, err
 	}
 	defer release(c.rsem)
-	typ, p, err := c.readWhole()
+	typ, p, err := c.readWhole(nil)
 	if err = c.readResult(ctx, err, stop()); err != nil {
 		return 0, nil, err
 	}
 	return typ, p, nil
 }
 
-func (c *Conn) readWhole() (MessageType, []byte, error) {
+// AppendRead is Read that appends the message to dst and returns the
+// extended slice, so that a caller who reuses its buffer reads without
+// allocating. On an error, dst is returned as it was.
+func (c *Conn) AppendRead(ctx context.Context, dst []byte) (MessageType, []byte, error) {
+	stop, err := c.beginRead(ctx)
+	if err != nil {
+		return 0, dst, err
+	}
+	defer release(c.rsem)
+	typ, p, err := c.readWhole(dst)
+	if err = c.readResult(ctx, err, stop()); err != nil {
+		return 0, dst, err
+	}
+	return typ, p, nil
+}
+
+// readWhole appends the next message to dst; nil dst gets a buffer sized
+// for the message.
+func (c *Conn) readWhole(dst []byte) (MessageType, []byte, error) {
 	if err := c.nextMessage(); err != nil {
 		return 0, nil, err
 	}
-	// Size the buffer from the first frame; fragmented messages grow it.
-	hint := c.frameLeft
-	if !c.frame.Fin && hint < 512 {
-		hint = 512
+	p := dst
+	if p == nil {
+		// Size the buffer from the first frame; fragmented messages grow it.
+		hint := c.frameLeft
+		if !c.frame.Fin && hint < 512 {
+			hint = 512
+		}
+		p = make([]byte, 0, hint)
+	} else if free := int64(cap(p) - len(p)); free < c.frameLeft && c.frameLeft <= 1<<20 {
+		p = slices.Grow(p, int(c.frameLeft))
 	}
-	p := make([]byte, 0, hint)
 	for {
 		if len(p) == cap(p) {
 			p = append(p, 0)[:len(p)]
