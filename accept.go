@@ -11,7 +11,6 @@ import (
 
 	"github.com/wskit/websocket/deflate"
 	"github.com/wskit/websocket/handshake"
-	"github.com/wskit/websocket/wire"
 )
 
 // AcceptOptions configures Accept. The zero value (or nil) accepts a
@@ -142,10 +141,8 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	if compress {
 		c.setCompression(agreement, o.Compression)
 	}
-	// Its buffer then serves as the write buffer, unless a size was asked for.
-	if buf := brw.Writer.AvailableBuffer(); cap(buf) >= wire.MaxHeaderSize+256 && o.WriteBufferSize == 0 {
-		c.wbuf = buf[:cap(buf)]
-	}
+	// The write buffer is made at the first write that needs one; a
+	// connection that only gets broadcasts (PreparedMessage) never does.
 	return c, nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/wskit/websocket/wire"
+	"io"
 	"net"
 	"net/http"
 	"runtime"
@@ -76,44 +78,76 @@ func benchBroadcast(b *testing.B, conns int) {
 
 // BenchmarkIdleServerConn reports the memory the server holds for each
 // idle connection ("B/conn": heap and goroutine stacks, after a GC), with
-// keepalive on and the handler blocked in Read, as a chat server's are.
-// The clients are bare TCP sockets that did the handshake by hand, so
+// keepalive on and the handler blocked in Read, as a chat server's are:
+// "fresh" just after the handshake, "after-echo" after one message each
+// way. The clients are bare TCP sockets that did the handshake by hand, so
 // little of the figure is theirs.
 func BenchmarkIdleServerConn(b *testing.B) {
-	const conns = 2000
-	for b.Loop() {
-		srv := server.New(nil)
-		srv.Handle("/", server.HandlerFunc(readUntilEnd))
-		hs := &http.Server{Handler: srv}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			b.Fatal(err)
+	for _, echoed := range []bool{false, true} {
+		name := "fresh"
+		if echoed {
+			name = "after-echo"
 		}
-		go hs.Serve(ln)
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		clients := make([]net.Conn, conns)
-		for i := range clients {
-			clients[i] = rawHandshake(b, ln.Addr().String())
-		}
-		for srv.Count() < conns {
-			waitABit()
-		}
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		used := (after.HeapAlloc + after.StackInuse) - (before.HeapAlloc + before.StackInuse)
-		b.ReportMetric(float64(used)/conns, "B/conn")
-		b.ReportMetric(float64(after.StackInuse-before.StackInuse)/conns, "stackB/conn")
-		for _, c := range clients {
-			c.Close()
-		}
-		for srv.Count() > 0 {
-			waitABit()
-		}
-		srv.Shutdown(testCtx(b))
-		hs.Close()
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				idleServerConns(b, 2000, echoed)
+			}
+		})
 	}
+}
+
+func idleServerConns(b *testing.B, conns int, echoed bool) {
+	srv := server.New(nil)
+	srv.Handle("/", server.HandlerFunc(func(ctx context.Context, c *websocket.Conn) error {
+		if echoed {
+			typ, p, err := c.Read(ctx)
+			if err != nil {
+				return err
+			}
+			if err := c.Write(ctx, typ, p); err != nil {
+				return err
+			}
+		}
+		return readUntilEnd(ctx, c)
+	}))
+	hs := &http.Server{Handler: srv}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go hs.Serve(ln)
+	hello := wire.AppendFrame(nil, wire.Header{Fin: true, Opcode: wire.OpText, Length: 5, Masked: true, Mask: [4]byte{1, 2, 3, 4}},
+		[]byte("hello"))
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	clients := make([]net.Conn, conns)
+	for i := range clients {
+		clients[i] = rawHandshake(b, ln.Addr().String())
+		if echoed {
+			clients[i].Write(hello)
+			var reply [7]byte
+			if _, err := io.ReadFull(clients[i], reply[:]); err != nil || string(reply[2:]) != "hello" {
+				b.Fatalf("echo: %q %v", reply, err)
+			}
+		}
+	}
+	for srv.Count() < conns {
+		waitABit()
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	used := (after.HeapAlloc + after.StackInuse) - (before.HeapAlloc + before.StackInuse)
+	b.ReportMetric(float64(used)/float64(conns), "B/conn")
+	b.ReportMetric(float64(after.StackInuse-before.StackInuse)/float64(conns), "stackB/conn")
+	for _, c := range clients {
+		c.Close()
+	}
+	for srv.Count() > 0 {
+		waitABit()
+	}
+	srv.Shutdown(testCtx(b))
+	hs.Close()
 }
 
 // rawHandshake opens a WebSocket connection by hand and returns the bare

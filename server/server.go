@@ -153,21 +153,31 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, http.StatusServiceUnavailable, RefusedShutdown, "server is shutting down")
 		return
 	}
-	defer s.leave()
+	handed := false
+	defer func() {
+		if !handed {
+			s.leave()
+		}
+	}()
 	offered, _ := handshake.ParseProtocols(r.Header) // malformed: Accept answers 400
 	rt, proto := (*s.routes.Load()).match(r.URL.Path, offered)
 	if rt == nil {
 		s.refuse(w, r, http.StatusNotFound, RefusedNoRoute, "no WebSocket route for "+r.URL.Path)
 		return
 	}
-	if max := int64(s.opts.MaxConns); max > 0 {
-		if s.slots.Add(1) > max {
+	limited := s.opts.MaxConns > 0
+	if limited {
+		if s.slots.Add(1) > int64(s.opts.MaxConns) {
 			s.slots.Add(-1)
 			w.Header().Set("Retry-After", "1")
 			s.refuse(w, r, http.StatusServiceUnavailable, RefusedMaxConns, "too many connections")
 			return
 		}
-		defer s.slots.Add(-1)
+		defer func() {
+			if !handed {
+				s.slots.Add(-1)
+			}
+		}()
 	}
 	opts := s.acceptOptions(rt, proto)
 	conn, err := websocket.Accept(w, r, &opts)
@@ -183,8 +193,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "websocket open",
 		slog.String("remote", cl.remote()), slog.String("path", r.URL.Path),
 		slog.String("subprotocol", conn.Subprotocol()), slog.Bool("compressed", conn.Compressed()))
-	herr := rt.Handler.ServeWebSocket(s.ctx, conn)
-	s.finish(cl, herr)
+	// The handler runs on a goroutine of its own, so that net/http's,
+	// with the deep stack it grew serving the request, ends now: an idle
+	// connection then holds a small stack.
+	handed = true
+	go func() {
+		defer s.leave()
+		if limited {
+			defer s.slots.Add(-1)
+		}
+		s.finish(cl, rt.Handler.ServeWebSocket(s.ctx, conn))
+	}()
 }
 
 // acceptOptions returns the options for a handshake taken by rt, which

@@ -389,6 +389,13 @@ func TestServeMaxConns(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer first.CloseNow()
+	// An echo proves the server has registered the first connection.
+	if err := first.Write(testCtx(t), websocket.MessageText, []byte("hi")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := first.Read(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
 	_, resp, err := websocket.Dial(testCtx(t), url, nil)
 	var he *websocket.HandshakeError
 	if !errors.As(err, &he) || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
