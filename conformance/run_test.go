@@ -23,7 +23,7 @@ func testOptions() *conformance.Options {
 		Agent:    "test peer",
 		Payloads: payloadDir,
 		Parallel: 8,
-		Settle:   300 * time.Millisecond,
+		Settle:   600 * time.Millisecond, // room for a loaded machine under -race
 		Timeout:  60 * time.Second,
 	}
 }

@@ -253,24 +253,28 @@ func TestBroadcastDropPolicy(t *testing.T) {
 		stalledConn = c
 	}
 	done := make(chan error, 1)
+	var progress atomic.Int64
 	go func() {
 		for range messages {
 			if _, _, err := healthy.Read(ctx); err != nil {
 				done <- err
 				return
 			}
+			progress.Add(1)
 		}
 		done <- nil
 	}()
 	dropped := 0
 	for i := range messages {
+		// Keep the healthy client within half its queue, so that only the
+		// stalled one ever finds its queue full.
+		for progress.Load() < int64(i-queue/2) {
+			time.Sleep(time.Millisecond)
+		}
 		res, _ := srv.Broadcast(websocket.MessageBinary, make([]byte, 1024))
 		dropped += res.Dropped
 		if n := server.QueueLen(srv, stalledConn); n > queue {
 			t.Fatalf("queue length %d past its bound %d", n, queue)
-		}
-		if i%4 == 3 {
-			time.Sleep(2 * time.Millisecond)
 		}
 	}
 	if err := <-done; err != nil {
