@@ -118,4 +118,9 @@ if [ "$fuzztime" != "0" ]; then
 	done
 	rm -f "$fuzzlog"
 fi
+echo "== bench (its own module): vet, tests, a few seconds of the harness"
+benchout=$(mktemp -d)
+(cd bench && go vet ./... && go test -count=1 ./... &&
+	go run ./cmd/run -quick -libs wskit,gorilla -scenarios '^(echo c=1 16 B|idle .*)$' -idle 200 -out "$benchout")
+rm -rf "$benchout"
 echo "== all tests passed"

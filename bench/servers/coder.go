@@ -29,13 +29,12 @@ func startCoder(ln net.Listener, o Options) (Server, error) {
 			defer reg.remove(c)
 		}
 		ctx := context.Background()
-		var buf []byte
 		for {
 			typ, rd, err := c.Reader(ctx)
 			if err != nil {
 				return
 			}
-			msg, err := readMessage(rd, &buf)
+			buf, msg, err := readMessage(rd)
 			if err != nil {
 				return
 			}
@@ -45,10 +44,13 @@ func startCoder(ln net.Listener, o Options) (Server, error) {
 					// frames the payload again.
 					p := broadcastPayload(n)
 					reg.each(func(c *websocket.Conn) { c.Write(ctx, websocket.MessageBinary, p) })
+					putBuffer(buf)
 					continue
 				}
 			}
-			if err := c.Write(ctx, typ, msg); err != nil {
+			err = c.Write(ctx, typ, msg)
+			putBuffer(buf)
+			if err != nil {
 				return
 			}
 		}

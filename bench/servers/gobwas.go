@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/flate"
+	"errors"
 	"io"
 	"net"
 
@@ -31,14 +32,15 @@ func startGobwas(ln net.Listener, o Options) (Server, error) {
 }
 
 type gobwasConn struct {
-	nc  net.Conn
-	out appendWriter
+	nc   net.Conn
+	rhdr [ws.MaxHeaderSize]byte // header buffers, so that headers cost no allocation
+	whdr [ws.MaxHeaderSize]byte
+	out  appendWriter // points into a pooled buffer while a frame is written
 	// Compression state, made at the first compressed message.
 	zw   *wsflate.Writer
 	zr   *wsflate.Reader
 	src  bytes.Reader
 	zout appendWriter
-	zin  []byte
 }
 
 func serveGobwas(nc net.Conn, o Options, reg *registry[*gobwasConn]) {
@@ -59,9 +61,8 @@ func serveGobwas(nc net.Conn, o Options, reg *registry[*gobwasConn]) {
 		defer reg.remove(c)
 	}
 	br := bufio.NewReaderSize(nc, 4096)
-	var buf []byte
 	for {
-		h, err := ws.ReadHeader(br)
+		h, err := ws.ReadHeaderBuffer(br, c.rhdr[:])
 		if err != nil {
 			return
 		}
@@ -69,58 +70,69 @@ func serveGobwas(nc net.Conn, o Options, reg *registry[*gobwasConn]) {
 			return
 		}
 		n := int(h.Length)
-		if cap(buf) < n {
-			buf = make([]byte, n)
-		}
-		p := buf[:n]
-		if _, err := io.ReadFull(br, p); err != nil {
+		buf := getBuffer(n)
+		if err := c.frame(h, (*buf)[:n], br, reg, o, compress); err != nil {
+			putBuffer(buf)
 			return
 		}
-		if h.Masked {
-			ws.Cipher(p, h.Mask, 0)
-		}
-		switch h.OpCode {
-		case ws.OpPing:
-			if c.send(ws.Header{Fin: true, OpCode: ws.OpPong, Length: int64(n)}, p) != nil {
-				return
-			}
-			continue
-		case ws.OpPong:
-			continue
-		case ws.OpClose:
-			c.send(ws.Header{Fin: true, OpCode: ws.OpClose, Length: int64(n)}, p)
-			return
-		}
-		if compress && h.Rsv1() {
-			if p, err = c.inflate(p); err != nil {
-				return
-			}
-			if o.Broadcast && c.broadcast(h, p, reg) {
-				continue
-			}
-			z, err := c.deflate(p)
-			if err != nil {
-				return
-			}
-			h.Rsv = ws.Rsv(true, false, false)
-			h.Length = int64(len(z))
-			p = z
-		} else if o.Broadcast && c.broadcast(h, p, reg) {
-			continue
-		}
-		h.Masked = false
-		if c.send(h, p) != nil {
-			return
-		}
+		putBuffer(buf)
 	}
 }
 
-// send writes one frame with a single write.
+var errClosed = errors.New("closed")
+
+// frame reads the payload of the frame with header h into p and answers
+// it.
+func (c *gobwasConn) frame(h ws.Header, p []byte, br *bufio.Reader, reg *registry[*gobwasConn], o Options, compress bool) error {
+	n := len(p)
+	if _, err := io.ReadFull(br, p); err != nil {
+		return err
+	}
+	if h.Masked {
+		ws.Cipher(p, h.Mask, 0)
+	}
+	switch h.OpCode {
+	case ws.OpPing:
+		return c.send(ws.Header{Fin: true, OpCode: ws.OpPong, Length: int64(n)}, p)
+	case ws.OpPong:
+		return nil
+	case ws.OpClose:
+		c.send(ws.Header{Fin: true, OpCode: ws.OpClose, Length: int64(n)}, p)
+		return errClosed
+	}
+	if compress && h.Rsv1() {
+		zin, p, err := c.inflate(p)
+		if err != nil {
+			return err
+		}
+		defer putBuffer(zin)
+		if o.Broadcast && c.broadcast(h, p, reg) {
+			return nil
+		}
+		z, err := c.deflate(p)
+		if err != nil {
+			return err
+		}
+		h.Rsv = ws.Rsv(true, false, false)
+		h.Length = int64(len(z))
+		p = z
+	} else if o.Broadcast && c.broadcast(h, p, reg) {
+		return nil
+	}
+	h.Masked = false
+	return c.send(h, p)
+}
+
+// send writes one frame with a single write, header and payload copied
+// into a pooled buffer.
 func (c *gobwasConn) send(h ws.Header, p []byte) error {
-	c.out.b = c.out.b[:0]
-	ws.WriteHeader(&c.out, h)
+	buf := getBuffer(ws.MaxHeaderSize + len(p))
+	c.out.b = (*buf)[:0]
+	ws.WriteHeaderBuffer(&c.out, h, c.whdr[:])
 	c.out.b = append(c.out.b, p...)
 	_, err := c.nc.Write(c.out.b)
+	c.out.b = nil
+	putBuffer(buf)
 	return err
 }
 
@@ -144,7 +156,7 @@ type flateReader struct{ io.ReadCloser }
 
 func (r flateReader) Reset(src io.Reader) { r.ReadCloser.(flate.Resetter).Reset(src, nil) }
 
-func (c *gobwasConn) inflate(p []byte) ([]byte, error) {
+func (c *gobwasConn) inflate(p []byte) (*[]byte, []byte, error) {
 	c.src.Reset(p)
 	if c.zr == nil {
 		c.zr = wsflate.NewReader(&c.src, func(r io.Reader) wsflate.Decompressor {
@@ -153,7 +165,7 @@ func (c *gobwasConn) inflate(p []byte) ([]byte, error) {
 	} else {
 		c.zr.Reset(&c.src)
 	}
-	return readMessage(c.zr, &c.zin)
+	return readMessage(c.zr)
 }
 
 func (c *gobwasConn) deflate(p []byte) ([]byte, error) {

@@ -29,13 +29,12 @@ func startGorilla(ln net.Listener, o Options) (Server, error) {
 			reg.add(c)
 			defer reg.remove(c)
 		}
-		var buf []byte
 		for {
 			typ, rd, err := c.NextReader()
 			if err != nil {
 				return
 			}
-			msg, err := readMessage(rd, &buf)
+			buf, msg, err := readMessage(rd)
 			if err != nil {
 				return
 			}
@@ -43,10 +42,13 @@ func startGorilla(ln net.Listener, o Options) (Server, error) {
 				if n, ok := broadcastSize(msg); ok {
 					pm, _ := websocket.NewPreparedMessage(websocket.BinaryMessage, broadcastPayload(n))
 					reg.each(func(c *websocket.Conn) { c.WritePreparedMessage(pm) })
+					putBuffer(buf)
 					continue
 				}
 			}
-			if err := c.WriteMessage(typ, msg); err != nil {
+			err = c.WriteMessage(typ, msg)
+			putBuffer(buf)
+			if err != nil {
 				return
 			}
 		}

@@ -134,29 +134,46 @@ func (r *registry[C]) each(f func(C)) {
 	}
 }
 
-// readMessage reads all of r into buf, growing it, and returns the bytes
-// read. buf is allocated at the first message, so an idle connection holds
-// none.
-func readMessage(r io.Reader, buf *[]byte) ([]byte, error) {
-	b := *buf
-	if b == nil {
-		b = make([]byte, 512)
+// buffers holds message buffers shared by all connections: a connection
+// takes one for a message and gives it back once the echo is written, so
+// that memory follows the messages in flight, not the connections open.
+var buffers = sync.Pool{New: func() any {
+	b := make([]byte, 4096)
+	return &b
+}}
+
+// getBuffer returns a pooled buffer of at least n bytes.
+func getBuffer(n int) *[]byte {
+	b := buffers.Get().(*[]byte)
+	if cap(*b) < n {
+		*b = make([]byte, n)
 	}
+	*b = (*b)[:cap(*b)]
+	return b
+}
+
+func putBuffer(b *[]byte) { buffers.Put(b) }
+
+// readMessage reads all of r into a pooled buffer, growing it as needed,
+// and returns the buffer, for putBuffer, and the bytes read.
+func readMessage(r io.Reader) (*[]byte, []byte, error) {
+	buf := getBuffer(0)
+	b := *buf
 	n := 0
 	for {
 		if n == len(b) {
 			b = append(b, 0)
 			b = b[:cap(b)]
+			*buf = b
 		}
 		m, err := r.Read(b[n:])
 		n += m
 		if err == io.EOF {
-			*buf = b
-			return b[:n], nil
+			return buf, b[:n], nil
 		}
 		if err != nil {
-			*buf = b
-			return nil, err
+			putBuffer(buf)
+			return nil, nil, err
 		}
 	}
 }

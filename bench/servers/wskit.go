@@ -27,13 +27,12 @@ func startWskit(ln net.Listener, o Options) (Server, error) {
 			defer reg.remove(c)
 		}
 		ctx := context.Background()
-		var buf []byte
 		for {
 			typ, rd, err := c.Reader(ctx)
 			if err != nil {
 				return
 			}
-			msg, err := readMessage(rd, &buf)
+			buf, msg, err := readMessage(rd)
 			if err != nil {
 				return
 			}
@@ -41,10 +40,13 @@ func startWskit(ln net.Listener, o Options) (Server, error) {
 				if n, ok := broadcastSize(msg); ok {
 					pm, _ := websocket.NewPreparedMessage(websocket.MessageBinary, broadcastPayload(n))
 					reg.each(func(c *websocket.Conn) { c.WritePrepared(ctx, pm) })
+					putBuffer(buf)
 					continue
 				}
 			}
-			if err := c.Write(ctx, typ, msg); err != nil {
+			err = c.Write(ctx, typ, msg)
+			putBuffer(buf)
+			if err != nil {
 				return
 			}
 		}

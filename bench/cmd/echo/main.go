@@ -5,7 +5,7 @@
 // It prints the address it listens on, one line on standard output, and
 // serves until SIGTERM or SIGINT. On SIGUSR1 it collects garbage and
 // returns free memory to the system, so that its resident size shows what
-// its connections hold.
+// its connections hold (and writes a heap profile with -memprofile).
 package main
 
 import (
@@ -30,6 +30,7 @@ func main() {
 	compress := flag.Bool("compress", false, "accept permessage-deflate")
 	broadcast := flag.Bool("broadcast", false, `answer "broadcast N" requests`)
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
+	memprofile := flag.String("memprofile", "", "write a heap profile to this file at each SIGUSR1, after the GC")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("echo: ")
@@ -66,6 +67,16 @@ func main() {
 		}
 		runtime.GC()
 		debug.FreeOSMemory()
+		if *memprofile != "" {
+			if f, err := os.Create(*memprofile); err == nil {
+				pprof.Lookup("heap").WriteTo(f, 0)
+				f.Close()
+			}
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			log.Printf("heap in use %d KiB, stacks %d KiB, goroutines %d, other runtime %d KiB",
+				m.HeapInuse>>10, m.StackInuse>>10, runtime.NumGoroutine(), (m.Sys-m.HeapSys-m.StackSys)>>10)
+		}
 	}
 	s.Close()
 }

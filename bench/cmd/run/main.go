@@ -101,8 +101,8 @@ type Report struct {
 
 func main() {
 	quick := flag.Bool("quick", false, "a short run: one round, 300 ms each, a subset of scenarios, 1,000 idle connections")
-	runs := flag.Int("runs", 3, "rounds of each scenario")
-	dur := flag.Duration("d", 2*time.Second, "measured time of each run")
+	runs := flag.Int("runs", 5, "rounds of each scenario")
+	dur := flag.Duration("d", 1500*time.Millisecond, "measured time of each run")
 	warmup := flag.Duration("warmup", 500*time.Millisecond, "load before measuring")
 	idleConns := flag.Int("idle", 10000, "connections of the idle-memory scenario")
 	libsFlag := flag.String("libs", strings.Join(servers.Libs, ","), "libraries, comma-separated")
