@@ -6,6 +6,7 @@
 //
 //	go run ./cmd/run [-quick] [-runs 3] [-d 2s] [-libs wskit,gorilla,…]
 //	                 [-scenarios REGEXP] [-out results] [-profile DIR]
+//	go run ./cmd/run -render results/results.json   # the report again, from saved results
 //
 // Each run starts a fresh server process, so that its CPU time and memory
 // (read from /proc) are its own.
@@ -111,9 +112,24 @@ func main() {
 	echoBin := flag.String("echo", "", "echo server binary (default: built from ./cmd/echo)")
 	profile := flag.String("profile", "", "write a CPU profile of each wskit server run into this directory")
 	date := flag.String("date", "", "date to print in the report (default: today)")
+	render := flag.String("render", "", "run nothing: write the report and chart again from this results.json into -out")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("run: ")
+	if *render != "" {
+		b, err := os.ReadFile(*render)
+		if err != nil {
+			log.Fatal(err)
+		}
+		var rep Report
+		if err := json.Unmarshal(b, &rep); err != nil {
+			log.Fatalf("%s: %v", *render, err)
+		}
+		if err := write(*out, &rep); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 
 	if *quick {
 		*runs = 1

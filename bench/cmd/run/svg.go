@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -41,12 +42,6 @@ func chart(rep *Report) string {
 	y := header
 	echo := rep.kinds("echo", "broadcast")
 	idle := rep.kinds("idle")
-	height := header + len(echo)*(len(rep.Libs)*barH+gap) + 60
-	if len(idle) > 0 {
-		height += 90 + len(rep.Libs)*(2*barH+8)
-	}
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="11">`+"\n", width, height)
-	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
 	fmt.Fprintf(&b, `<text x="10" y="20" font-size="15" font-weight="bold">wskit benchmark, %s: messages per second relative to wskit (median of per-round ratios)</text>`+"\n", esc(rep.Date))
 	fmt.Fprintf(&b, `<text x="10" y="38" fill="#444">%s; %s; %d round(s) of %s per library and scenario</text>`+"\n", esc(rep.Machine), esc(rep.Go), rep.Runs, esc(rep.Duration))
 	// Legend.
@@ -96,7 +91,7 @@ func chart(rep *Report) string {
 				stroke = "#000"
 			}
 			fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="1"/>`+"\n", x, top-4, x, y-gap+4, stroke)
-			fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" fill="#444">%.2g×</text>`+"\n", x, y-gap+18, v)
+			fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" fill="#444">%s×</text>`+"\n", x, y-gap+18, strconv.FormatFloat(v, 'f', -1, 64))
 		}
 		y += 40
 	}
@@ -136,7 +131,8 @@ func chart(rep *Report) string {
 		y += 20
 	}
 	b.WriteString("</svg>\n")
-	return b.String()
+	return fmt.Sprintf(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="11">`+"\n"+
+		`<rect width="100%%" height="100%%" fill="white"/>`+"\n", width, y) + b.String()
 }
 
 func esc(s string) string { return html.EscapeString(s) }
