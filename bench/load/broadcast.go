@@ -103,14 +103,18 @@ func Broadcast(ctx context.Context, cfg Config) (Result, error) {
 		c.nc.Close()
 	}
 	wg.Wait()
+	// A reader's error explains a failed round better than the round does.
+	for i, w := range workers {
+		if w.err != nil {
+			err = fmt.Errorf("connection %d: %w", i, w.err)
+			break
+		}
+	}
 	if err == nil {
 		err = cerr
 	}
 	var h Hist
 	for _, w := range workers {
-		if err == nil && w.err != nil {
-			err = w.err
-		}
 		h.Merge(&w.hist)
 		res.Messages += w.count
 	}

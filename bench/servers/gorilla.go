@@ -3,6 +3,7 @@ package servers
 import (
 	"net"
 	"net/http"
+	"sync"
 
 	"github.com/gorilla/websocket"
 )
@@ -14,7 +15,9 @@ func startGorilla(ln net.Listener, o Options) (Server, error) {
 		CheckOrigin:       func(*http.Request) bool { return true },
 		EnableCompression: o.Compress,
 	}
-	var reg registry[*websocket.Conn]
+	// gorilla allows one writer at a time; a broadcast writes from another
+	// goroutine, so in that mode each connection's writes take its lock.
+	var reg registry[*gorillaConn]
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := up.Upgrade(w, r, nil)
 		if err != nil {
@@ -25,9 +28,10 @@ func startGorilla(ln net.Listener, o Options) (Server, error) {
 		if o.Compress {
 			c.EnableWriteCompression(true)
 		}
+		gc := &gorillaConn{c: c}
 		if o.Broadcast {
-			reg.add(c)
-			defer reg.remove(c)
+			reg.add(gc)
+			defer reg.remove(gc)
 		}
 		for {
 			typ, rd, err := c.NextReader()
@@ -41,12 +45,22 @@ func startGorilla(ln net.Listener, o Options) (Server, error) {
 			if o.Broadcast && typ == websocket.TextMessage {
 				if n, ok := broadcastSize(msg); ok {
 					pm, _ := websocket.NewPreparedMessage(websocket.BinaryMessage, broadcastPayload(n))
-					reg.each(func(c *websocket.Conn) { c.WritePreparedMessage(pm) })
+					reg.each(func(gc *gorillaConn) {
+						gc.mu.Lock()
+						gc.c.WritePreparedMessage(pm)
+						gc.mu.Unlock()
+					})
 					putBuffer(buf)
 					continue
 				}
 			}
-			err = c.WriteMessage(typ, msg)
+			if o.Broadcast {
+				gc.mu.Lock()
+				err = c.WriteMessage(typ, msg)
+				gc.mu.Unlock()
+			} else {
+				err = c.WriteMessage(typ, msg)
+			}
 			putBuffer(buf)
 			if err != nil {
 				return
@@ -54,4 +68,9 @@ func startGorilla(ln net.Listener, o Options) (Server, error) {
 		}
 	})
 	return serveHTTP(ln, h), nil
+}
+
+type gorillaConn struct {
+	c  *websocket.Conn
+	mu sync.Mutex
 }
