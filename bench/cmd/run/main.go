@@ -217,6 +217,15 @@ func main() {
 	if ctx.Err() != nil {
 		log.Fatal("interrupted; partial results written")
 	}
+	failed := 0
+	for _, r := range rep.Results {
+		if r.Err != "" {
+			failed++
+		}
+	}
+	if failed > 0 {
+		log.Fatalf("%d run(s) failed; see the report", failed)
+	}
 }
 
 func fileName(s string) string {
