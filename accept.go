@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -135,7 +136,14 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	}
 	co := o.ConnOptions
 	co.Subprotocol = protocol
-	co.BufferedReader = brw.Reader
+	// Read the connection directly, not through net/http's reader and its
+	// bookkeeping; bytes it already holds (frames sent right behind the
+	// handshake) come first.
+	co.BufferedReader, co.Leftover = nil, nil
+	if n := brw.Reader.Buffered(); n > 0 {
+		held, _ := brw.Reader.Peek(n)
+		co.Leftover = bytes.Clone(held)
+	}
 	co.Extensions = nil
 	c := NewConn(netConn, RoleServer, &co)
 	if compress {

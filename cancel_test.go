@@ -115,3 +115,49 @@ func TestRunEvents(t *testing.T) {
 		}
 	}
 }
+
+// TestReadLoopOneContext reads with one cancellable context many times (it
+// is registered once), then cancels it between reads and while a read
+// waits: both reads return the context's error at once, and a read with
+// another context still works.
+func TestReadLoopOneContext(t *testing.T) {
+	c := dial(t, echoServer(t, nil), nil)
+	loopCtx, cancelLoop := context.WithCancel(context.Background())
+	for i := range 20 {
+		msg := []byte{byte('a' + i)}
+		if err := c.Write(loopCtx, websocket.MessageText, msg); err != nil {
+			t.Fatal(err)
+		}
+		if _, p, err := c.Read(loopCtx); err != nil || string(p) != string(msg) {
+			t.Fatalf("message %d: %q %v", i, p, err)
+		}
+	}
+	// Cancelled while no read is in progress.
+	cancelLoop()
+	start := time.Now()
+	if _, _, err := c.Read(loopCtx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("read with a context cancelled between reads: %v", err)
+	}
+	// Cancelled while a read waits.
+	waitCtx, cancelWait := context.WithCancel(context.Background())
+	if err := c.Write(waitCtx, websocket.MessageText, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Read(waitCtx); err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(50*time.Millisecond, cancelWait)
+	if _, _, err := c.Read(waitCtx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("read cancelled while waiting: %v", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("cancelled reads took %v", took)
+	}
+	ctx := testCtx(t)
+	if err := c.Write(ctx, websocket.MessageText, []byte("still here")); err != nil {
+		t.Fatal(err)
+	}
+	if _, p, err := c.Read(ctx); err != nil || string(p) != "still here" {
+		t.Fatalf("read after cancels: %q %v", p, err)
+	}
+}

@@ -350,6 +350,8 @@ func (c *Conn) closeTransport() {
 		c.mu.Unlock()
 		c.state.Store(int32(StateClosed))
 		c.rwc.Close()
+		c.rwatch.release()
+		c.wwatch.release()
 		close(c.done)
 	})
 }

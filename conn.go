@@ -82,7 +82,9 @@ type Conn struct {
 	// between the fragments of a streamed message.
 	msem    chan struct{}
 	fsem    chan struct{}
-	wbuf    []byte                                            // data frames, owned by the holder of msem
+	wbuf    []byte    // data frames, owned by the holder of msem
+	iov     [2][]byte // header and payload for one writev, owned by the holder of fsem
+	wv      net.Buffers
 	cbuf    [wire.MaxHeaderSize + wire.MaxControlPayload]byte // control frames, owned by the holder of fsem
 	maskRNG *rand.ChaCha8
 	mw      MessageWriter
@@ -102,6 +104,8 @@ type Conn struct {
 
 	count connCounters
 	flog  *slog.Logger // nil unless frames are logged
+
+	rwatch, wwatch watch
 }
 
 // NewConn takes over conn, an established connection on which the opening
@@ -132,6 +136,7 @@ func NewConn(conn io.ReadWriteCloser, role Role, opts *ConnOptions) *Conn {
 	}
 	c.netConn, _ = conn.(net.Conn)
 	c.flog = frameLogger(o.Logger)
+	c.initWatches()
 	c.val = wire.Validator{Role: role, MaxFrameSize: c.cfg.maxFrame}
 	switch {
 	case o.BufferedReader != nil:
@@ -252,14 +257,22 @@ func (c *Conn) acquire(ctx context.Context, sem chan struct{}) error {
 
 func release(sem chan struct{}) { <-sem }
 
-// A watch ties a context to the reads or writes of the underlying
-// connection: when the context ends, the pending I/O is interrupted through a
-// deadline in the past, or by closing a connection that has no deadlines.
+// A watch ties a context to the reads, or to the writes, of the underlying
+// connection: when the context ends, the pending I/O is interrupted through
+// a deadline in the past, or by closing a connection that has no deadlines.
+// The registration stays in place while calls keep using the same context,
+// so a loop that reads with one context registers once, not once per read;
+// the holder of rsem (for reads) or fsem (for writes) owns it.
 type watch struct {
-	stop    func() bool
-	mu      sync.Mutex // held while the interrupt runs
-	fired   bool
-	setDead func(time.Time) error
+	c       *Conn
+	setDead func(time.Time) error // nil when the connection has no deadlines
+	end     func() bool           // w.ended, made once so that begin does not allocate
+
+	mu     sync.Mutex
+	done   <-chan struct{} // the Done channel registered, nil for none
+	stop   func() bool
+	fired  bool // the registered context has ended
+	active bool // a call is in progress
 }
 
 type readDeadliner interface{ SetReadDeadline(time.Time) error }
@@ -267,52 +280,106 @@ type writeDeadliner interface{ SetWriteDeadline(time.Time) error }
 
 var past = time.Unix(1, 0)
 
+func (c *Conn) initWatches() {
+	c.rwatch.c, c.wwatch.c = c, c
+	if d, ok := c.rwc.(readDeadliner); ok {
+		c.rwatch.setDead = d.SetReadDeadline
+	}
+	if d, ok := c.rwc.(writeDeadliner); ok {
+		c.wwatch.setDead = d.SetWriteDeadline
+	}
+	c.rwatch.end = c.rwatch.ended
+	c.wwatch.end = c.wwatch.ended
+}
+
 // watchRead arranges for a read blocked on the connection to return when ctx
 // ends. The returned function must be called when the read is over; it
 // reports whether the context interrupted it.
-func (c *Conn) watchRead(ctx context.Context) func() bool {
-	var set func(time.Time) error
-	if d, ok := c.rwc.(readDeadliner); ok {
-		set = d.SetReadDeadline
-	}
-	return c.watch(ctx, set)
-}
+func (c *Conn) watchRead(ctx context.Context) func() bool { return c.rwatch.begin(ctx) }
 
-func (c *Conn) watchWrite(ctx context.Context) func() bool {
-	var set func(time.Time) error
-	if d, ok := c.rwc.(writeDeadliner); ok {
-		set = d.SetWriteDeadline
-	}
-	return c.watch(ctx, set)
-}
+func (c *Conn) watchWrite(ctx context.Context) func() bool { return c.wwatch.begin(ctx) }
 
 func noWatch() bool { return false }
 
-func (c *Conn) watch(ctx context.Context, set func(time.Time) error) func() bool {
-	if ctx.Done() == nil {
+func (w *watch) begin(ctx context.Context) func() bool {
+	done := ctx.Done()
+	w.mu.Lock()
+	if done != nil && done == w.done && !w.fired {
+		w.active = true
+		w.mu.Unlock()
+		return w.end
+	}
+	stop := w.stop
+	w.done, w.stop, w.fired, w.active = nil, nil, false, false
+	w.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	if done == nil {
 		return noWatch
 	}
-	w := &watch{setDead: set}
-	w.stop = context.AfterFunc(ctx, func() {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		w.fired = true
-		if w.setDead != nil {
-			w.setDead(past)
-		} else {
-			c.closeTransport()
-		}
-	})
-	return func() bool {
-		if w.stop() {
-			return false
-		}
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		if w.setDead != nil {
-			w.setDead(time.Time{})
-		}
-		return w.fired
+	w.mu.Lock()
+	w.done, w.active = done, true
+	w.mu.Unlock()
+	stop = context.AfterFunc(ctx, func() { w.interrupt(done) })
+	w.mu.Lock()
+	if w.done == done {
+		w.stop = stop
+	}
+	w.mu.Unlock()
+	return w.end
+}
+
+// interrupt runs when the context registered with done ends. Between
+// calls it only takes note; the next call with that context registers
+// again and is interrupted at once.
+func (w *watch) interrupt(done <-chan struct{}) {
+	w.mu.Lock()
+	if w.done != done {
+		w.mu.Unlock()
+		return
+	}
+	w.fired = true
+	if !w.active {
+		w.mu.Unlock()
+		return
+	}
+	if w.setDead != nil {
+		w.setDead(past)
+		w.mu.Unlock()
+		return
+	}
+	w.mu.Unlock()
+	w.c.closeTransport()
+}
+
+// ended ends a call begun with begin and reports whether its context
+// interrupted it. An interrupted call leaves no registration and no
+// deadline behind, so the connection is usable with another context.
+func (w *watch) ended() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.active = false
+	if !w.fired {
+		return false
+	}
+	w.fired = false
+	w.done, w.stop = nil, nil // the context has ended; nothing to stop
+	if w.setDead != nil {
+		w.setDead(time.Time{})
+	}
+	return true
+}
+
+// release drops the registration, when the connection closes, so that a
+// long-lived context does not keep the Conn.
+func (w *watch) release() {
+	w.mu.Lock()
+	stop := w.stop
+	w.done, w.stop = nil, nil
+	w.mu.Unlock()
+	if stop != nil {
+		stop()
 	}
 }
 

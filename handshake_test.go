@@ -19,6 +19,7 @@ import (
 
 	"github.com/wskit/websocket"
 	"github.com/wskit/websocket/handshake"
+	"github.com/wskit/websocket/wire"
 )
 
 // TestAcceptRefusals sends bad handshakes with net/http's client and checks
@@ -333,4 +334,44 @@ func connectProxy(t *testing.T, tunnels *atomic.Int32) string {
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// A client may send its first frames right behind the handshake request, in
+// the same packet; Accept hands the bytes net/http read ahead to the Conn.
+func TestAcceptFramesBehindHandshake(t *testing.T) {
+	url := echoServer(t, nil)
+	host := strings.TrimPrefix(url, "ws://")
+	conn, err := net.Dial("tcp", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	req := "GET / HTTP/1.1\r\nHost: " + host + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+	out := []byte(req)
+	for _, m := range []string{"first", "second"} {
+		out = append(out, rawFrame(websocket.RoleClient, frame(true, wire.OpText), []byte(m))...)
+	}
+	if _, err := conn.Write(out); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("handshake: %v %v", resp, err)
+	}
+	var got []string
+	for len(got) < 2 {
+		var hdr [2]byte
+		if _, err := io.ReadFull(br, hdr[:]); err != nil {
+			t.Fatalf("after %q: %v", got, err)
+		}
+		p := make([]byte, hdr[1]&0x7f)
+		io.ReadFull(br, p)
+		got = append(got, string(p))
+	}
+	if got[0] != "first" || got[1] != "second" {
+		t.Fatalf("echoed %q", got)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/wskit/websocket/wire"
@@ -332,15 +333,23 @@ func (c *Conn) sendFrame(h wire.Header, p []byte) (int, error) {
 		if len(buf)+len(p) <= cap(buf) {
 			return c.rwc.Write(append(buf, p...))
 		}
-		n, err := c.rwc.Write(buf)
-		if err != nil {
-			return n, err
-		}
-		m, err := c.rwc.Write(p)
-		return n + m, err
+		// Header and payload in one system call (writev on a TCP
+		// connection), without copying the payload.
+		c.iov = [2][]byte{buf, p}
+		c.wv = c.iov[:]
+		n, err := c.wv.WriteTo(c.rwc)
+		c.iov = [2][]byte{}
+		return int(n), err
 	}
 	h.Masked = true
 	h.Mask = c.newMask()
+	if len(p) > cap(buf) {
+		// A large payload is masked in a pooled buffer big enough for
+		// few system calls, not in the write buffer's pieces.
+		bp := maskBufPool.Get().(*[]byte)
+		defer maskBufPool.Put(bp)
+		buf = (*bp)[:0]
+	}
 	buf = wire.AppendHeader(buf, h)
 	pos, total := 0, 0
 	for {
@@ -357,6 +366,12 @@ func (c *Conn) sendFrame(h wire.Header, p []byte) (int, error) {
 		buf = buf[:0]
 	}
 }
+
+// maskBufPool holds the buffers a client masks large payloads in.
+var maskBufPool = sync.Pool{New: func() any {
+	b := make([]byte, 0, 128<<10)
+	return &b
+}}
 
 // writeControl sends a control frame. Control frames take only fsem, so
 // they go out between the fragments of a message being streamed.
