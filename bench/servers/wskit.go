@@ -6,52 +6,44 @@ import (
 	"net/http"
 
 	"github.com/wskit/websocket"
+	"github.com/wskit/websocket/server"
 )
 
+// startWskit serves with wskit's server toolkit: each connection's handler
+// runs on a goroutine of its own after the upgrade, and broadcasts go
+// through the toolkit's per-connection queues, encoded once.
 func startWskit(ln net.Listener, o Options) (Server, error) {
-	opts := &websocket.AcceptOptions{InsecureSkipOriginCheck: true}
+	opts := &server.Options{}
+	opts.InsecureSkipOriginCheck = true
 	// The other servers send no keepalive pings; neither does this one.
 	opts.PingInterval = -1
 	if o.Compress {
 		opts.Compression = &websocket.CompressionOptions{}
 	}
-	var reg registry[*websocket.Conn]
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, opts)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		if o.Broadcast {
-			reg.add(c)
-			defer reg.remove(c)
-		}
-		ctx := context.Background()
+	// Broadcasts are sent in bursts; let a connection's queue hold one.
+	opts.SendQueue = 4096
+	srv := server.New(opts)
+	srv.Handle("/", server.HandlerFunc(func(ctx context.Context, c *websocket.Conn) error {
+		var buf []byte // grows to the largest message, then is reused
 		for {
-			typ, rd, err := c.Reader(ctx)
+			typ, msg, err := c.AppendRead(ctx, buf[:0])
 			if err != nil {
-				return
+				return nil
 			}
-			buf, msg, err := readMessage(rd)
-			if err != nil {
-				return
-			}
+			buf = msg
 			if o.Broadcast && typ == websocket.MessageText {
 				if n, ok := broadcastSize(msg); ok {
 					pm, _ := websocket.NewPreparedMessage(websocket.MessageBinary, broadcastPayload(n))
-					reg.each(func(c *websocket.Conn) { c.WritePrepared(ctx, pm) })
-					putBuffer(buf)
+					srv.BroadcastPrepared(pm)
 					continue
 				}
 			}
-			err = c.Write(ctx, typ, msg)
-			putBuffer(buf)
-			if err != nil {
-				return
+			if err := c.Write(ctx, typ, msg); err != nil {
+				return nil
 			}
 		}
-	})
-	return serveHTTP(ln, h), nil
+	}))
+	return serveHTTP(ln, srv), nil
 }
 
 // serveHTTP serves h on ln with net/http.
