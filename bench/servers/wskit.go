@@ -24,21 +24,27 @@ func startWskit(ln net.Listener, o Options) (Server, error) {
 	opts.SendQueue = 4096
 	srv := server.New(opts)
 	srv.Handle("/", server.HandlerFunc(func(ctx context.Context, c *websocket.Conn) error {
-		var buf []byte // grows to the largest message, then is reused
 		for {
-			typ, msg, err := c.AppendRead(ctx, buf[:0])
+			// A pooled buffer per message: memory follows the messages in
+			// flight, not the largest one each connection ever had.
+			buf := getBuffer(0)
+			typ, msg, err := c.AppendRead(ctx, (*buf)[:0])
 			if err != nil {
+				putBuffer(buf)
 				return nil
 			}
-			buf = msg
+			*buf = msg
 			if o.Broadcast && typ == websocket.MessageText {
 				if n, ok := broadcastSize(msg); ok {
 					pm, _ := websocket.NewPreparedMessage(websocket.MessageBinary, broadcastPayload(n))
 					srv.BroadcastPrepared(pm)
+					putBuffer(buf)
 					continue
 				}
 			}
-			if err := c.Write(ctx, typ, msg); err != nil {
+			err = c.Write(ctx, typ, msg)
+			putBuffer(buf)
+			if err != nil {
 				return nil
 			}
 		}
