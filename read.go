@@ -45,16 +45,7 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 // that the caller owns. It checks the same rules as Reader. When ctx ends
 // during a message, the part already read is lost.
 func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
-	stop, err := c.beginRead(ctx)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer release(c.rsem)
-	typ, p, err := c.readWhole(nil)
-	if err = c.readResult(ctx, err, stop()); err != nil {
-		return 0, nil, err
-	}
-	return typ, p, nil
+	return c.AppendRead(ctx, nil)
 }
 
 // AppendRead is Read that appends the message to dst and returns the

@@ -15,16 +15,3 @@ func QueueLen(s *Server, c *websocket.Conn) int {
 	defer cl.mu.Unlock()
 	return len(cl.queue) - cl.head
 }
-
-// QueueCap returns the capacity of the queue's array for c.
-func QueueCap(s *Server, c *websocket.Conn) int {
-	s.mu.Lock()
-	cl := s.clients[c]
-	s.mu.Unlock()
-	if cl == nil {
-		return -1
-	}
-	cl.mu.Lock()
-	defer cl.mu.Unlock()
-	return cap(cl.queue)
-}

@@ -10,31 +10,16 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/wskit/websocket"
 	"github.com/wskit/websocket/deflate"
+	"github.com/wskit/websocket/internal/testutil"
 )
 
-// syncBuffer is a bytes.Buffer safe for a command writing and a test reading.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
+// syncBuffer is safe for a command writing and a test reading.
+type syncBuffer = testutil.Buffer
 
 // startServe runs `ws serve args...` on a free port and returns the URL it
 // printed (matching pattern); the server stops when the test ends.
