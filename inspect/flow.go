@@ -59,15 +59,19 @@ func NewFlowBytes(request, response []byte, h Handler) (*Flow, error) {
 	return newFlow(u, h), nil
 }
 
+// NewFlowFrom returns a flow for a handshake already checked by
+// CheckUpgrade or ParseUpgrade.
+func NewFlowFrom(u *Upgrade, h Handler) *Flow { return newFlow(u, h) }
+
 func newFlow(u *Upgrade, h Handler) *Flow {
 	f := &Flow{Upgrade: u, h: h}
-	var client, server *deflate.Flow
+	var flows [2]*deflate.Flow
 	if u.Deflate != nil {
 		c, s := u.Deflate.Flows()
-		client, server = &c, &s
+		flows = [2]*deflate.Flow{&c, &s}
 	}
-	f.sides[ClientToServer] = newSide(f, ClientToServer, client)
-	f.sides[ServerToClient] = newSide(f, ServerToClient, server)
+	f.sides[ClientToServer] = newSide(f, ClientToServer, flows)
+	f.sides[ServerToClient] = newSide(f, ServerToClient, flows)
 	return f
 }
 
@@ -87,8 +91,9 @@ type MidstreamOptions struct {
 // plausible frame headers (a finding wrapping ErrResync says how many
 // bytes it skipped); a message already under way when the capture starts
 // is reported with opcode OpContinuation, and its payload as it is on the
-// wire. Feed's dir is taken as given; masking tells the roles apart, so a
-// direction whose frames are masked the wrong way gets findings.
+// wire. Feed's dir only tells the two halves of the connection apart: each
+// half takes the role its masking shows (clients mask, servers do not),
+// and the handler is called with that direction.
 func NewMidstreamFlow(o *MidstreamOptions, h Handler) *Flow {
 	p := deflate.Params{}
 	if o != nil && o.Deflate != nil {
@@ -97,7 +102,7 @@ func NewMidstreamFlow(o *MidstreamOptions, h Handler) *Flow {
 	f := newFlow(&Upgrade{Deflate: &p}, h)
 	f.Upgrade = nil
 	for _, s := range f.sides {
-		s.midstream = true
+		s.roleKnown = false
 		s.startResync()
 	}
 	return f

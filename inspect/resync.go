@@ -84,6 +84,7 @@ const (
 // each where the payload of the one before ends.
 func (s *side) chain(b []byte) chainResult {
 	pos := 0
+	masked := false
 	for n := 0; n < resyncChain; n++ {
 		if pos >= len(b) {
 			return chainMaybe
@@ -92,17 +93,26 @@ func (s *side) chain(b []byte) chainResult {
 		if err == wire.ErrNeedMore {
 			return chainMaybe
 		}
-		if err != nil || !s.plausible(h, n == 0) {
+		if n == 0 {
+			masked = h.Masked
+		}
+		if err != nil || h.Masked != masked || !s.plausible(h) {
 			return chainNo
 		}
 		pos += size + int(h.Length)
+	}
+	if !s.roleKnown {
+		// A midstream half takes the role its masking shows (RFC 6455
+		// §5.1: clients mask, servers do not).
+		s.roleKnown = true
+		s.setDir(map[bool]Dir{true: ClientToServer, false: ServerToClient}[masked])
 	}
 	return chainYes
 }
 
 // plausible reports whether h could be the next frame of this direction.
-func (s *side) plausible(h wire.Header, first bool) bool {
-	if h.Masked != (s.dir == ClientToServer) || h.Opcode.IsReserved() || h.Length > resyncMaxFrame {
+func (s *side) plausible(h wire.Header) bool {
+	if (s.roleKnown && h.Masked != (s.dir == ClientToServer)) || h.Opcode.IsReserved() || h.Length > resyncMaxFrame {
 		return false
 	}
 	if !h.Fin && h.Length == 0 && !h.Opcode.IsControl() {

@@ -38,7 +38,8 @@ type side struct {
 	ended     bool
 	closed    bool // a close frame was seen
 	partial   bool // the decoder holds part of a header
-	midstream bool
+	roleKnown bool // false for a midstream half until it finds its framing
+	flows     [2]*deflate.Flow
 
 	// The current frame.
 	kind       frameKind
@@ -68,15 +69,22 @@ type side struct {
 	rskipped  int64 // bytes dropped from rbuf's front
 }
 
-func newSide(f *Flow, dir Dir, fl *deflate.Flow) *side {
-	s := &side{f: f, dir: dir}
+func newSide(f *Flow, dir Dir, flows [2]*deflate.Flow) *side {
+	s := &side{f: f, roleKnown: true, flows: flows}
 	s.dec.KeepMasked = true // never change the caller's bytes
+	s.setDir(dir)
+	return s
+}
+
+// setDir sets the direction the side decodes: its role and its
+// decompressor.
+func (s *side) setDir(dir Dir) {
+	s.dir = dir
 	s.val.Role = receiver(dir)
-	if fl != nil {
+	if fl := s.flows[dir]; fl != nil {
 		s.z = newInflater(*fl)
 		s.val.ExtensionRSV = wire.RSV1 // RFC 7692 §6
 	}
-	return s
 }
 
 func (s *side) finding(err error, fi *FrameInfo) { s.f.finding(s.dir, s.now, err, fi) }

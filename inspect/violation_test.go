@@ -258,8 +258,9 @@ func TestMidstream(t *testing.T) {
 	// Start in the middle of the first frame of each direction.
 	col := &collector{t: t}
 	f := inspect.NewMidstreamFlow(nil, col)
-	f.Feed(0, c2s[17:], false, time.Time{})
-	f.Feed(1, s2c[100:], false, time.Time{})
+	// The halves are given the other way round: masking tells them apart.
+	f.Feed(1, c2s[17:], false, time.Time{})
+	f.Feed(0, s2c[100:], false, time.Time{})
 	f.Close(time.Time{})
 	if len(col.findings) != 2 || !errors.Is(col.findings[0], inspect.ErrResync) {
 		t.Errorf("findings %v, want two ErrResync", col.findings)
@@ -267,6 +268,9 @@ func TestMidstream(t *testing.T) {
 	var n [2]int
 	for _, m := range col.got {
 		n[m.dir]++
+		if (m.dir == inspect.ClientToServer) != (m.op == wire.OpText) {
+			t.Errorf("%v sent %v", m.dir, m.op)
+		}
 	}
 	if n != [2]int{4, 4} {
 		t.Errorf("messages per direction %v, want the 4 whole ones each way", n)
