@@ -38,6 +38,11 @@ Usage:
                         server with --echo (see ws serve -h)
   ws check server URL   run the 517 conformance cases against an echo server
   ws check client       serve them to a client under test (see ws check -h)
+  ws inspect FILE       decode the WebSocket traffic in a pcap or pcapng
+                        capture (see ws inspect -h)
+  ws proxy --listen ADDR --upstream URL
+                        relay WebSocket connections unchanged and log every
+                        frame (see ws proxy -h)
   ws help [command]     show this help, or a command's
 
 Exit codes: 0 ok, 1 runtime or connection error, 2 usage error.
@@ -64,6 +69,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runServe(ctx, args[1:], stdout, stderr)
 	case "check":
 		return runCheck(ctx, args[1:], stdout, stderr)
+	case "inspect":
+		return runInspect(ctx, args[1:], stdout, stderr)
+	case "proxy":
+		return runProxy(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 {
 			switch args[1] {
