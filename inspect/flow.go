@@ -22,6 +22,12 @@ var (
 	// gap that lost the framing or at the start of a midstream flow.
 	ErrResync = errors.New("websocket inspect: bytes skipped to find a frame header")
 
+	// ErrPartialMessage is a message whose first frame is not in the
+	// capture (it began before a gap, or before a midstream flow's
+	// start): its type and compression are unknown, so it is delivered
+	// with opcode OpContinuation and its payload as on the wire.
+	ErrPartialMessage = errors.New("websocket inspect: message began before the captured bytes")
+
 	// ErrStreamLost is framing that cannot go on: a frame length above
 	// 2^63-1. The direction resynchronises on the next plausible header.
 	ErrStreamLost = errors.New("websocket inspect: framing lost")

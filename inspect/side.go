@@ -160,7 +160,9 @@ func (s *side) header(ev *wire.Event, lenErr error) {
 		}
 		switch {
 		case errors.Is(err, wire.ErrNoMessageToContinue):
-			if !s.afterResync {
+			if s.afterResync {
+				s.finding(ErrPartialMessage, fi)
+			} else {
 				s.finding(err, fi)
 			}
 			orphan = true
