@@ -53,6 +53,7 @@ type event struct {
 	CloseCode   int     `json:"close_code,omitempty"`
 	CloseReason *string `json:"close_reason,omitempty"`
 	Compressed  *bool   `json:"compressed,omitempty"`
+	Frames      int     `json:"frames,omitempty"`
 	Finding     string  `json:"finding,omitempty"`
 	Note        string  `json:"note,omitempty"`
 	End         bool    `json:"end,omitempty"`
@@ -110,6 +111,7 @@ type pendingMsg struct {
 	op         wire.Opcode
 	compressed bool
 	n          int64
+	frames     int
 	shown      []byte
 	t          time.Time
 }
@@ -125,6 +127,9 @@ func (c *connLog) Data(dir inspect.Dir, data []byte, eom bool, t time.Time, fi *
 	}
 	m.n += int64(len(data))
 	m.t = t
+	if fi.RawHeader != nil {
+		m.frames++
+	}
 	if w := c.l.width; w == 0 || len(m.shown) < w+4 {
 		k := len(data)
 		if w > 0 {
@@ -156,7 +161,8 @@ func (c *connLog) Control(dir inspect.Dir, payload []byte, t time.Time, fi *insp
 }
 
 func (c *connLog) Finding(f *inspect.Finding) {
-	c.l.emit(&event{Time: stamp(f.Time), Conn: c.conn, Dir: f.Dir.String(), Finding: f.Error()}, f.Dir.String()+" finding: "+f.Error())
+	msg := strings.TrimPrefix(f.Error(), f.Dir.String()+": ")
+	c.l.emit(&event{Time: stamp(f.Time), Conn: c.conn, Dir: f.Dir.String(), Finding: msg}, f.Dir.String()+" finding: "+msg)
 }
 
 // payload returns the shown payload as JSON fields and as text.
@@ -202,11 +208,15 @@ func (c *connLog) print(dir inspect.Dir, m *pendingMsg, fin bool) {
 	e := &event{Time: stamp(m.t), Conn: c.conn, Dir: dir.String(), Opcode: opName(m.op), Fin: &fin, Len: &m.n}
 	if !m.op.IsControl() {
 		e.Compressed = &m.compressed
+		e.Frames = m.frames
 	}
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "%s %-6s %7d ", dir, opName(m.op), m.n)
 	if m.compressed {
 		sb.WriteString("deflate ")
+	}
+	if m.frames > 1 {
+		fmt.Fprintf(&sb, "(%d frames) ", m.frames)
 	}
 	if !fin {
 		sb.WriteString("(unfinished) ")
