@@ -13,13 +13,18 @@ go mod download
 
 echo "== interop peers"
 # The interop tests (interop/) talk to Python websockets, Node ws and
-# Chromium; they fail, not skip, when a peer is missing. Installed only when
-# missing, so a second run does nothing.
+# Chromium, and capture traffic with tcpdump and tshark; they fail, not
+# skip, when one is missing. Installed only when missing, so a second run
+# does nothing.
 missing=()
 dpkg -s python3-websockets >/dev/null 2>&1 || missing+=(python3-websockets)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# The capture tests (interop/capture_test.go) record loopback traffic with
+# tcpdump and compare ws inspect with tshark's decoding.
+command -v tcpdump >/dev/null 2>&1 || missing+=(tcpdump)
+command -v tshark >/dev/null 2>&1 || missing+=(tshark)
 if [ ${#missing[@]} -gt 0 ]; then
 	sudo=()
 	if [ "$(id -u)" != 0 ]; then
@@ -64,6 +69,18 @@ outside=$(go list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./deflat
 if [ -n "$outside" ]; then
 	echo "deflate may use only the standard library and klauspost/compress; it imports:" >&2
 	echo "$outside" >&2
+	exit 1
+fi
+# inspect sits on wire, handshake and deflate, never on the live
+# connection (the root package); capture files and TCP are inspect/pcap's.
+outside=$(go list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./inspect | grep -v -x -e 'github.com/wskit/websocket/inspect' -e 'github.com/wskit/websocket/wire' -e 'github.com/wskit/websocket/handshake' -e 'github.com/wskit/websocket/deflate' | grep -v '^github.com/klauspost/compress' || true)
+if [ -n "$outside" ]; then
+	echo "inspect may use only the standard library, wire, handshake and deflate; it imports:" >&2
+	echo "$outside" >&2
+	exit 1
+fi
+if go list -deps ./inspect/... | grep -qx 'github.com/wskit/websocket'; then
+	echo "inspect/... must not import the root package (the live connection)" >&2
 	exit 1
 fi
 forbidden=$(go list -f '{{join .Imports "\n"}}' ./wire | grep -xE 'net|net/.*|os|time|sync|io/fs' || true)
