@@ -112,6 +112,10 @@ func Read(r io.Reader, o *Options) error {
 	d := &decoder{opts: o}
 	pool := reassembly.NewStreamPool(d)
 	asm := reassembly.NewAssembler(pool)
+	// Bound the segments held while waiting for a missing one: past this,
+	// the hole is given up as a gap and the stream goes on.
+	asm.AssemblerOptions.MaxBufferedPagesPerConnection = 4096
+	asm.AssemblerOptions.MaxBufferedPagesTotal = 65536
 	var last time.Time
 	for {
 		data, ci, err := src.ReadPacketData()
