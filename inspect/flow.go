@@ -97,9 +97,10 @@ type MidstreamOptions struct {
 // plausible frame headers (a finding wrapping ErrResync says how many
 // bytes it skipped); a message already under way when the capture starts
 // is reported with opcode OpContinuation, and its payload as it is on the
-// wire. Feed's dir only tells the two halves of the connection apart: each
-// half takes the role its masking shows (clients mask, servers do not),
-// and the handler is called with that direction.
+// wire. Feed's dir only tells the two halves of the connection apart: the
+// first half to find its framing takes the role its masking shows (clients
+// mask, servers do not), the other half the other role, and the handler
+// is called with those directions.
 func NewMidstreamFlow(o *MidstreamOptions, h Handler) *Flow {
 	p := deflate.Params{}
 	if o != nil && o.Deflate != nil {

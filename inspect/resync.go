@@ -102,10 +102,19 @@ func (s *side) chain(b []byte) chainResult {
 		pos += size + int(h.Length)
 	}
 	if !s.roleKnown {
-		// A midstream half takes the role its masking shows (RFC 6455
-		// §5.1: clients mask, servers do not).
+		// The first midstream half to find its framing takes the role its
+		// masking shows (RFC 6455 §5.1: clients mask, servers do not),
+		// and the other half the other role.
+		d := ServerToClient
+		if masked {
+			d = ClientToServer
+		}
 		s.roleKnown = true
-		s.setDir(map[bool]Dir{true: ClientToServer, false: ServerToClient}[masked])
+		s.setDir(d)
+		if other := s.f.sides[s.half^1]; !other.roleKnown {
+			other.roleKnown = true
+			other.setDir(d.Other())
+		}
 	}
 	return chainYes
 }

@@ -29,7 +29,8 @@ const (
 // side decodes one direction of a flow.
 type side struct {
 	f         *Flow
-	dir       Dir
+	half      int // the index of the side in f.sides: Feed's dir
+	dir       Dir // the direction reported
 	dec       wire.Decoder
 	val       wire.Validator
 	utf       wire.UTF8Validator
@@ -70,7 +71,7 @@ type side struct {
 }
 
 func newSide(f *Flow, dir Dir, flows [2]*deflate.Flow) *side {
-	s := &side{f: f, roleKnown: true, flows: flows}
+	s := &side{f: f, half: int(dir), roleKnown: true, flows: flows}
 	s.dec.KeepMasked = true // never change the caller's bytes
 	s.setDir(dir)
 	return s
@@ -81,6 +82,7 @@ func newSide(f *Flow, dir Dir, flows [2]*deflate.Flow) *side {
 func (s *side) setDir(dir Dir) {
 	s.dir = dir
 	s.val.Role = receiver(dir)
+	s.z, s.val.ExtensionRSV = nil, 0
 	if fl := s.flows[dir]; fl != nil {
 		s.z = newInflater(*fl)
 		s.val.ExtensionRSV = wire.RSV1 // RFC 7692 §6
