@@ -82,6 +82,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 				return runServe(ctx, []string{"-h"}, stdout, stderr)
 			case "check":
 				return runCheck(ctx, []string{"-h"}, stdout, stderr)
+			case "inspect":
+				return runInspect(ctx, []string{"-h"}, stdout, stderr)
+			case "proxy":
+				return runProxy(ctx, []string{"-h"}, stdout, stderr)
 			}
 		}
 		fmt.Fprint(stdout, usageText)

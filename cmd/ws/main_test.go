@@ -323,6 +323,8 @@ func TestExitCodes(t *testing.T) {
 		{args: nil, code: 2, stderr: "Usage:"},
 		{args: []string{"help"}, code: 0, stdout: "ws dial"},
 		{args: []string{"help", "serve"}, code: 0, stdout: "--tls-cert"},
+		{args: []string{"help", "inspect"}, code: 0, stdout: "--json"},
+		{args: []string{"help", "proxy"}, code: 0, stdout: "--upstream"},
 		{args: []string{"dial", "-h"}, code: 0, stdout: "--compress"},
 		{args: []string{"dial", "--compress", "--no-compress", "ws://x/"}, code: 2, stderr: "cannot be used together", stderrLine: true},
 		{args: []string{"serve", "--compress", "--no-compress"}, code: 2, stderr: "cannot be used together", stderrLine: true},
