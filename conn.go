@@ -80,14 +80,16 @@ type Conn struct {
 	// Writing. msem is held for a whole outgoing data message, fsem for each
 	// frame on the wire; control frames take only fsem, so they can go out
 	// between the fragments of a streamed message.
-	msem    chan struct{}
-	fsem    chan struct{}
-	wbuf    []byte    // data frames, owned by the holder of msem
-	iov     [2][]byte // header and payload for one writev, owned by the holder of fsem
-	wv      net.Buffers
-	cbuf    [wire.MaxHeaderSize + wire.MaxControlPayload]byte // control frames, owned by the holder of fsem
-	maskRNG *rand.ChaCha8
-	mw      MessageWriter
+	msem     chan struct{}
+	fsem     chan struct{}
+	wbuf     []byte    // data frames, owned by the holder of msem
+	iov      [2][]byte // header and payload for one writev, owned by the holder of fsem
+	wv       net.Buffers
+	hdr      [wire.MaxHeaderSize]byte                          // a frame header for writev, owned by the holder of fsem
+	vectored bool                                              // rwc is a TCP connection: writev saves a copy
+	cbuf     [wire.MaxHeaderSize + wire.MaxControlPayload]byte // control frames, owned by the holder of fsem
+	maskRNG  *rand.ChaCha8
+	mw       MessageWriter
 
 	// Shared state, under mu.
 	mu        sync.Mutex
@@ -135,6 +137,7 @@ func NewConn(conn io.ReadWriteCloser, role Role, opts *ConnOptions) *Conn {
 		done:      make(chan struct{}),
 	}
 	c.netConn, _ = conn.(net.Conn)
+	_, c.vectored = conn.(*net.TCPConn)
 	c.flog = frameLogger(o.Logger)
 	c.initWatches()
 	c.val = wire.Validator{Role: role, MaxFrameSize: c.cfg.maxFrame}

@@ -259,7 +259,9 @@ func (c *Conn) ensureWriteBuffer() {
 
 // writeData sends p as one data frame. The caller holds msem.
 func (c *Conn) writeData(ctx context.Context, fin bool, rsv byte, op wire.Opcode, p []byte) error {
-	c.ensureWriteBuffer()
+	if c.role == RoleClient || !c.vectored {
+		c.ensureWriteBuffer()
+	}
 	h := wire.Header{Fin: fin, RSV: rsv, Opcode: op, Length: int64(len(p))}
 	return c.sendDataFrame(ctx, h, func() (int, error) { return c.sendFrame(h, p) })
 }
@@ -329,6 +331,11 @@ func (c *Conn) dataAllowed() error {
 func (c *Conn) sendFrame(h wire.Header, p []byte) (int, error) {
 	buf := c.wbuf[:0]
 	if c.role != RoleClient {
+		if buf == nil {
+			// A TCP server connection writes without a buffer of its own
+			// (it holds none while idle): header and payload in one writev.
+			buf = c.hdr[:0]
+		}
 		buf = wire.AppendHeader(buf, h)
 		if len(buf)+len(p) <= cap(buf) {
 			return c.rwc.Write(append(buf, p...))
