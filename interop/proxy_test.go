@@ -14,6 +14,7 @@ import (
 
 	"github.com/wskit/websocket"
 	"github.com/wskit/websocket/inspect"
+	"github.com/wskit/websocket/internal/testutil"
 )
 
 // tap relays TCP connections from its address to target and records the
@@ -245,19 +246,4 @@ func (c *msgCollector) Data(dir inspect.Dir, p []byte, eom bool, _ time.Time, fi
 func (c *msgCollector) Finding(*inspect.Finding) {}
 
 // lockedBuffer is a buffer a command writes while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) Bytes() []byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return bytes.Clone(l.b.Bytes())
-}
+type lockedBuffer = testutil.Buffer

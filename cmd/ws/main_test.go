@@ -25,36 +25,47 @@ type syncBuffer = testutil.Buffer
 // printed (matching pattern); the server stops when the test ends.
 func startServe(t *testing.T, pattern string, args ...string) string {
 	t.Helper()
+	m, _, _ := startCommand(t, pattern, false, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	return m
+}
+
+// startCommand runs `ws args...` until the test ends, waits for pattern in
+// what it prints (on stdout, or on stderr when fromStderr is set), and
+// returns the match and both outputs.
+func startCommand(t *testing.T, pattern string, fromStderr bool, args ...string) (string, *syncBuffer, *syncBuffer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
+	stdout, stderr := new(syncBuffer), new(syncBuffer)
 	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), nil, &stdout, &stderr)
-	}()
+	go func() { done <- run(ctx, args, nil, stdout, stderr) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
 		case code := <-done:
 			if code != 0 {
-				t.Errorf("ws serve exited %d; stderr: %s", code, stderr.String())
+				t.Errorf("ws %s exited %d; stderr: %s", args[0], code, stderr.String())
 			}
 		case <-time.After(10 * time.Second):
-			t.Errorf("ws serve did not stop")
+			t.Errorf("ws %s did not stop", args[0])
 		}
 	})
+	watched := stdout
+	if fromStderr {
+		watched = stderr
+	}
 	re := regexp.MustCompile(pattern)
 	for range 200 {
-		if m := re.FindString(stdout.String()); m != "" {
-			return m
+		if m := re.FindString(watched.String()); m != "" {
+			return m, stdout, stderr
 		}
 		select {
 		case code := <-done:
-			t.Fatalf("ws serve exited %d; stderr: %s", code, stderr.String())
+			t.Fatalf("ws %s exited %d; stderr: %s", args[0], code, stderr.String())
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	t.Fatalf("ws serve printed no URL; stdout: %q", stdout.String())
-	return ""
+	t.Fatalf("ws %s printed nothing matching %s; stdout %q, stderr %q", args[0], pattern, stdout.String(), stderr.String())
+	return "", nil, nil
 }
 
 func testCtx(t *testing.T) context.Context {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -16,36 +15,8 @@ import (
 // ws:// address and its log.
 func startProxy(t *testing.T, args ...string) (string, *syncBuffer) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, append([]string{"proxy", "--listen", "127.0.0.1:0"}, args...), nil, &stdout, &stderr)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("ws proxy exited %d; stderr: %s", code, stderr.String())
-			}
-		case <-time.After(10 * time.Second):
-			t.Errorf("ws proxy did not stop")
-		}
-	})
-	re := regexp.MustCompile(`ws://[0-9.:]+/`)
-	for range 200 {
-		if m := re.FindString(stderr.String()); m != "" {
-			return m, &stdout
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("ws proxy exited %d; stderr: %s", code, stderr.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	t.Fatalf("ws proxy printed no address; stderr: %q", stderr.String())
-	return "", nil
+	m, stdout, _ := startCommand(t, `ws://[0-9.:]+/`, true, append([]string{"proxy", "--listen", "127.0.0.1:0"}, args...)...)
+	return m, stdout
 }
 
 // TestProxyTLSUpstream relays to a wss:// echo server and logs both
