@@ -39,16 +39,20 @@ func BenchmarkWrite(b *testing.B) {
 		for _, n := range benchSizes {
 			b.Run(fmt.Sprintf("%s/%d", role, n), func(b *testing.B) {
 				c := websocket.NewConn(&memConn{}, role, &websocket.ConnOptions{PingInterval: -1})
-				p := payload(websocket.MessageText, n, 1)
-				ctx := context.Background()
-				b.SetBytes(int64(n))
-				b.ReportAllocs()
-				for b.Loop() {
-					if err := c.Write(ctx, websocket.MessageText, p); err != nil {
-						b.Fatal(err)
-					}
-				}
+				benchWrite(b, c, payload(websocket.MessageText, n, 1))
 			})
+		}
+	}
+}
+
+// benchWrite writes p as a text message once per iteration.
+func benchWrite(b *testing.B, c *websocket.Conn, p []byte) {
+	ctx := context.Background()
+	b.SetBytes(int64(len(p)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.Write(ctx, websocket.MessageText, p); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
@@ -119,15 +123,7 @@ func BenchmarkWriteCompressed(b *testing.B) {
 	for _, n := range []int{1024, 64 << 10} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			c := websocket.NewConn(&memConn{}, websocket.RoleServer, &websocket.ConnOptions{PingInterval: -1, Extensions: deflateExt})
-			p := jsonLike(n)
-			ctx := context.Background()
-			b.SetBytes(int64(n))
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := c.Write(ctx, websocket.MessageText, p); err != nil {
-					b.Fatal(err)
-				}
-			}
+			benchWrite(b, c, jsonLike(n))
 		})
 	}
 }

@@ -10,18 +10,14 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/wskit/websocket"
+	"github.com/wskit/websocket/internal/testutil"
 	"github.com/wskit/websocket/wire"
 )
 
 // testCtx returns a context that ends with the test or after three minutes.
-func testCtx(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
+func testCtx(t testing.TB) context.Context { return testutil.Ctx(t) }
 
 // echo reads messages from c and sends each back, streaming, with the
 // same type and bytes, until the connection ends.

@@ -11,15 +11,12 @@ import (
 	"time"
 
 	"github.com/wskit/websocket"
+	"github.com/wskit/websocket/internal/testutil"
 	"github.com/wskit/websocket/server"
 )
 
 // testCtx returns a context that ends with the test or after three minutes.
-func testCtx(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
+func testCtx(t testing.TB) context.Context { return testutil.Ctx(t) }
 
 // serve starts srv on a loopback HTTP server, shutting both down when the
 // test ends, and returns the server's ws:// base URL. wrap, when not nil,

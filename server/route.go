@@ -65,8 +65,9 @@ const (
 
 type route struct {
 	Route
-	kind  pathKind
-	order int
+	kind      pathKind
+	order     int
+	onUpgrade func(*websocket.Upgrade) error // the server's hook, then the route's
 }
 
 func compileRoute(r Route, order int) (*route, error) {

@@ -107,6 +107,10 @@ func New(opts *Options) *Server {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	// Connections get the logger only when it wants frame records.
+	if s.log.Enabled(context.Background(), slog.LevelDebug) {
+		s.opts.AcceptOptions.Logger = s.log
+	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.routes.Store(&routeTable{})
 	s.counters.init()
@@ -127,6 +131,7 @@ func (s *Server) HandleRoute(r Route) {
 	if err != nil {
 		panic(err)
 	}
+	rt.onUpgrade = chainHooks(s.opts.OnUpgrade, r.OnUpgrade)
 	t, err := s.routes.Load().add(rt)
 	if err != nil {
 		panic(err)
@@ -213,22 +218,25 @@ func (s *Server) acceptOptions(rt *route, proto string) websocket.AcceptOptions 
 	if rt.Subprotocol != "" {
 		o.Subprotocols = []string{proto}
 	}
-	if s.log.Enabled(context.Background(), slog.LevelDebug) {
-		o.Logger = s.log
-	}
-	hooks := []func(*websocket.Upgrade) error{s.opts.OnUpgrade, rt.OnUpgrade}
-	switch {
-	case hooks[0] != nil && hooks[1] != nil:
-		o.OnUpgrade = func(u *websocket.Upgrade) error {
-			if err := hooks[0](u); err != nil {
-				return err
-			}
-			return hooks[1](u)
-		}
-	case hooks[1] != nil:
-		o.OnUpgrade = hooks[1]
-	}
+	o.OnUpgrade = rt.onUpgrade
 	return o
+}
+
+// chainHooks returns a hook that runs first, then second, either of which
+// may be nil.
+func chainHooks(first, second func(*websocket.Upgrade) error) func(*websocket.Upgrade) error {
+	switch {
+	case first == nil:
+		return second
+	case second == nil:
+		return first
+	}
+	return func(u *websocket.Upgrade) error {
+		if err := first(u); err != nil {
+			return err
+		}
+		return second(u)
+	}
 }
 
 // finish ends a connection whose handler returned herr: closes it if the

@@ -293,23 +293,38 @@ func TestChatBroadcast(t *testing.T) {
 		}
 		clients = append(clients, c)
 	}
-	// The second client is registered once its connection is accepted; a
-	// message from it proves that before the real one is sent.
-	if err := clients[1].Write(ctx, websocket.MessageText, []byte("ready")); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range clients {
-		if _, msg, err := c.Read(ctx); err != nil || string(msg) != "ready" {
-			t.Fatalf("ready: %q, %v", msg, err)
+	// A client's Dial can return before the server has registered its
+	// connection, so the second client says "ready" until the first one
+	// hears it: then both are in the room (the second sent it).
+	for {
+		if err := clients[1].Write(ctx, websocket.MessageText, []byte("ready")); err != nil {
+			t.Fatal(err)
+		}
+		short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		_, msg, err := clients[0].Read(short)
+		cancel()
+		if err == nil && string(msg) == "ready" {
+			break
+		}
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("waiting for ready: %v", err)
 		}
 	}
 	if err := clients[0].Write(ctx, websocket.MessageText, []byte("hi all")); err != nil {
 		t.Fatal(err)
 	}
 	for i, c := range clients {
-		typ, msg, err := c.Read(ctx)
-		if err != nil || typ != websocket.MessageText || string(msg) != "hi all" {
-			t.Fatalf("client %d got %v %q, %v", i, typ, msg, err)
+		for {
+			typ, msg, err := c.Read(ctx)
+			if err != nil || typ != websocket.MessageText {
+				t.Fatalf("client %d got %v %q, %v", i, typ, msg, err)
+			}
+			if string(msg) == "hi all" {
+				break
+			}
+			if string(msg) != "ready" {
+				t.Fatalf("client %d got %q, want ready or hi all", i, msg)
+			}
 		}
 	}
 	for _, c := range clients {
