@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/wskit/websocket/conformance"
+	"github.com/wskit/websocket/internal/testutil"
 )
 
 const python = "/usr/bin/python3"
@@ -79,7 +80,7 @@ var pythonVerdicts = func() map[string][]conformance.Verdict {
 // interopOptions are quick timings, or the original suite's for a full run.
 func interopOptions(agent string) *conformance.Options {
 	opts := testOptions()
-	opts.Agent, opts.Parallel, opts.Settle, opts.Timeout = agent, 4, 300*time.Millisecond, 0
+	opts.Agent, opts.Parallel, opts.Settle, opts.Timeout = agent, 4, 300*time.Millisecond, caseLimit()
 	if os.Getenv("CONFORMANCE_FULL") != "" {
 		opts.Parallel, opts.Settle = 2, 0
 	}
@@ -159,8 +160,7 @@ func TestPythonClient(t *testing.T) {
 	}
 	cases := interopCases(t, "1,2,3,4,5,6,7,9.1,9.7,10,12.*.1,12.*.11,13.*.4")
 	cmd, _ := startPython(t, "echo_client.py", "ws://"+ln.Addr().String(), "python-websockets-client")
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-	defer cancel()
+	ctx := testutil.Ctx(t)
 	opts := interopOptions("")
 	rep, err := conformance.RunClient(ctx, ln, cases, opts)
 	if err != nil {

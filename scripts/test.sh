@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 fuzztime=${FUZZTIME:-10s}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 
 echo "== go modules"
 go mod download
@@ -90,29 +92,48 @@ if [ -n "$forbidden" ]; then
 	exit 1
 fi
 
+# The long phases below all run even when one fails, and the failures are
+# listed at the end. Each prints a line at least every 30 s (testprogress
+# reads go test's -json stream: packages as they end, what is still running,
+# the whole output of a failing test, and every skipped test by name).
+go build -o "$tmp/testprogress" ./internal/cmd/testprogress
+failed=()
+gotest() { # gotest LABEL ARGS...: go test -json ARGS through testprogress
+	local label=$1
+	shift
+	go test -json "$@" 2>&1 | "$tmp/testprogress" -label "$label" -every 30s
+	local rc=("${PIPESTATUS[@]}")
+	[ "${rc[0]}" = 0 ] && [ "${rc[1]}" = 0 ]
+}
+step() { # step NAME CMD...: runs a phase, reports its time, records a failure
+	local name=$1 start=$SECONDS
+	shift
+	if "$@"; then
+		echo "-- $name: ok in $((SECONDS - start)) s"
+	else
+		echo "-- $name: FAILED in $((SECONDS - start)) s"
+		failed+=("$name")
+	fi
+}
+
 echo "== go test -race"
-go test -race -count=1 ./...
+# No test sets a wall-clock limit of its own that a loaded machine can
+# exceed; each waits until shortly before this -timeout.
+step "go test -race" gotest race -race -count=1 -timeout 45m ./...
 
 echo "== allocation assertions, without the race detector"
 # Under -race sync.Pool drops items at random, so these skip there and run
 # here: steady-state reads and writes must allocate nothing.
-go test -count=1 -run 'Allocs' .
+step "allocation assertions" gotest allocs -count=1 -run 'Allocs' .
 
 echo "== conformance: ws serve --echo and ws dial --echo, all 517 cases"
 # Too slow under the race detector, so they skip there and run here; any
 # FAILED or UNIMPLEMENTED case fails the run. CONFORMANCE_REPORTS=DIR keeps
 # the HTML reports.
-log=$(mktemp)
-if ! go test -count=1 -timeout 20m -run '^TestWskit(Server|Client)$' -v ./cmd/ws >"$log" 2>&1; then
-	tail -n 100 "$log" >&2
-	rm -f "$log"
-	exit 1
-fi
-grep -E -e '--- (PASS|FAIL)' -e 'passed, ' "$log" || true
-rm -f "$log"
+step conformance gotest conformance -count=1 -timeout 60m -run '^TestWskit(Server|Client)$' ./cmd/ws
 
-if [ "$fuzztime" != "0" ]; then
-	echo "== fuzz ($fuzztime each)"
+fuzz_all() { # every fuzz target for $fuzztime; fails if any target failed
+	local fuzzlog fuzzfail=() pkg dir target
 	fuzzlog=$(mktemp)
 	for pkg in $(go list ./...); do
 		dir=$(go list -f '{{.Dir}}' "$pkg")
@@ -131,18 +152,30 @@ if [ "$fuzztime" != "0" ]; then
 				if tail -n 5 "$fuzzlog" | grep -q '^    context deadline exceeded$' &&
 					[ -z "$(git status --porcelain -- "$dir/testdata/fuzz" 2>/dev/null)" ]; then
 					echo "-- $target: coordinator deadline race, no failing input written; running it again"
-					fuzz || exit 1
+					fuzz || fuzzfail+=("$target")
 				else
-					exit 1
+					fuzzfail+=("$target")
 				fi
 			fi
 		done
 	done
 	rm -f "$fuzzlog"
+	[ ${#fuzzfail[@]} = 0 ] || { echo "fuzz targets failed: ${fuzzfail[*]}"; return 1; }
+}
+if [ "$fuzztime" != "0" ]; then
+	echo "== fuzz ($fuzztime each)"
+	step fuzz fuzz_all
 fi
+
 echo "== bench (its own module): vet, tests, a few seconds of the harness"
-benchout=$(mktemp -d)
-(cd bench && go vet ./... && go test -count=1 ./... &&
-	go run ./cmd/run -quick -libs wskit,gorilla -scenarios '^(echo c=1 16 B|idle .*)$' -idle 200 -out "$benchout")
-rm -rf "$benchout"
-echo "== all tests passed"
+bench_smoke() {
+	(cd bench && go vet ./... && go test -count=1 ./... &&
+		go run ./cmd/run -quick -libs wskit,gorilla -scenarios '^(echo c=1 16 B|idle .*)$' -idle 200 -out "$tmp/bench")
+}
+step bench bench_smoke
+
+if [ ${#failed[@]} -gt 0 ]; then
+	echo "== FAILED after $SECONDS s: ${failed[*]}" >&2
+	exit 1
+fi
+echo "== all tests passed in $SECONDS s"

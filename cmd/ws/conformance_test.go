@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wskit/websocket/conformance"
+	"github.com/wskit/websocket/internal/testutil"
 )
 
 // payloads is where the compression groups' data files are: the shared
@@ -49,6 +50,25 @@ func skipUnderRace(t *testing.T) {
 	}
 }
 
+// progressOptions gives every case the time left to the test's deadline
+// instead of a fixed limit (a loaded machine under -race makes the large
+// cases of groups 9 and 12 slow, not wrong), and logs a progress line every
+// 25 cases and at least every 30 s.
+func progressOptions(t *testing.T, ctx context.Context, o *conformance.Options) *conformance.Options {
+	dl, _ := ctx.Deadline()
+	o.Timeout = time.Until(dl)
+	start, last := time.Now(), time.Now()
+	n := 0
+	o.Progress = func(r conformance.Result) {
+		n++
+		if n%25 == 0 || time.Since(last) >= 30*time.Second {
+			last = time.Now()
+			t.Logf("progress: %d cases done in %v, last %s %s", n, time.Since(start).Round(time.Second), r.ID, r.Verdict)
+		}
+	}
+	return o
+}
+
 func pick(t *testing.T, include, exclude string) []conformance.Case {
 	cases, err := conformance.Select(conformance.Cases(), include, exclude)
 	if err != nil {
@@ -72,10 +92,9 @@ func TestWskitServer(t *testing.T) {
 				cases = pick(t, "*", "12.*,13.*")
 			}
 			url := startServe(t, `ws://\S+/`, args...)
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-			defer cancel()
-			rep, err := conformance.RunServer(ctx, url, cases,
-				&conformance.Options{Agent: "ws serve --echo", Payloads: payloads, Parallel: 2})
+			ctx := testutil.Ctx(t)
+			rep, err := conformance.RunServer(ctx, url, cases, progressOptions(t, ctx,
+				&conformance.Options{Agent: "ws serve --echo", Payloads: payloads, Parallel: 2}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -100,8 +119,7 @@ func TestWskitClient(t *testing.T) {
 				cases = pick(t, "*", "12.*,13.*")
 				flags = []string{"dial", "--echo"}
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-			defer cancel()
+			ctx := testutil.Ctx(t)
 			base := "ws://" + ln.Addr().String()
 			done := make(chan struct{})
 			go func() {
@@ -112,7 +130,7 @@ func TestWskitClient(t *testing.T) {
 				}
 				run(ctx, []string{"dial", base + "/updateReports?agent=ws"}, strings.NewReader(""), io.Discard, io.Discard)
 			}()
-			rep, err := conformance.RunClient(ctx, ln, cases, &conformance.Options{Agent: "ws", Payloads: payloads})
+			rep, err := conformance.RunClient(ctx, ln, cases, progressOptions(t, ctx, &conformance.Options{Agent: "ws", Payloads: payloads}))
 			<-done
 			if err != nil {
 				t.Fatal(err)

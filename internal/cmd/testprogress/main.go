@@ -1,0 +1,219 @@
+// Command testprogress turns the event stream of `go test -json` into a
+// short log for long runs: a line per package as it ends, a progress line at
+// a fixed interval naming what is still running, the whole output of every
+// test that failed, and a summary with the skipped tests named. It exits 1
+// when any test or package failed, or when the stream held no result at all.
+//
+//	go test -race -json ./... | go run ./internal/cmd/testprogress -every 30s
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// event is one line of `go test -json` (cmd/test2json).
+type event struct {
+	Action  string
+	Package string
+	Test    string
+	Elapsed float64
+	Output  string
+}
+
+func main() {
+	every := flag.Duration("every", 30*time.Second, "interval between progress lines")
+	label := flag.String("label", "test", "name of the phase in progress lines")
+	flag.Parse()
+	p := newProgress(os.Stdout, *label, time.Now())
+	stop := make(chan struct{})
+	ticks := time.NewTicker(*every)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case now := <-ticks.C:
+				p.tick(now)
+			}
+		}
+	}()
+	err := p.read(os.Stdin)
+	ticks.Stop()
+	close(stop)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testprogress:", err)
+		os.Exit(2)
+	}
+	if !p.finish(time.Now()) {
+		os.Exit(1)
+	}
+}
+
+type key struct{ pkg, test string }
+
+// progress holds what is running and the output of tests not yet ended.
+type progress struct {
+	mu      sync.Mutex
+	out     io.Writer
+	label   string
+	start   time.Time
+	running map[key]time.Time // tests started and not ended
+	pkgs    map[string]bool   // packages started and not ended
+	output  map[key][]string  // output of tests (and packages) not yet ended
+	done    int               // packages ended
+	passed  int
+	failed  []string
+	skipped []string
+	results int
+}
+
+func newProgress(out io.Writer, label string, start time.Time) *progress {
+	return &progress{
+		out: out, label: label, start: start,
+		running: map[key]time.Time{}, pkgs: map[string]bool{}, output: map[key][]string{},
+	}
+}
+
+func (p *progress) read(r io.Reader) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		line := sc.Bytes()
+		var e event
+		if err := json.Unmarshal(line, &e); err != nil || e.Action == "" {
+			// go test prints build errors and the like as plain text.
+			p.mu.Lock()
+			fmt.Fprintf(p.out, "%s\n", line)
+			p.mu.Unlock()
+			continue
+		}
+		p.event(e, time.Now())
+	}
+	return sc.Err()
+}
+
+func (p *progress) event(e event, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	k := key{e.Package, e.Test}
+	switch e.Action {
+	case "start":
+		p.pkgs[e.Package] = true
+	case "run":
+		p.running[k] = now
+	case "output":
+		p.output[k] = append(p.output[k], e.Output)
+	case "pass", "fail", "skip":
+		p.end(k, e)
+	}
+}
+
+// end records a test's or a package's result; p.mu is held.
+func (p *progress) end(k key, e event) {
+	p.results++
+	delete(p.running, k)
+	out := p.output[k]
+	delete(p.output, k)
+	if k.test != "" {
+		switch e.Action {
+		case "pass":
+			p.passed++
+		case "skip":
+			if !strings.Contains(k.test, "/") {
+				p.skipped = append(p.skipped, k.pkg+" "+k.test+": "+skipReason(out))
+			}
+		case "fail":
+			p.failed = append(p.failed, k.pkg+" "+k.test)
+			fmt.Fprintf(p.out, "--- FAIL %s %s (%.1fs)\n", k.pkg, k.test, e.Elapsed)
+			for _, l := range out {
+				fmt.Fprint(p.out, "    ", l)
+			}
+		}
+		return
+	}
+	delete(p.pkgs, k.pkg)
+	p.done++
+	switch e.Action {
+	case "fail":
+		p.failed = append(p.failed, k.pkg)
+		fmt.Fprintf(p.out, "FAIL %s (%.1fs)\n", k.pkg, e.Elapsed)
+		for _, l := range out { // build failures, panics outside a test
+			fmt.Fprint(p.out, "    ", l)
+		}
+		for tk := range p.running { // a panic ends the package's tests unreported
+			if tk.pkg == k.pkg {
+				delete(p.running, tk)
+			}
+		}
+	case "pass":
+		fmt.Fprintf(p.out, "ok   %s (%.1fs)\n", k.pkg, e.Elapsed)
+	case "skip": // no test files
+	}
+}
+
+// skipReason finds the t.Skip message in a skipped test's output.
+func skipReason(out []string) string {
+	for _, l := range out {
+		l = strings.TrimSpace(l)
+		if l != "" && !strings.HasPrefix(l, "=== ") && !strings.HasPrefix(l, "--- SKIP") {
+			return l
+		}
+	}
+	return "no reason given"
+}
+
+// tick prints one progress line: elapsed time, packages ended, and the
+// longest-running tests.
+func (p *progress) tick(now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	type run struct {
+		k     key
+		since time.Time
+	}
+	var top []run
+	for k, since := range p.running {
+		if !strings.Contains(k.test, "/") {
+			top = append(top, run{k, since})
+		}
+	}
+	slices.SortFunc(top, func(a, b run) int { return a.since.Compare(b.since) })
+	var names []string
+	for _, r := range top[:min(3, len(top))] {
+		names = append(names, fmt.Sprintf("%s %s (%s)", short(r.k.pkg), r.k.test, now.Sub(r.since).Round(time.Second)))
+	}
+	running := strings.Join(names, ", ")
+	if running == "" {
+		running = fmt.Sprintf("%d packages building or starting", len(p.pkgs))
+	}
+	fmt.Fprintf(p.out, "... %s: %s, %d packages done, %d tests passed; running %s\n",
+		p.label, now.Sub(p.start).Round(time.Second), p.done, p.passed, running)
+}
+
+// finish prints the summary and reports whether everything passed.
+func (p *progress) finish(now time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.out, "%s: %d packages, %d tests passed, %d failed, %d skipped in %s\n",
+		p.label, p.done, p.passed, len(p.failed), len(p.skipped), now.Sub(p.start).Round(time.Second))
+	for _, s := range p.skipped {
+		fmt.Fprintln(p.out, "  skipped:", s)
+	}
+	for _, f := range p.failed {
+		fmt.Fprintln(p.out, "  FAILED:", f)
+	}
+	return len(p.failed) == 0 && p.results > 0
+}
+
+func short(pkg string) string {
+	return strings.TrimPrefix(pkg, "github.com/wskit/websocket/")
+}

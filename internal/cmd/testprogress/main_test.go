@@ -1,0 +1,77 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+const stream = `{"Action":"start","Package":"m/a"}
+{"Action":"run","Package":"m/a","Test":"TestOK"}
+{"Action":"output","Package":"m/a","Test":"TestOK","Output":"=== RUN   TestOK\n"}
+{"Action":"pass","Package":"m/a","Test":"TestOK","Elapsed":0.1}
+{"Action":"run","Package":"m/a","Test":"TestBad"}
+{"Action":"output","Package":"m/a","Test":"TestBad","Output":"    bad_test.go:9: got 2, want 3\n"}
+{"Action":"fail","Package":"m/a","Test":"TestBad","Elapsed":0.2}
+{"Action":"run","Package":"m/a","Test":"TestSlow"}
+{"Action":"run","Package":"m/a","Test":"TestSlow/sub"}
+{"Action":"run","Package":"m/a","Test":"TestSkip"}
+{"Action":"output","Package":"m/a","Test":"TestSkip","Output":"=== RUN   TestSkip\n"}
+{"Action":"output","Package":"m/a","Test":"TestSkip","Output":"    x_test.go:3: needs a GPU\n"}
+{"Action":"skip","Package":"m/a","Test":"TestSkip"}
+`
+
+func TestProgress(t *testing.T) {
+	var out strings.Builder
+	start := time.Unix(1000, 0)
+	p := newProgress(&out, "race", start)
+	if err := p.read(strings.NewReader(stream)); err != nil {
+		t.Fatal(err)
+	}
+	p.tick(start.Add(45 * time.Second))
+	got := out.String()
+	for _, want := range []string{
+		"--- FAIL m/a TestBad (0.2s)\n    " + "    bad_test.go:9: got 2, want 3\n",
+		"... race: 45s, 0 packages done, 1 tests passed; running m/a TestSlow (",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "TestSlow/sub") || strings.Contains(got, "=== RUN   TestOK") {
+		t.Errorf("output has subtests or a passing test's output:\n%s", got)
+	}
+
+	out.Reset()
+	p.read(strings.NewReader(`{"Action":"pass","Package":"m/a","Test":"TestSlow","Elapsed":50}
+{"Action":"fail","Package":"m/a","Elapsed":51}
+not json: a build error
+`))
+	if p.finish(start.Add(time.Minute)) {
+		t.Error("finish reported success after a failure")
+	}
+	got = out.String()
+	for _, want := range []string{
+		"FAIL m/a (51.0s)\n",
+		"not json: a build error\n",
+		"race: 1 packages, 2 tests passed, 2 failed, 1 skipped in 1m0s\n",
+		"  skipped: m/a TestSkip: x_test.go:3: needs a GPU\n",
+		"  FAILED: m/a TestBad\n",
+		"  FAILED: m/a\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestProgressEmptyStreamFails(t *testing.T) {
+	var out strings.Builder
+	p := newProgress(&out, "x", time.Now())
+	if err := p.read(strings.NewReader("")); err != nil {
+		t.Fatal(err)
+	}
+	if p.finish(time.Now()) {
+		t.Error("an empty stream counted as a pass")
+	}
+}
