@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/wskit/websocket"
+	"github.com/wskit/websocket/internal/testutil"
 	"github.com/wskit/websocket/server"
 	"github.com/wskit/websocket/wire"
 )
@@ -63,7 +64,7 @@ func dialStalled(t *testing.T, base, path string) *stalledClient {
 // drain reads frames until a close frame or the end of the stream, and
 // returns the data messages read and the close code (0 without one).
 func (s *stalledClient) drain(t *testing.T) (msgs int, code wire.StatusCode) {
-	s.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	s.conn.SetReadDeadline(testutil.Deadline(t))
 	var dec wire.Decoder
 	var ev wire.Event
 	var closePayload []byte
@@ -111,7 +112,12 @@ func TestBroadcastStalledReader(t *testing.T) {
 		queue    = 32
 		window   = 16 // how far the broadcaster may run ahead of the slowest healthy reader
 	)
-	srv := server.New(&server.Options{SendQueue: queue})
+	// The close of the stalled connection waits for that client to read,
+	// which on a loaded machine under -race can take longer than the
+	// default close timeout; the test's own deadline bounds it instead.
+	srv := server.New(&server.Options{SendQueue: queue, AcceptOptions: websocket.AcceptOptions{
+		ConnOptions: websocket.ConnOptions{CloseTimeout: time.Until(testutil.Deadline(t))},
+	}})
 	srv.Handle("/feed", server.HandlerFunc(readUntilEnd))
 	base := serve(t, srv, smallSendBuffers)
 	ctx := testCtx(t)
