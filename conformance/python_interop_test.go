@@ -80,7 +80,7 @@ var pythonVerdicts = func() map[string][]conformance.Verdict {
 // interopOptions are quick timings, or the original suite's for a full run.
 func interopOptions(agent string) *conformance.Options {
 	opts := testOptions()
-	opts.Agent, opts.Parallel, opts.Settle, opts.Timeout = agent, 4, 300*time.Millisecond, caseLimit()
+	opts.Agent, opts.Parallel, opts.Settle, opts.Timeout = agent, 4, testSettle, caseLimit()
 	if os.Getenv("CONFORMANCE_FULL") != "" {
 		opts.Parallel, opts.Settle = 2, 0
 	}
