@@ -69,6 +69,7 @@ type progress struct {
 	running map[key]time.Time // tests started and not ended
 	pkgs    map[string]bool   // packages started and not ended
 	output  map[key][]string  // output of tests (and packages) not yet ended
+	note    map[key]string    // the last "progress: " line a running test logged
 	done    int               // packages ended
 	passed  int
 	failed  []string
@@ -79,7 +80,7 @@ type progress struct {
 func newProgress(out io.Writer, label string, start time.Time) *progress {
 	return &progress{
 		out: out, label: label, start: start,
-		running: map[key]time.Time{}, pkgs: map[string]bool{}, output: map[key][]string{},
+		running: map[key]time.Time{}, pkgs: map[string]bool{}, output: map[key][]string{}, note: map[key]string{},
 	}
 }
 
@@ -112,6 +113,9 @@ func (p *progress) event(e event, now time.Time) {
 		p.running[k] = now
 	case "output":
 		p.output[k] = append(p.output[k], e.Output)
+		if _, after, ok := strings.Cut(e.Output, "progress: "); ok {
+			p.note[key{k.pkg, topLevel(k.test)}] = strings.TrimSpace(after)
+		}
 	case "pass", "fail", "skip":
 		p.end(k, e)
 	}
@@ -121,6 +125,7 @@ func (p *progress) event(e event, now time.Time) {
 func (p *progress) end(k key, e event) {
 	p.results++
 	delete(p.running, k)
+	delete(p.note, k)
 	out := p.output[k]
 	delete(p.output, k)
 	if k.test != "" {
@@ -172,7 +177,8 @@ func skipReason(out []string) string {
 }
 
 // tick prints one progress line: elapsed time, packages ended, and the
-// longest-running tests.
+// longest-running tests, each with the last line it logged that starts with
+// "progress: " (in any of its subtests).
 func (p *progress) tick(now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -189,7 +195,11 @@ func (p *progress) tick(now time.Time) {
 	slices.SortFunc(top, func(a, b run) int { return a.since.Compare(b.since) })
 	var names []string
 	for _, r := range top[:min(3, len(top))] {
-		names = append(names, fmt.Sprintf("%s %s (%s)", short(r.k.pkg), r.k.test, now.Sub(r.since).Round(time.Second)))
+		name := fmt.Sprintf("%s %s (%s", short(r.k.pkg), r.k.test, now.Sub(r.since).Round(time.Second))
+		if n := p.note[r.k]; n != "" {
+			name += ": " + n
+		}
+		names = append(names, name+")")
 	}
 	running := strings.Join(names, ", ")
 	if running == "" {
@@ -212,6 +222,12 @@ func (p *progress) finish(now time.Time) bool {
 		fmt.Fprintln(p.out, "  FAILED:", f)
 	}
 	return len(p.failed) == 0 && p.results > 0
+}
+
+// topLevel is the name of the top-level test a (sub)test belongs to.
+func topLevel(test string) string {
+	top, _, _ := strings.Cut(test, "/")
+	return top
 }
 
 func short(pkg string) string {

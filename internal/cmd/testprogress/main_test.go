@@ -15,6 +15,7 @@ const stream = `{"Action":"start","Package":"m/a"}
 {"Action":"fail","Package":"m/a","Test":"TestBad","Elapsed":0.2}
 {"Action":"run","Package":"m/a","Test":"TestSlow"}
 {"Action":"run","Package":"m/a","Test":"TestSlow/sub"}
+{"Action":"output","Package":"m/a","Test":"TestSlow/sub","Output":"    x_test.go:7: progress: 25 cases done\n"}
 {"Action":"run","Package":"m/a","Test":"TestSkip"}
 {"Action":"output","Package":"m/a","Test":"TestSkip","Output":"=== RUN   TestSkip\n"}
 {"Action":"output","Package":"m/a","Test":"TestSkip","Output":"    x_test.go:3: needs a GPU\n"}
@@ -33,6 +34,7 @@ func TestProgress(t *testing.T) {
 	for _, want := range []string{
 		"--- FAIL m/a TestBad (0.2s)\n    " + "    bad_test.go:9: got 2, want 3\n",
 		"... race: 45s, 0 packages done, 1 tests passed; running m/a TestSlow (",
+		": 25 cases done)\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
