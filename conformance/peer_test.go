@@ -311,7 +311,12 @@ func negotiatePeer(b bugs, offers []handshake.Extension) ([]handshake.Extension,
 		if limited || small {
 			resp.Params = append(resp.Params, handshake.Param{Name: "server_max_window_bits", Value: bits, HasValue: true})
 		}
+		// client_no_context_takeover in an offer is a hint (RFC 7692
+		// §7.1.1.2): only the response makes it binding.
 		_, _, clientNoCtx := o.Param("client_no_context_takeover")
+		if clientNoCtx {
+			resp.Params = append(resp.Params, handshake.Param{Name: "client_no_context_takeover"})
+		}
 		return []handshake.Extension{resp}, newPeerDeflate(noCtx && !b.lieNoContext, small && !b.lieWindow, clientNoCtx)
 	}
 	return nil, nil
