@@ -105,7 +105,9 @@ func startReference(t *testing.T, bin string) string {
 // wrong; REFERENCE.md in this folder gives the reasons, case by case.
 var referenceExceptions = map[string]map[string]string{
 	"gorilla-echo": {},
-	"coder-echo":   {},
+	"coder-echo": {
+		"3.3": "coder echoes, fails with 1002 and closes TCP at once, as the case expects; the original's fail is not reproducible",
+	},
 }
 
 // runReference runs the selected cases against the reference server and
