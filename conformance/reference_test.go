@@ -133,10 +133,15 @@ func runReference(t *testing.T, name string, cases []conformance.Case) (agree in
 	done, last := 0, ""
 	began := time.Now()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ticking := make(chan struct{})
+	defer func() {
+		cancel()
+		<-ticking // no logging after the test
+	}()
 	tick := time.NewTicker(30 * time.Second)
 	defer tick.Stop()
 	go func() {
+		defer close(ticking)
 		for {
 			select {
 			case <-ctx.Done():
