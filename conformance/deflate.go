@@ -37,21 +37,24 @@ func (p *deflateParams) String() string {
 	return "tester: " + f(p.testerNoContext, p.testerBits) + "; peer: " + f(p.peerNoContext, p.peerBits)
 }
 
-// offerExtensions returns the tester's offers as client: for each parameter
-// set, permessage-deflate asking the server for no context takeover and a
-// window, and accepting a limit on its own window (client_max_window_bits
-// without a value, RFC 7692 §7.1.2.2).
+// offerExtensions returns the tester's offers as client, made as the
+// original suite makes them: for each parameter set, permessage-deflate
+// accepting that the server forbids the tester context takeover and limits
+// its window (client_no_context_takeover and client_max_window_bits
+// without a value, RFC 7692 §7.1.1.2, §7.1.2.2), and asking the server for
+// no context takeover and a window when the set says so.
 func offerExtensions(offers []DeflateOffer) []handshake.Extension {
 	exts := make([]handshake.Extension, 0, len(offers))
 	for _, o := range offers {
-		e := handshake.Extension{Name: deflateName}
+		e := handshake.Extension{Name: deflateName, Params: []handshake.Param{
+			{Name: "client_no_context_takeover"}, {Name: "client_max_window_bits"},
+		}}
 		if o.NoContextTakeover {
 			e.Params = append(e.Params, handshake.Param{Name: "server_no_context_takeover"})
 		}
 		if o.MaxWindowBits != 0 {
 			e.Params = append(e.Params, handshake.Param{Name: "server_max_window_bits", Value: strconv.Itoa(o.MaxWindowBits), HasValue: true})
 		}
-		e.Params = append(e.Params, handshake.Param{Name: "client_max_window_bits"})
 		exts = append(exts, e)
 	}
 	return exts
@@ -117,42 +120,50 @@ func parseDeflateParams(e handshake.Extension, clientBitsBareOK bool) (deflatePa
 	return s, nil
 }
 
-// acceptResponse checks the server's answer to offerExtensions (RFC 7692
-// §7.1) and returns the negotiated parameters, or nil when the server
-// declined permessage-deflate.
-func acceptResponse(offers []DeflateOffer, exts []handshake.Extension) (*deflateParams, error) {
+// acceptResponse checks the server's answer to offerExtensions and returns
+// the negotiated parameters, or nil when the server declined
+// permessage-deflate. Like the original suite, it accepts any well-formed
+// response (RFC 7692 §7.1: known parameters, each once, valid values) and
+// then holds both sides to what the response says, not to what was asked:
+// the tester compresses with context takeover unless the response has
+// client_no_context_takeover, within the window of client_max_window_bits
+// (15 when absent), and inflates the server's messages with the window of
+// server_max_window_bits (15 when absent), keeping context unless the
+// response has server_no_context_takeover. A response that grants less
+// than an offer asked (a server that ignores server_max_window_bits, say)
+// is noted in ignored, one line per parameter; it does not fail the case.
+func acceptResponse(offers []DeflateOffer, exts []handshake.Extension) (p *deflateParams, ignored []string, err error) {
 	var found *handshake.Extension
 	for i := range exts {
 		if !strings.EqualFold(exts[i].Name, deflateName) {
-			return nil, fmt.Errorf("server accepted an extension that was not offered: %s", exts[i].Name)
+			return nil, nil, fmt.Errorf("server accepted an extension that was not offered: %s", exts[i].Name)
 		}
 		if found != nil {
-			return nil, errors.New("server accepted permessage-deflate twice")
+			return nil, nil, errors.New("server accepted permessage-deflate twice")
 		}
 		found = &exts[i]
 	}
 	if found == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	s, err := parseDeflateParams(*found, false)
 	if err != nil {
-		return nil, fmt.Errorf("bad permessage-deflate response %q: %v", found.String(), err)
+		return nil, nil, fmt.Errorf("bad permessage-deflate response %q: %v", found.String(), err)
 	}
-	// The response must fit one of the offers (RFC 7692 §7.1.1.1,
-	// §7.1.2.1): what was asked for is granted, and the server's window is
-	// no larger than asked.
-	fits := false
-	for _, o := range offers {
-		if (!o.NoContextTakeover || s.serverNoContext) &&
-			(o.MaxWindowBits == 0 || s.serverBits != 0 && s.serverBits <= o.MaxWindowBits) {
-			fits = true
-			break
+	// Note what the best fitting offer asked and the response left out.
+	for i, o := range offers {
+		var miss []string
+		if o.NoContextTakeover && !s.serverNoContext {
+			miss = append(miss, "server_no_context_takeover")
+		}
+		if o.MaxWindowBits != 0 && (s.serverBits == 0 || s.serverBits > o.MaxWindowBits) {
+			miss = append(miss, "server_max_window_bits="+strconv.Itoa(o.MaxWindowBits))
+		}
+		if i == 0 || len(miss) < len(ignored) {
+			ignored = miss
 		}
 	}
-	if !fits {
-		return nil, fmt.Errorf("permessage-deflate response %q grants none of the offers", found.String())
-	}
-	p := &deflateParams{
+	p = &deflateParams{
 		testerNoContext: s.clientNoContext,
 		testerBits:      15,
 		peerNoContext:   s.serverNoContext,
@@ -164,7 +175,7 @@ func acceptResponse(offers []DeflateOffer, exts []handshake.Extension) (*deflate
 	if s.serverBits != 0 {
 		p.peerBits = s.serverBits
 	}
-	return p, nil
+	return p, ignored, nil
 }
 
 // answerOffers is the tester as server: it picks the first of the client's

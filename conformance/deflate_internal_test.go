@@ -26,8 +26,9 @@ func ext(s string) []handshake.Extension {
 
 func TestOfferExtensions(t *testing.T) {
 	got := handshake.FormatExtensions(offerExtensions([]DeflateOffer{{NoContextTakeover: true, MaxWindowBits: 9}, {NoContextTakeover: true}, {}}))
-	want := "permessage-deflate; server_no_context_takeover; server_max_window_bits=9; client_max_window_bits, " +
-		"permessage-deflate; server_no_context_takeover; client_max_window_bits, permessage-deflate; client_max_window_bits"
+	want := "permessage-deflate; client_no_context_takeover; client_max_window_bits; server_no_context_takeover; server_max_window_bits=9, " +
+		"permessage-deflate; client_no_context_takeover; client_max_window_bits; server_no_context_takeover, " +
+		"permessage-deflate; client_no_context_takeover; client_max_window_bits"
 	if got != want {
 		t.Errorf("offer\n got %s\nwant %s", got, want)
 	}
@@ -40,24 +41,28 @@ func TestAcceptResponse(t *testing.T) {
 		offers []DeflateOffer
 		resp   string
 		want   string // deflateParams.String(), "nil", or "error"
+		notes  string // what the response does not grant
 	}{
-		{def, "permessage-deflate", "tester: context takeover, window bits 15; peer: context takeover, window bits 15"},
-		{def, "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12", "tester: context takeover, window bits 12; peer: context takeover, window bits 12"},
-		{def, "permessage-deflate; client_no_context_takeover; server_no_context_takeover", "tester: no context takeover, window bits 15; peer: no context takeover, window bits 15"},
-		{[]DeflateOffer{{NoContextTakeover: true}}, "permessage-deflate", "error"}, // not granted
-		{[]DeflateOffer{{MaxWindowBits: 9}}, "permessage-deflate; server_max_window_bits=10", "error"},
-		{[]DeflateOffer{{MaxWindowBits: 9}}, "permessage-deflate; server_max_window_bits=9", "tester: context takeover, window bits 15; peer: context takeover, window bits 9"},
-		{[]DeflateOffer{{NoContextTakeover: true, MaxWindowBits: 9}, {}}, "permessage-deflate", "tester: context takeover, window bits 15; peer: context takeover, window bits 15"},
-		{def, "permessage-deflate; client_max_window_bits", "error"}, // a response must give a value
-		{def, "permessage-deflate; server_max_window_bits=16", "error"},
-		{def, "permessage-deflate; server_max_window_bits=08", "error"},
-		{def, "permessage-deflate; foo", "error"},
-		{def, "permessage-deflate; server_no_context_takeover; server_no_context_takeover", "error"},
-		{def, "permessage-deflate, permessage-deflate", "error"},
-		{def, "x-other", "error"},
+		{def, "permessage-deflate", "tester: context takeover, window bits 15; peer: context takeover, window bits 15", ""},
+		{def, "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12", "tester: context takeover, window bits 12; peer: context takeover, window bits 12", ""},
+		{def, "permessage-deflate; client_no_context_takeover; server_no_context_takeover", "tester: no context takeover, window bits 15; peer: no context takeover, window bits 15", ""},
+		// Responses that grant less than asked are held to what they say,
+		// as the original suite does.
+		{[]DeflateOffer{{NoContextTakeover: true}}, "permessage-deflate", "tester: context takeover, window bits 15; peer: context takeover, window bits 15", "server_no_context_takeover"},
+		{[]DeflateOffer{{MaxWindowBits: 9}}, "permessage-deflate; server_max_window_bits=10", "tester: context takeover, window bits 15; peer: context takeover, window bits 10", "server_max_window_bits=9"},
+		{[]DeflateOffer{{NoContextTakeover: true, MaxWindowBits: 9}}, "permessage-deflate; server_no_context_takeover; client_no_context_takeover", "tester: no context takeover, window bits 15; peer: no context takeover, window bits 15", "server_max_window_bits=9"},
+		{[]DeflateOffer{{MaxWindowBits: 9}}, "permessage-deflate; server_max_window_bits=9", "tester: context takeover, window bits 15; peer: context takeover, window bits 9", ""},
+		{[]DeflateOffer{{NoContextTakeover: true, MaxWindowBits: 9}, {}}, "permessage-deflate", "tester: context takeover, window bits 15; peer: context takeover, window bits 15", ""},
+		{def, "permessage-deflate; client_max_window_bits", "error", ""}, // a response must give a value
+		{def, "permessage-deflate; server_max_window_bits=16", "error", ""},
+		{def, "permessage-deflate; server_max_window_bits=08", "error", ""},
+		{def, "permessage-deflate; foo", "error", ""},
+		{def, "permessage-deflate; server_no_context_takeover; server_no_context_takeover", "error", ""},
+		{def, "permessage-deflate, permessage-deflate", "error", ""},
+		{def, "x-other", "error", ""},
 	}
 	for _, tt := range tests {
-		p, err := acceptResponse(tt.offers, ext(tt.resp))
+		p, notes, err := acceptResponse(tt.offers, ext(tt.resp))
 		got := "nil"
 		switch {
 		case err != nil:
@@ -65,11 +70,11 @@ func TestAcceptResponse(t *testing.T) {
 		case p != nil:
 			got = p.String()
 		}
-		if got != tt.want {
-			t.Errorf("acceptResponse(%v, %q) = %s (%v), want %s", tt.offers, tt.resp, got, err, tt.want)
+		if got != tt.want || strings.Join(notes, ", ") != tt.notes {
+			t.Errorf("acceptResponse(%v, %q) = %s (%v), notes %q; want %s, notes %q", tt.offers, tt.resp, got, err, notes, tt.want, tt.notes)
 		}
 	}
-	if p, err := acceptResponse(def, nil); p != nil || err != nil {
+	if p, _, err := acceptResponse(def, nil); p != nil || err != nil {
 		t.Errorf("declined: %v, %v", p, err)
 	}
 }

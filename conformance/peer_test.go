@@ -40,6 +40,8 @@ type bugs struct {
 	noDeflate    bool            // declines permessage-deflate
 	lieNoContext bool            // grants server_no_context_takeover but keeps using context
 	lieWindow    bool            // grants a small window but compresses with 32 KiB
+	ignoreWindow bool            // answers server_max_window_bits without it and compresses with 32 KiB, as gorilla does
+	hintBinding  bool            // takes client_no_context_takeover in an offer as binding but leaves it out of the response
 }
 
 // peerDeflate is the echo peer's permessage-deflate, apart from the
@@ -301,6 +303,9 @@ func negotiatePeer(b bugs, offers []handshake.Extension) ([]handshake.Extension,
 		resp := handshake.Extension{Name: o.Name}
 		_, _, noCtx := o.Param("server_no_context_takeover")
 		bits, _, limited := o.Param("server_max_window_bits")
+		if b.ignoreWindow {
+			limited = false
+		}
 		small := limited && bits != "15"
 		if noCtx || b.lieNoContext {
 			resp.Params = append(resp.Params, handshake.Param{Name: "server_no_context_takeover"})
@@ -311,7 +316,12 @@ func negotiatePeer(b bugs, offers []handshake.Extension) ([]handshake.Extension,
 		if limited || small {
 			resp.Params = append(resp.Params, handshake.Param{Name: "server_max_window_bits", Value: bits, HasValue: true})
 		}
+		// client_no_context_takeover in an offer is a hint (RFC 7692
+		// §7.1.1.2): only the response makes it binding.
 		_, _, clientNoCtx := o.Param("client_no_context_takeover")
+		if clientNoCtx && !b.hintBinding {
+			resp.Params = append(resp.Params, handshake.Param{Name: "client_no_context_takeover"})
+		}
 		return []handshake.Extension{resp}, newPeerDeflate(noCtx && !b.lieNoContext, small && !b.lieWindow, clientNoCtx)
 	}
 	return nil, nil

@@ -214,6 +214,16 @@ func TestServerModeBrokenPeers(t *testing.T) {
 			name: "compresses with 32 KiB after granting 512 bytes", b: bugs{lieWindow: true}, run: "12.1.4,12.4.5",
 			fail: "12",
 		},
+		{
+			// The response holds: like the original suite, the tester
+			// inflates with the window the response states.
+			name: "ignores server_max_window_bits", b: bugs{ignoreWindow: true}, run: "13.3.2,13.5.4,13.7.3",
+		},
+		{
+			// The tester keeps its context, as the response lets it.
+			name: "takes the offer's client_no_context_takeover as binding", b: bugs{hintBinding: true}, run: "12.1.2,12.2.3,13.1.2,13.4.3",
+			fail: "12,13",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

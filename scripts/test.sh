@@ -132,6 +132,13 @@ echo "== conformance: ws serve --echo and ws dial --echo, all 517 cases"
 # the HTML reports.
 step conformance gotest conformance -count=1 -timeout 60m -run '^TestWskit(Server|Client)$' ./cmd/ws
 
+echo "== conformance: the judge against the reference servers, all 517 cases each"
+# ws check's verdicts on the gorilla and coder echo servers (built from
+# ../shared/conformance/reference with modules from the proxy) must agree
+# with the original suite's on every case but those documented in
+# conformance/REFERENCE.md. Too slow under -race, so it runs here.
+step "reference servers" gotest reference -count=1 -timeout 60m -run '^TestReferenceServers$' ./conformance
+
 fuzz_all() { # every fuzz target for $fuzztime; fails if any target failed
 	local fuzzlog fuzzfail=() pkg dir target
 	fuzzlog=$(mktemp)

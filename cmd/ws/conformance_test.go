@@ -23,7 +23,7 @@ const payloads = "../../../shared/conformance/payloads"
 func checkReport(t *testing.T, rep *conformance.Report, want int) {
 	t.Helper()
 	s := rep.Summary()
-	t.Logf("%s", s)
+	t.Logf("summary: %s", s)
 	if len(rep.Results) != want {
 		t.Errorf("%d results, want %d", len(rep.Results), want)
 	}

@@ -1,7 +1,9 @@
 // Command testprogress turns the event stream of `go test -json` into a
 // short log for long runs: a line per package as it ends, a progress line at
-// a fixed interval naming what is still running, the whole output of every
-// test that failed, and a summary with the skipped tests named. It exits 1
+// a fixed interval naming what is still running (with the last line each
+// logged that starts "progress: "), the whole output of every test that
+// failed, the lines starting "summary: " of those that passed, and a summary
+// with the skipped tests named. It exits 1
 // when any test or package failed, or when the stream held no result at all.
 //
 //	go test -race -json ./... | go run ./internal/cmd/testprogress -every 30s
@@ -132,6 +134,11 @@ func (p *progress) end(k key, e event) {
 		switch e.Action {
 		case "pass":
 			p.passed++
+			for _, l := range out { // what a test reports even when it passes
+				if _, after, ok := strings.Cut(l, "summary: "); ok {
+					fmt.Fprintf(p.out, "    %s %s: %s", short(k.pkg), k.test, after)
+				}
+			}
 		case "skip":
 			if !strings.Contains(k.test, "/") {
 				p.skipped = append(p.skipped, k.pkg+" "+k.test+": "+skipReason(out))

@@ -9,6 +9,7 @@ import (
 const stream = `{"Action":"start","Package":"m/a"}
 {"Action":"run","Package":"m/a","Test":"TestOK"}
 {"Action":"output","Package":"m/a","Test":"TestOK","Output":"=== RUN   TestOK\n"}
+{"Action":"output","Package":"m/a","Test":"TestOK","Output":"    ok_test.go:5: summary: 517 of 517 agree\n"}
 {"Action":"pass","Package":"m/a","Test":"TestOK","Elapsed":0.1}
 {"Action":"run","Package":"m/a","Test":"TestBad"}
 {"Action":"output","Package":"m/a","Test":"TestBad","Output":"    bad_test.go:9: got 2, want 3\n"}
@@ -33,6 +34,7 @@ func TestProgress(t *testing.T) {
 	got := out.String()
 	for _, want := range []string{
 		"--- FAIL m/a TestBad (0.2s)\n    " + "    bad_test.go:9: got 2, want 3\n",
+		"    m/a TestOK: 517 of 517 agree\n",
 		"... race: 45s, 0 packages done, 1 tests passed; running m/a TestSlow (",
 		": 25 cases done)\n",
 	} {
