@@ -86,6 +86,11 @@ type Options struct {
 	// crypto/rand.
 	Mask func() [4]byte
 
+	// OnFrame, when set, is called with the header of every frame received
+	// that passed validation (sent false), and of every control frame
+	// queued to be sent (sent true), for logging.
+	OnFrame func(sent bool, h wire.Header)
+
 	// Lock, when set, is held around every access to the state that the
 	// receiving side and the sending side share (the close state, the
 	// outgoing control frames, the timers), so that one goroutine may call
@@ -206,7 +211,7 @@ func New(o Options) *Endpoint {
 	if a := o.Deflate; a != nil {
 		e.r.val.ExtensionRSV = wire.RSV1
 		e.r.z = deflate.NewInflater(a.Decompress)
-		e.s.comp = deflate.NewCompressor(a.Compress, o.Level)
+		e.s.deflate = true
 		e.s.compFlow = a.Compress
 	}
 	return e
@@ -317,9 +322,12 @@ func (e *Endpoint) Ping(payload []byte) error {
 
 // queueLocked appends a control frame to the queue.
 func (e *Endpoint) queueLocked(op wire.Opcode, payload []byte) {
-	h := wire.Header{Fin: true, Opcode: op}
+	h := wire.Header{Fin: true, Opcode: op, Length: int64(len(payload))}
 	if e.o.Role == wire.RoleClient {
 		h.Masked, h.Mask = true, e.maskKey(&e.rng)
+	}
+	if e.o.OnFrame != nil {
+		e.o.OnFrame(true, h)
 	}
 	e.q = wire.AppendFrame(e.q, h, payload)
 }
@@ -345,9 +353,12 @@ func (e *Endpoint) AppendOutgoing(dst []byte) []byte {
 	e.lock.Lock()
 	defer e.lock.Unlock()
 	if e.havePong {
-		h := wire.Header{Fin: true, Opcode: wire.OpPong}
+		h := wire.Header{Fin: true, Opcode: wire.OpPong, Length: int64(e.npong)}
 		if e.o.Role == wire.RoleClient {
 			h.Masked, h.Mask = true, e.maskKey(&e.rng)
+		}
+		if e.o.OnFrame != nil {
+			e.o.OnFrame(true, h)
 		}
 		dst = wire.AppendFrame(dst, h, e.pong[:e.npong])
 		e.havePong = false

@@ -164,6 +164,9 @@ func (e *Endpoint) header(ev *Event) (bool, error) {
 	if err := r.val.Check(h); err != nil {
 		return true, e.recvFail(err)
 	}
+	if e.o.OnFrame != nil {
+		e.o.OnFrame(false, h)
+	}
 	if h.Opcode.IsControl() {
 		r.nctrl = 0
 		if h.Length == 0 {
@@ -178,6 +181,9 @@ func (e *Endpoint) header(ev *Event) (bool, error) {
 		r.compressed = h.RSV&wire.RSV1 != 0 && r.z != nil
 		r.msgIn, r.msgOut = 0, 0
 		r.utf8.Reset()
+		if r.compressed {
+			r.z.Write(nil) // starts the inflater's message
+		}
 	}
 	// RFC 6455 §10.4: the limit is enforced before the payload is read.
 	if max := e.o.MaxMessageSize; max >= 0 && h.Length > max-r.msgIn {

@@ -99,3 +99,23 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestInflateBeforeInput: Inflate called between a compressed message's
+// start and its first payload byte waits for input instead of ending the
+// message.
+func TestInflateBeforeInput(t *testing.T) {
+	e := newEndpoint(S, *compression())
+	in := zfr(C, true, wire.OpText, wire.RSV1, deflated("Hello"))
+	var ev endpoint.Event
+	n, err := e.Receive(in[:6], &ev)
+	if err != nil || ev.Kind != endpoint.MessageStart || !ev.Compressed {
+		t.Fatalf("header: %v %v", ev.Kind, err)
+	}
+	buf := make([]byte, 100)
+	if k, end, err := e.Inflate(buf); k != 0 || end || err != nil {
+		t.Fatalf("Inflate before any payload: %d %v %v", k, end, err)
+	}
+	if got := feed(t, e, in[n:], 0, 100); len(got.events) != 1 || !strings.HasSuffix(got.events[0], `"Hello"`) {
+		t.Fatalf("then: %v", got)
+	}
+}

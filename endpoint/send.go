@@ -14,7 +14,8 @@ const DefaultThreshold = 128
 
 // sendState is the sending side, owned by one sender at a time.
 type sendState struct {
-	comp       *deflate.Compressor
+	deflate    bool                // permessage-deflate was agreed
+	comp       *deflate.Compressor // made at the first message compressed
 	compFlow   deflate.Flow
 	off        bool // compression turned off by the application
 	inMsg      bool // a fragmented message is being sent
@@ -31,14 +32,25 @@ func (e *Endpoint) SetCompression(on bool) { e.s.off = !on }
 
 // compressing reports whether a message of n bytes is to be compressed.
 func (e *Endpoint) compressing(n int) bool {
-	if e.s.comp == nil || e.s.off {
+	if !e.s.deflate || e.s.off {
 		return false
 	}
 	t := e.o.Threshold
 	if t == 0 {
 		t = DefaultThreshold
 	}
-	return n >= t
+	if n < t {
+		return false
+	}
+	e.compressor()
+	return true
+}
+
+// compressor makes the compressor on first use.
+func (e *Endpoint) compressor() {
+	if e.s.comp == nil {
+		e.s.comp = deflate.NewCompressor(e.s.compFlow, e.o.Level)
+	}
 }
 
 // AppendMessage appends p as one whole message of type op (OpText or
@@ -85,7 +97,10 @@ func (e *Endpoint) AppendFragment(dst []byte, op wire.Opcode, p []byte, fin bool
 	}
 	if first {
 		s.text = op == wire.OpText
-		s.compressed = s.comp != nil && !s.off
+		s.compressed = s.deflate && !s.off
+		if s.compressed {
+			e.compressor()
+		}
 		s.utf8.Reset()
 	}
 	if s.text {

@@ -129,10 +129,9 @@ func TestRFC6455Section5_5_2KeepAlive(t *testing.T) {
 	// Keepalive off, then on again from the latest tick.
 	e = newEndpoint(C, endpoint.Options{PingInterval: 10, PingPayload: []byte("hb")})
 	must(t, e.Tick(0))
-	e.SetKeepAlive(0, 0)
+	e.SetKeepAlive(0, 0, 0)
 	wantTimer(t, e, 0, false)
-	must(t, e.Tick(50))
-	e.SetKeepAlive(20, 0)
+	e.SetKeepAlive(50, 20, 0)
 	wantTimer(t, e, 70, true)
 	must(t, e.Tick(70))
 	wantSent(t, e, `ping "hb"`)

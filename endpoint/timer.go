@@ -66,20 +66,29 @@ func (e *Endpoint) NextTimer() (int64, bool) {
 	return at, ok
 }
 
-// SetKeepAlive changes keepalive from the latest Tick on: a ping every
-// interval nanoseconds (0 or less turns it off, and forgets an outstanding
-// keepalive ping), failing the connection when its pong takes longer than
-// pongTimeout (0 means interval).
-func (e *Endpoint) SetKeepAlive(interval, pongTimeout int64) {
+// SetKeepAlive changes keepalive from now on: a ping every interval
+// nanoseconds (0 or less turns it off, and forgets an outstanding keepalive
+// ping), failing the connection when its pong takes longer than pongTimeout
+// (0 means interval).
+func (e *Endpoint) SetKeepAlive(now, interval, pongTimeout int64) {
 	if pongTimeout <= 0 {
 		pongTimeout = interval
 	}
 	e.lock.Lock()
 	defer e.lock.Unlock()
+	e.now = now
 	e.o.PingInterval, e.o.PongTimeout = interval, pongTimeout
 	e.pongDue, e.nextPing = 0, 0
 	if interval > 0 && e.state == StateOpen && !e.closeSent {
 		e.nextPing = e.now + interval
 		e.ticked = true
 	}
+}
+
+// KeepalivePending reports whether a keepalive ping waits for its pong, and
+// when it times out.
+func (e *Endpoint) KeepalivePending() (int64, bool) {
+	e.lock.Lock()
+	defer e.lock.Unlock()
+	return e.pongDue, e.pongDue != 0
 }
