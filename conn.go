@@ -86,9 +86,9 @@ type Conn struct {
 	wbuf     []byte    // data frames, owned by the holder of msem
 	iov      [2][]byte // header and payload for one writev, owned by the holder of fsem
 	wv       net.Buffers
-	hdr      [wire.MaxHeaderSize]byte                          // a frame header for writev, owned by the holder of fsem
-	vectored bool                                              // rwc is a TCP connection: writev saves a copy
-	obuf     []byte                                            // control frames from the endpoint, owned by the holder of fsem
+	hdr      [wire.MaxHeaderSize]byte // a frame header for writev, owned by the holder of fsem
+	vectored bool                     // rwc is a TCP connection: writev saves a copy
+	obuf     []byte                   // control frames from the endpoint, owned by the holder of fsem
 	maskRNG  *rand.ChaCha8
 	mw       MessageWriter
 
@@ -97,15 +97,15 @@ type Conn struct {
 	state      atomic.Int32
 	localClose bool                       // Close sent the close frame and finishes the handshake
 	closeErr   atomic.Pointer[CloseError] // sticky: why the connection ended
-	closeRecv chan struct{}              // closed when the peer's close frame arrives
-	done      chan struct{}              // closed when the underlying connection is closed
-	pings     []pingWaiter
-	pingSeq   uint64
-	keepalive *time.Timer
-	kaWait    chan struct{} // closed when the keepalive ping's pong arrives
-	epoch     time.Time     // the origin of the endpoint's clock
-	values    map[any]any
-	closeOnce sync.Once
+	closeRecv  chan struct{}              // closed when the peer's close frame arrives
+	done       chan struct{}              // closed when the underlying connection is closed
+	pings      []pingWaiter
+	pingSeq    uint64
+	keepalive  *time.Timer
+	kaWait     chan struct{} // closed when the keepalive ping's pong arrives
+	epoch      time.Time     // the origin of the endpoint's clock
+	values     map[any]any
+	closeOnce  sync.Once
 
 	count     connCounters
 	flog      *slog.Logger // nil unless frames are logged
