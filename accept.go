@@ -145,10 +145,11 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		co.Leftover = bytes.Clone(held)
 	}
 	co.Extensions = nil
-	c := NewConn(netConn, RoleServer, &co)
+	var agreed *deflate.Agreement
 	if compress {
-		c.setCompression(agreement, o.Compression)
+		agreed = &agreement
 	}
+	c := newConn(netConn, RoleServer, &co, agreed)
 	// The write buffer is made at the first write that needs one; a
 	// connection that only gets broadcasts (PreparedMessage) never does.
 	return c, nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/wskit/websocket/wire"
@@ -81,11 +80,12 @@ var ErrCloseCode = errors.New("websocket: close code may not be sent")
 // code must be one that may be sent (1000–1003, 1007–1014, 3000–4999), or
 // StatusNoStatusRcvd for a close frame without a code. An empty reason gets
 // the code's name for known codes; a longer one is cut to 123 bytes on a
-// UTF-8 boundary. Data messages that arrive while Close waits go to the
-// application if it is reading (it gets a quarter of a second to come back
-// for them), and are discarded if it is not. Close
-// returns an error that matches ErrClosed when the connection was already
-// closing.
+// UTF-8 boundary. Close reads for the peer's close frame itself only while
+// no read is in progress. Data messages that arrive while it waits go to
+// the application if it has ever read from the connection (its reads then
+// see the peer's close frame too, so it must keep reading until they
+// return it), and are discarded if it never has. Close returns an error
+// that matches ErrClosed when the connection was already closing.
 func (c *Conn) Close(code StatusCode, reason string) error {
 	if code != StatusNoStatusRcvd && !code.ValidOnWire() {
 		return fmt.Errorf("%w: %d", ErrCloseCode, int(code))
@@ -95,19 +95,23 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 			reason = code.String()
 		}
 	}
-	c.mu.Lock()
-	if c.closeSent || c.closeErr.Load() != nil {
-		c.mu.Unlock()
+	if c.closeErr.Load() != nil {
 		return c.endErr()
 	}
-	c.closeSent = true
-	c.state.Store(int32(StateClosing))
+	c.mu.Lock()
+	err := c.ep.Close(code, reason)
+	if err == nil {
+		c.localClose = true
+	}
 	c.mu.Unlock()
+	if err != nil {
+		return c.endErr()
+	}
+	c.state.Store(int32(StateClosing))
 
 	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.closeTimeout)
 	defer cancel()
-	var p [wire.MaxControlPayload]byte
-	if err := c.writeControl(ctx, wire.OpClose, wire.AppendClosePayload(p[:0], code, reason)); err != nil {
+	if err := c.flushOutgoing(ctx); err != nil {
 		c.abort(err)
 		return err
 	}
@@ -135,96 +139,90 @@ func (c *Conn) CloseNow() error {
 
 var errClosedNow = errors.New("websocket: connection closed by CloseNow")
 
-// closeReaderGrace is how long Close leaves a data message that arrives
-// while it waits for the peer's close frame to an application that reads,
-// before it discards the message itself.
-const closeReaderGrace = 250 * time.Millisecond
-
-// errDataWaiting stops Close's own reading at a data message that is the
-// application's to read.
+// errDataWaiting stops Ping's or Close's reading at a data message that is
+// the application's to read.
 var errDataWaiting = errors.New("websocket: a data message waits for the reader")
 
-// awaitPeerClose waits for the peer's close frame, reading for it when no
-// one else is, until ctx ends. Data messages on the way go to the
-// application when it reads (it gets closeReaderGrace to come back for
-// them); once it lets that time pass without reading, the rest are
-// discarded.
+// awaitPeerClose waits for the peer's close frame, reading for it while no
+// one else reads, until ctx ends.
 func (c *Conn) awaitPeerClose(ctx context.Context) error {
-	discard := false
+	return c.await(ctx, c.closeRecv, !c.appReads.Load(), func(err error) error {
+		return fmt.Errorf("websocket: close handshake timed out: %w", err)
+	})
+}
+
+// await waits for done to close, reading while no one else reads and no
+// data message is in the way (unless discard is set: the data is then
+// dropped). timedOut makes the error for ctx's end.
+func (c *Conn) await(ctx context.Context, done chan struct{}, discard bool, timedOut func(error) error) error {
 	for {
 		select {
-		case <-c.closeRecv:
+		case <-done:
 			return nil
 		case <-c.done:
+			if closed(done) {
+				return nil
+			}
 			return c.endErr()
 		case <-ctx.Done():
-			return fmt.Errorf("websocket: close handshake timed out: %w", ctx.Err())
+			return timedOut(ctx.Err())
 		case c.rsem <- struct{}{}:
 		}
-		err := c.readUntilClose(ctx, discard)
+		err := c.pump(ctx, done, discard)
 		release(c.rsem)
 		if err == errDataWaiting {
-			before := c.readCalls.Load()
-			t := time.NewTimer(closeReaderGrace)
 			select {
-			case <-c.closeRecv:
+			case <-done:
 			case <-c.done:
 			case <-ctx.Done():
-			case <-t.C:
+			case <-c.progress: // the application took or finished a message
 			}
-			t.Stop()
-			discard = c.readCalls.Load() == before
 			continue
 		}
 		if err != nil {
-			if closed(c.closeRecv) {
+			if closed(done) {
 				return nil
+			}
+			if ctx.Err() != nil && !errors.Is(err, ErrClosed) {
+				return timedOut(ctx.Err())
 			}
 			return err
 		}
 	}
 }
 
-// readUntilClose reads frames until the peer's close frame has been seen.
-// It stops at a data message with errDataWaiting unless discard is set.
-// The caller holds rsem.
-func (c *Conn) readUntilClose(ctx context.Context, discard bool) error {
+// pump reads until done closes, the connection ends, or a data message is
+// the application's to read (errDataWaiting; with discard set such
+// messages are read and dropped instead). The caller holds rsem.
+func (c *Conn) pump(ctx context.Context, done chan struct{}, discard bool) error {
 	stop := c.watchRead(ctx)
-	defer stop()
-	for {
-		if closed(c.closeRecv) {
-			return nil
+	var err error
+	for err == nil {
+		if closed(done) {
+			break
 		}
 		if ce := c.closeErr.Load(); ce != nil {
-			if ce.Remote {
-				return nil
+			if !ce.Remote {
+				err = ce
 			}
-			return ce
+			break
 		}
-		if c.msgActive || c.pending {
+		if c.msgWaiting || c.msgActive {
 			if !discard {
-				return errDataWaiting
+				err = errDataWaiting
+				break
 			}
-			if c.pending {
-				c.pending = false
-				c.beginMessage(c.frame)
-				if err := c.startFrame(c.frame); err != nil {
-					return err
-				}
-			}
-			if err := c.skipPayload(false); err != nil {
-				return err
-			}
+			c.msgWaiting, c.msgActive = false, true
+			err = c.skipMessage()
 			continue
 		}
-		h, data, err := c.readFrame()
-		if err != nil {
-			return err
-		}
-		if data {
-			c.frame, c.pending = h, true
-		}
+		err = c.receive(nil, recvAny)
 	}
+	fired := stop()
+	if err == errDataWaiting {
+		return err
+	}
+	return c.readResult(ctx, err, fired)
 }
 
 // finishClose ends a completed close handshake: a server closes TCP at once,
@@ -232,40 +230,43 @@ func (c *Conn) readUntilClose(ctx context.Context, discard bool) error {
 func (c *Conn) finishClose(ctx context.Context) {
 	if c.role == RoleClient && c.acquire(ctx, c.rsem) == nil {
 		stop := c.watchRead(ctx)
-		io.Copy(io.Discard, c.br)
+		c.drain()
 		stop()
 		release(c.rsem)
 	}
 	c.closeTransport()
 }
 
-// gotClose handles the peer's close frame (RFC 6455 §5.5.1, §7.1.5). An
-// invalid one fails the connection; a valid one is echoed unless this side
-// has sent its own already, and ends the connection with a *CloseError.
-func (c *Conn) gotClose(payload []byte) error {
-	code, reason, err := wire.ParseClosePayload(payload)
-	if err != nil {
-		return c.fail(err)
+// drain reads and drops what the peer still sends until it closes its end
+// or the read fails. The caller holds rsem.
+func (c *Conn) drain() {
+	for {
+		c.br.Discard(c.br.Buffered())
+		if _, err := c.readTransport(nil); err != nil {
+			return
+		}
 	}
+}
+
+// gotClose acts on the peer's close frame (RFC 6455 §5.5.1, §7.1.5), which
+// the endpoint has answered with an echo unless this side sent its own
+// close frame first: the connection ends with a *CloseError.
+func (c *Conn) gotClose(code StatusCode, reason string) error {
 	ce := &CloseError{Code: code, Reason: reason, Remote: true}
-	c.mu.Lock()
-	sent := c.closeSent
-	c.closeSent = true
 	c.closeErr.CompareAndSwap(nil, ce)
 	c.state.Store(int32(StateClosing))
-	close(c.closeRecv)
+	c.mu.Lock()
+	local := c.localClose
+	if !closed(c.closeRecv) {
+		close(c.closeRecv)
+	}
 	c.mu.Unlock()
-	if sent {
+	if local {
 		// Close is waiting for this frame and ends the connection.
 		return c.endErr()
 	}
-	echo := code
-	if echo == StatusNoStatusRcvd {
-		echo = StatusNormalClosure
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.closeTimeout)
-	var p [2]byte
-	err = c.writeControlClosing(ctx, wire.OpClose, wire.AppendClosePayload(p[:0], echo, ""))
+	err := c.flushOutgoing(ctx)
 	cancel()
 	if err != nil || c.role == RoleServer {
 		c.closeTransport()
@@ -275,46 +276,33 @@ func (c *Conn) gotClose(payload []byte) error {
 	return c.endErr()
 }
 
-// writeControlClosing sends a close frame once the connection's end is
-// already recorded.
-func (c *Conn) writeControlClosing(ctx context.Context, op wire.Opcode, payload []byte) error {
-	if err := c.acquire(ctx, c.fsem); err != nil {
-		return err
-	}
-	defer release(c.fsem)
-	_, _, err := c.sendControl(ctx, op, payload)
-	return err
+// failed fails the connection because the endpoint found cause, a protocol
+// violation by the peer, in what it sent (RFC 6455 §7.1.7): the close frame
+// the endpoint queued, with the code for cause and a generic reason (never
+// cause's text), goes out, then the connection is closed, reading on until
+// the peer closes its end. It returns the connection's *CloseError.
+func (c *Conn) failed(cause error) error {
+	return c.failWith(cause, true)
 }
 
-// fail fails the connection (RFC 6455 §7.1.7) because of cause, a protocol
-// violation by the peer: it sends a close frame with the code for cause and
-// a generic reason (never cause's text), then closes the connection, reading
-// on until the peer closes its end. The caller holds rsem. It returns the
-// connection's *CloseError.
-func (c *Conn) fail(cause error) error { return c.failWith(cause, true) }
-
-// failNow is fail for callers that are not reading: the connection is
-// closed right after the close frame, which also ends a blocked read.
-func (c *Conn) failNow(cause error) error { return c.failWith(cause, false) }
+// failNow fails the connection for a reason of this side's (a keepalive
+// ping without a pong, a streamed text message cut inside a character),
+// closing it right after the close frame, which also ends a blocked read.
+func (c *Conn) failNow(cause error) error {
+	c.ep.Fail(cause)
+	return c.failWith(cause, false)
+}
 
 func (c *Conn) failWith(cause error, linger bool) error {
 	code := wire.CloseCodeFor(cause)
 	ce := &CloseError{Code: code, Reason: code.String(), Err: cause}
-	c.mu.Lock()
 	if !c.closeErr.CompareAndSwap(nil, ce) {
-		c.mu.Unlock()
 		return c.endErr()
 	}
-	sent := c.closeSent
-	c.closeSent = true
 	c.state.Store(int32(StateClosing))
-	c.mu.Unlock()
-	if !sent {
-		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.closeTimeout)
-		var p [wire.MaxControlPayload]byte
-		c.writeControlClosing(ctx, wire.OpClose, wire.AppendClosePayload(p[:0], code, ce.Reason))
-		cancel()
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.closeTimeout)
+	c.flushOutgoing(ctx)
+	cancel()
 	if linger {
 		c.lingerClose()
 	} else {
@@ -366,7 +354,8 @@ const lingerTime = 2 * time.Second
 // kernel reset the connection, which can destroy the close frame before the
 // peer reads it. A server also shuts down its sending side at once, since
 // it is the one that closes TCP first (RFC 6455 §7.1.1); a client leaves
-// that to the server.
+// that to the server. The draining takes the read side once the current
+// holder lets it go.
 func (c *Conn) lingerClose() {
 	if _, ok := c.rwc.(readDeadliner); !ok {
 		c.closeTransport()
@@ -377,7 +366,12 @@ func (c *Conn) lingerClose() {
 	}
 	t := time.AfterFunc(min(lingerTime, c.cfg.closeTimeout), c.closeTransport)
 	go func() {
-		io.Copy(io.Discard, c.rwc)
+		select {
+		case c.rsem <- struct{}{}:
+			c.drain()
+			release(c.rsem)
+		case <-c.done:
+		}
 		t.Stop()
 		c.closeTransport()
 	}()

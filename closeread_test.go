@@ -3,18 +3,20 @@ package websocket_test
 import (
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/wskit/websocket"
 )
 
 // TestCloseLeavesMessagesToReader checks that echoes arriving while Close
-// waits for the peer's close frame reach a reader that pauses between
-// messages, instead of being dropped by Close.
+// waits for the peer's close frame reach an application that reads but is
+// paused between messages when Close starts, instead of being dropped by
+// Close.
 func TestCloseLeavesMessagesToReader(t *testing.T) {
 	c := dial(t, echoServer(t, nil), nil)
 	ctx := testCtx(t)
 	got := make(chan []string, 1)
+	first := make(chan struct{})
+	closing := make(chan struct{})
 	go func() {
 		var msgs []string
 		for {
@@ -24,7 +26,10 @@ func TestCloseLeavesMessagesToReader(t *testing.T) {
 				return
 			}
 			msgs = append(msgs, string(p))
-			time.Sleep(5 * time.Millisecond) // work between messages
+			if len(msgs) == 1 {
+				close(first)
+				<-closing // paused, between messages, while Close starts
+			}
 		}
 	}()
 	for i := 0; i < 5; i++ {
@@ -32,6 +37,11 @@ func TestCloseLeavesMessagesToReader(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	<-first
+	go func() {
+		// Close is called; the reader goes on at some point after.
+		closing <- struct{}{}
+	}()
 	if err := c.Close(websocket.StatusNormalClosure, ""); err != nil {
 		t.Fatalf("Close: %v", err)
 	}

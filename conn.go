@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/wskit/websocket/deflate"
+	"github.com/wskit/websocket/endpoint"
 	"github.com/wskit/websocket/handshake"
 	"github.com/wskit/websocket/wire"
 )
@@ -27,9 +28,10 @@ import (
 // Writer holds the others back until its Close.
 //
 // The application must keep reading: pings are answered, pongs matched and
-// the peer's close frame seen only while something reads. Ping and Close read
-// on their own when no Read is in progress, but they stop at a data message,
-// which only the application may consume.
+// the peer's close frame seen only while something reads. Ping, Close and
+// keepalive read (through the same path) only while no read is in
+// progress, and they stop at a data message, which only the application
+// may consume.
 //
 // Cancellation: every blocking call takes a context. A read whose context
 // ends returns ctx.Err() and leaves the connection usable when the underlying
@@ -47,35 +49,34 @@ type Conn struct {
 	proto   string
 	exts    []handshake.Extension
 
-	// Reading, owned by the holder of rsem.
-	rsem      chan struct{}
-	br        *bufio.Reader
-	val       wire.Validator
-	utf8      wire.UTF8Validator
-	frame     wire.Header // current data frame
-	frameLeft int64       // payload bytes of the current data frame not yet read
-	maskPos   int
-	msgActive bool // a data message has started and is not fully read
-	msgType   MessageType
-	msgSize   int64 // payload bytes declared so far in the current message
-	pending   bool  // frame holds a data header nobody has claimed yet
-	mr        messageReader
-	readCalls atomic.Int64 // reads the application has made, for Close
-
-	// permessage-deflate (RFC 7692), when agreed. comp and zbuf belong to
-	// the holder of msem, decomp and the msg fields to the holder of rsem.
-	comp          *deflate.Compressor
-	compFlow      deflate.Flow
-	compLevel     int
-	decomp        *deflate.Decompressor
-	compOff       atomic.Bool
-	threshold     int
-	zbuf          []byte
-	zidle         *time.Timer
+	// Reading, owned by the holder of rsem. The endpoint holds the
+	// protocol state; its shared part is guarded by epmu.
+	rsem          chan struct{}
+	br            *bufio.Reader
+	ep            *endpoint.Endpoint
+	epmu          sync.Mutex
+	ev            endpoint.Event
+	rpend         []byte // the rest of a payload piece, in br's buffer
+	rpendEnd      bool   // rpend ends the message
+	direct        bool   // the latest piece was read straight into the caller's buffer
+	msgWaiting    bool   // a message has started that the application has not taken
+	msgActive     bool   // the application's current message is not fully read
+	msgType       MessageType
 	msgCompressed bool
-	msgOut        int64 // bytes of the current compressed message inflated so far
-	msgBroken     bool  // a read of the current compressed message was interrupted
-	rctrl         [wire.MaxControlPayload]byte
+	mr            messageReader
+	appReads      atomic.Bool   // the application has read, so Close leaves data to it
+	progress      chan struct{} // signalled when the application takes or finishes a message
+
+	// permessage-deflate (RFC 7692), when agreed, for the messages sent;
+	// the endpoint inflates those received. comp and zbuf belong to the
+	// holder of msem.
+	comp      *deflate.Compressor
+	compFlow  deflate.Flow
+	compLevel int
+	compOff   atomic.Bool
+	threshold int
+	zbuf      []byte
+	zidle     *time.Timer
 
 	// Writing. msem is held for a whole outgoing data message, fsem for each
 	// frame on the wire; control frames take only fsem, so they can go out
@@ -85,27 +86,30 @@ type Conn struct {
 	wbuf     []byte    // data frames, owned by the holder of msem
 	iov      [2][]byte // header and payload for one writev, owned by the holder of fsem
 	wv       net.Buffers
-	hdr      [wire.MaxHeaderSize]byte                          // a frame header for writev, owned by the holder of fsem
-	vectored bool                                              // rwc is a TCP connection: writev saves a copy
-	cbuf     [wire.MaxHeaderSize + wire.MaxControlPayload]byte // control frames, owned by the holder of fsem
+	hdr      [wire.MaxHeaderSize]byte // a frame header for writev, owned by the holder of fsem
+	vectored bool                     // rwc is a TCP connection: writev saves a copy
+	obuf     []byte                   // control frames from the endpoint, owned by the holder of fsem
 	maskRNG  *rand.ChaCha8
 	mw       MessageWriter
 
 	// Shared state, under mu.
-	mu        sync.Mutex
-	state     atomic.Int32
-	closeSent bool
-	closeErr  atomic.Pointer[CloseError] // sticky: why the connection ended
-	closeRecv chan struct{}              // closed when the peer's close frame arrives
-	done      chan struct{}              // closed when the underlying connection is closed
-	pings     []pingWaiter
-	pingSeq   uint64
-	keepalive *time.Timer
-	values    map[any]any
-	closeOnce sync.Once
+	mu         sync.Mutex
+	state      atomic.Int32
+	localClose bool                       // Close sent the close frame and finishes the handshake
+	closeErr   atomic.Pointer[CloseError] // sticky: why the connection ended
+	closeRecv  chan struct{}              // closed when the peer's close frame arrives
+	done       chan struct{}              // closed when the underlying connection is closed
+	pings      []pingWaiter
+	pingSeq    uint64
+	keepalive  *time.Timer
+	kaWait     chan struct{} // closed when the keepalive ping's pong arrives
+	epoch      time.Time     // the origin of the endpoint's clock
+	values     map[any]any
+	closeOnce  sync.Once
 
-	count connCounters
-	flog  *slog.Logger // nil unless frames are logged
+	count     connCounters
+	flog      *slog.Logger // nil unless frames are logged
+	runEvents atomic.Pointer[Events]
 
 	rwatch, wwatch watch
 }
@@ -125,6 +129,28 @@ func NewConn(conn io.ReadWriteCloser, role Role, opts *ConnOptions) *Conn {
 	if opts != nil {
 		o = *opts
 	}
+	var agreed *deflate.Agreement
+	for _, e := range o.Extensions {
+		if e.Name != deflate.ExtensionName {
+			continue
+		}
+		if p, err := deflate.ParseParams(e); err == nil {
+			client, server := p.Flows()
+			a := deflate.Agreement{Params: p, Compress: client, Decompress: server}
+			if role == RoleServer {
+				a.Compress, a.Decompress = server, client
+			}
+			agreed = &a
+		}
+		break
+	}
+	return newConn(conn, role, &o, agreed)
+}
+
+// newConn is NewConn with permessage-deflate's agreement, if any, already
+// made (by the handshake of Dial or Accept).
+func newConn(conn io.ReadWriteCloser, role Role, opts *ConnOptions, agreed *deflate.Agreement) *Conn {
+	o := *opts
 	c := &Conn{
 		rwc:       conn,
 		role:      role,
@@ -135,12 +161,13 @@ func NewConn(conn io.ReadWriteCloser, role Role, opts *ConnOptions) *Conn {
 		fsem:      make(chan struct{}, 1),
 		closeRecv: make(chan struct{}),
 		done:      make(chan struct{}),
+		progress:  make(chan struct{}, 1),
+		epoch:     time.Now(),
 	}
 	c.netConn, _ = conn.(net.Conn)
 	_, c.vectored = conn.(*net.TCPConn)
 	c.flog = frameLogger(o.Logger)
 	c.initWatches()
-	c.val = wire.Validator{Role: role, MaxFrameSize: c.cfg.maxFrame}
 	switch {
 	case o.BufferedReader != nil:
 		c.br = o.BufferedReader
@@ -160,27 +187,38 @@ func NewConn(conn io.ReadWriteCloser, role Role, opts *ConnOptions) *Conn {
 	}
 	c.mr.c = c
 	c.mw.c = c
-	for _, e := range o.Extensions {
-		if e.Name != deflate.ExtensionName {
-			continue
-		}
-		if p, err := deflate.ParseParams(e); err == nil {
-			client, server := p.Flows()
-			a := deflate.Agreement{Params: p, Compress: client, Decompress: server}
-			if role == RoleServer {
-				a.Compress, a.Decompress = server, client
-			}
-			c.setCompression(a, o.Compression)
-		}
-		break
+	eo := endpoint.Options{
+		Role:           role,
+		MaxMessageSize: c.cfg.maxMessage,
+		MaxFrameSize:   c.cfg.maxFrame,
+		PingInterval:   int64(max(c.cfg.pingInterval, 0)),
+		PongTimeout:    int64(c.cfg.pongTimeout),
+		PingPayload:    c.cfg.pingPayload,
+		Lock:           &c.epmu,
 	}
+	if c.flog != nil {
+		eo.OnFrame = c.logEndpointFrame
+	}
+	if agreed != nil {
+		c.setCompression(*agreed, o.Compression)
+		eo.Deflate = &deflate.Agreement{Decompress: agreed.Decompress}
+	}
+	c.ep = endpoint.New(eo)
 	c.state.Store(int32(StateOpen))
 	if c.cfg.pingInterval > 0 {
-		c.mu.Lock()
-		c.scheduleKeepAliveLocked()
-		c.mu.Unlock()
+		c.ep.Tick(c.now())
+		c.scheduleTimer()
 	}
 	return c
+}
+
+// logEndpointFrame logs a frame the endpoint received or queued.
+func (c *Conn) logEndpointFrame(sent bool, h wire.Header) {
+	if sent {
+		c.logFrame("out", h)
+	} else {
+		c.logFrame("in", h)
+	}
 }
 
 // minReadBuffer holds the largest control frame, header and payload, so
@@ -419,11 +457,9 @@ func (c *Conn) setCompression(a deflate.Agreement, o *CompressionOptions) {
 	}
 	c.comp = deflate.NewCompressor(a.Compress, level)
 	c.compFlow, c.compLevel = a.Compress, level
-	c.decomp = deflate.NewDecompressor(a.Decompress)
 	c.threshold = threshold
 	c.zidle = time.AfterFunc(time.Hour, c.releaseCompressor)
 	c.zidle.Stop()
-	c.val.ExtensionRSV = wire.RSV1
 	c.exts = append(c.exts, a.Params.Extension())
 }
 

@@ -7,7 +7,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/wskit/websocket/wire"
+	"github.com/wskit/websocket/endpoint"
 )
 
 // ErrPongTimeout is the cause recorded when a keepalive ping got no pong
@@ -31,70 +31,28 @@ func (c *Conn) Ping(ctx context.Context) (time.Duration, error) {
 	c.pingSeq++
 	seq := c.pingSeq
 	c.mu.Unlock()
+	// The top bit keeps these payloads apart from the keepalive's.
 	var p [8]byte
-	binary.BigEndian.PutUint64(p[:], seq)
-	return c.ping(ctx, p[:])
-}
-
-func (c *Conn) ping(ctx context.Context, payload []byte) (time.Duration, error) {
-	w := pingWaiter{payload: bytes.Clone(payload), done: make(chan struct{})}
+	binary.BigEndian.PutUint64(p[:], seq|1<<63)
+	w := pingWaiter{payload: bytes.Clone(p[:]), done: make(chan struct{})}
 	c.mu.Lock()
 	c.pings = append(c.pings, w)
 	c.mu.Unlock()
 	start := time.Now()
-	err := c.writeControl(ctx, wire.OpPing, payload)
+	err := c.ep.Ping(p[:])
+	if err != nil {
+		err = c.endErr()
+	} else {
+		err = c.flushOutgoing(ctx)
+	}
 	if err == nil {
-		err = c.awaitPong(ctx, w.done)
+		err = c.await(ctx, w.done, false, func(err error) error { return err })
 	}
 	if err != nil {
 		c.dropWaiter(w.done)
 		return 0, err
 	}
 	return time.Since(start), nil
-}
-
-// awaitPong waits for done, reading for it while no one else reads and no
-// data message is in the way.
-func (c *Conn) awaitPong(ctx context.Context, done chan struct{}) error {
-	blocked := false // a data message waits for the application
-	for {
-		var rsem chan struct{}
-		if !blocked {
-			rsem = c.rsem
-		}
-		select {
-		case <-done:
-			return nil
-		case <-c.done:
-			return c.endErr()
-		case <-ctx.Done():
-			return ctx.Err()
-		case rsem <- struct{}{}:
-		}
-		blocked = c.msgActive || c.pending
-		if blocked {
-			release(c.rsem)
-			continue
-		}
-		stop := c.watchRead(ctx)
-		var err error
-		for !c.pending && !closed(done) {
-			var h wire.Header
-			var data bool
-			if h, data, err = c.readFrame(); err != nil {
-				break
-			}
-			if data {
-				c.frame, c.pending = h, true
-			}
-		}
-		blocked = c.pending
-		err = c.readResult(ctx, err, stop())
-		release(c.rsem)
-		if err != nil {
-			return err
-		}
-	}
 }
 
 func (c *Conn) dropWaiter(done chan struct{}) {
@@ -125,25 +83,6 @@ func (c *Conn) gotPong(payload []byte) {
 	}
 }
 
-// sendPong answers a ping with the same payload (RFC 6455 §5.5.3), unless a
-// close frame has gone out.
-func (c *Conn) sendPong(payload []byte) error {
-	c.mu.Lock()
-	sent := c.closeSent
-	c.mu.Unlock()
-	if sent {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.closeTimeout)
-	defer cancel()
-	err := c.writeControl(ctx, wire.OpPong, payload)
-	var ce *CloseError
-	if err != nil && !errors.As(err, &ce) {
-		return c.abort(err)
-	}
-	return err
-}
-
 // SetKeepAlive changes keepalive on a live connection: a ping every
 // interval (0 or less turns keepalive off), and the connection closed as
 // dead when a pong takes longer than pongTimeout (0 means interval).
@@ -151,61 +90,97 @@ func (c *Conn) SetKeepAlive(interval, pongTimeout time.Duration) {
 	if pongTimeout <= 0 {
 		pongTimeout = interval
 	}
+	c.ep.SetKeepAlive(c.now(), int64(max(interval, 0)), int64(pongTimeout))
+	c.scheduleTimer()
+}
+
+// now is the time on the connection's monotonic clock, as the endpoint
+// counts it.
+func (c *Conn) now() int64 { return int64(time.Since(c.epoch)) }
+
+// scheduleTimer arms the keepalive timer for when the endpoint next wants
+// to be told the time, or stops it when it wants none.
+func (c *Conn) scheduleTimer() {
+	at, ok := c.ep.NextTimer()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.cfg.pingInterval = interval
-	c.cfg.pongTimeout = pongTimeout
-	if interval <= 0 {
+	if c.State() == StateClosed {
+		return
+	}
+	if !ok {
 		if c.keepalive != nil {
 			c.keepalive.Stop()
 		}
 		return
 	}
-	c.scheduleKeepAliveLocked()
-}
-
-func (c *Conn) scheduleKeepAliveLocked() {
-	if c.State() == StateClosed {
-		return
-	}
+	d := time.Duration(at - c.now())
 	if c.keepalive == nil {
-		c.keepalive = time.AfterFunc(c.cfg.pingInterval, c.keepAliveTick)
+		c.keepalive = time.AfterFunc(d, c.keepAliveTick)
 		return
 	}
-	c.keepalive.Reset(c.cfg.pingInterval)
+	c.keepalive.Reset(d)
 }
 
-// keepAliveTick sends one keepalive ping and waits for its pong; no pong in
-// time fails the connection with 1011.
+// keepAliveTick tells the endpoint the time: a keepalive ping that is due
+// goes out, and one whose pong is late fails the connection with 1011.
+// The pong is seen by the application's reads; keepalive never reads.
 func (c *Conn) keepAliveTick() {
-	c.mu.Lock()
-	interval, timeout := c.cfg.pingInterval, c.cfg.pongTimeout
-	payload := c.cfg.pingPayload
-	if len(payload) == 0 {
-		c.pingSeq++
-		payload = binary.BigEndian.AppendUint64(nil, c.pingSeq)
-	}
-	c.mu.Unlock()
-	if interval <= 0 || c.State() != StateOpen {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	_, err := c.ping(ctx, payload)
-	cancel()
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && c.State() == StateOpen {
+	if err := c.ep.Tick(c.now()); err != nil {
+		if errors.Is(err, endpoint.ErrPongTimeout) {
 			c.failNow(ErrPongTimeout)
 		}
 		return
 	}
+	if c.sendOutgoing() != nil {
+		return
+	}
+	if at, ok := c.ep.KeepalivePending(); ok {
+		// While nothing else reads, read for the pong here, through the
+		// same path as every read; the endpoint decides when it is late.
+		c.mu.Lock()
+		wait := make(chan struct{})
+		c.kaWait = wait
+		c.mu.Unlock()
+		ctx, cancel := context.WithDeadline(context.Background(), c.epoch.Add(time.Duration(at)))
+		c.await(ctx, wait, false, func(err error) error { return err })
+		cancel()
+	}
+	c.scheduleTimer()
+}
+
+// gotKeepalivePong wakes the keepalive tick waiting for its pong.
+func (c *Conn) gotKeepalivePong() {
 	c.mu.Lock()
-	if c.cfg.pingInterval > 0 {
-		c.scheduleKeepAliveLocked()
+	if c.kaWait != nil {
+		close(c.kaWait)
+		c.kaWait = nil
 	}
 	c.mu.Unlock()
 }
 
+// flushOutgoing writes the control frames the endpoint has queued (pongs,
+// close frames, pings), between data frames.
+func (c *Conn) flushOutgoing(ctx context.Context) error {
+	if !c.ep.HasOutgoing() {
+		return nil
+	}
+	if err := c.acquire(ctx, c.fsem); err != nil {
+		return err
+	}
+	defer release(c.fsem)
+	c.obuf = c.ep.AppendOutgoing(c.obuf[:0])
+	if len(c.obuf) == 0 {
+		return nil
+	}
+	stop := c.watchWrite(ctx)
+	n, err := c.rwc.Write(c.obuf)
+	return c.writeResult(ctx, n, err, stop())
+}
+
 func closed(ch chan struct{}) bool {
+	if ch == nil {
+		return false
+	}
 	select {
 	case <-ch:
 		return true

@@ -309,10 +309,11 @@ func handshakeOver(netConn net.Conn, creq *handshake.ClientRequest, req *http.Re
 	co.BufferedReader = br
 	co.Leftover = nil
 	co.Extensions = nil
-	c := NewConn(netConn, RoleClient, &co)
+	var agreed *deflate.Agreement
 	if compress {
-		c.setCompression(agreement, o.Compression)
+		agreed = &agreement
 	}
+	c := newConn(netConn, RoleClient, &co, agreed)
 	return c, resp, nil
 }
 

@@ -44,18 +44,15 @@ type Events struct {
 // connection is then closed with 1001), and the error that ended the
 // connection otherwise.
 //
-// Run sets the connection's ping and pong callbacks; do not set OnPing and
-// OnPong in ConnOptions as well.
+// ev's OnPing and OnPong are called while Run runs, after those of
+// ConnOptions, from whichever goroutine reads (Run's, or a Ping or Close
+// reading while Run is between messages).
 func (c *Conn) Run(ctx context.Context, ev *Events) error {
 	if ev == nil {
 		ev = &Events{}
 	}
-	if ev.OnPing != nil {
-		c.cfg.onPing = func(p []byte) { ev.OnPing(c, append([]byte(nil), p...)) }
-	}
-	if ev.OnPong != nil {
-		c.cfg.onPong = func(p []byte) { ev.OnPong(c, append([]byte(nil), p...)) }
-	}
+	c.runEvents.Store(ev)
+	defer c.runEvents.Store(nil)
 	if ev.OnOpen != nil {
 		ev.OnOpen(c)
 	}

@@ -4,9 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
-	"slices"
 
-	"github.com/wskit/websocket/wire"
+	"github.com/wskit/websocket/endpoint"
 )
 
 // Reader waits for the next data message and returns its type and a reader
@@ -64,22 +63,23 @@ func (c *Conn) AppendRead(ctx context.Context, dst []byte) (MessageType, []byte,
 	return typ, p, nil
 }
 
+// maxReadHint bounds the buffer a whole-message read makes before the bytes
+// are in hand: it grows with what arrives, never with what a header
+// declares.
+const maxReadHint = 64 << 10
+
 // readWhole appends the next message to dst; nil dst gets a buffer sized
-// for the message.
+// for the bytes at hand.
 func (c *Conn) readWhole(dst []byte) (MessageType, []byte, error) {
 	if err := c.nextMessage(); err != nil {
 		return 0, nil, err
 	}
 	p := dst
+	want := c.ep.PayloadWant()
 	if p == nil {
-		// Size the buffer from the first frame; fragmented messages grow it.
-		hint := c.frameLeft
-		if !c.frame.Fin && hint < 512 {
-			hint = 512
-		}
-		p = make([]byte, 0, hint)
-	} else if free := int64(cap(p) - len(p)); free < c.frameLeft && c.frameLeft <= 1<<20 {
-		p = slices.Grow(p, int(c.frameLeft))
+		p = make([]byte, 0, max(min(want, maxReadHint), 512))
+	} else if free := int64(cap(p) - len(p)); free < want && want <= maxReadHint {
+		p = append(p[:cap(p)], make([]byte, want-free)...)[:len(p)]
 	}
 	for {
 		if len(p) == cap(p) {
@@ -109,7 +109,6 @@ func (r *messageReader) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	c := r.c
-	c.readCalls.Add(1)
 	if err := c.readErr(); err != nil {
 		return 0, err
 	}
@@ -118,7 +117,6 @@ func (r *messageReader) Read(p []byte) (int, error) {
 	}
 	defer release(c.rsem)
 	if !c.msgActive {
-		// Close or Ping skipped the rest of this message.
 		r.eof = true
 		return 0, io.EOF
 	}
@@ -135,7 +133,9 @@ func (r *messageReader) Read(p []byte) (int, error) {
 // beginRead takes the read lock and ties the reads that follow to ctx. The
 // caller releases rsem and calls stop when done.
 func (c *Conn) beginRead(ctx context.Context) (stop func() bool, err error) {
-	c.readCalls.Add(1)
+	if !c.appReads.Load() {
+		c.appReads.Store(true)
+	}
 	if err := c.readErr(); err != nil {
 		return nil, err
 	}
@@ -183,271 +183,234 @@ func (c *Conn) readResult(ctx context.Context, err error, fired bool) error {
 }
 
 // nextMessage makes the next data message the current one, skipping what is
-// left of the previous one.
+// left of the previous one. The caller holds rsem.
 func (c *Conn) nextMessage() error {
-	for c.msgActive {
-		if err := c.skipPayload(true); err != nil {
+	if c.msgActive {
+		if err := c.skipMessage(); err != nil {
 			return err
 		}
 	}
-	var h wire.Header
-	if c.pending {
-		h, c.pending = c.frame, false
-	} else {
-		for {
-			var data bool
-			var err error
-			if h, data, err = c.readFrame(); err != nil {
-				return err
-			}
-			if data {
-				break
-			}
+	if !c.msgWaiting {
+		if err := c.receive(nil, recvMessage); err != nil {
+			return err
 		}
 	}
-	c.beginMessage(h)
-	return c.startFrame(h)
-}
-
-// beginMessage makes h's message the current one. A compressed message
-// (RSV1, RFC 7692 §6) is inflated from its frames' payloads as it is read.
-func (c *Conn) beginMessage(h wire.Header) {
+	c.msgWaiting = false
 	c.msgActive = true
-	c.count.msgsIn.Add(1)
-	c.msgType = MessageType(h.Opcode)
-	c.msgSize = 0
-	c.msgOut = 0
-	c.msgBroken = false
-	c.utf8.Reset()
-	c.msgCompressed = h.RSV&wire.RSV1 != 0 && c.decomp != nil
-	if c.msgCompressed {
-		c.decomp.Reset(rawPayload{c})
-	}
-}
-
-// startFrame makes h the current data frame, enforcing the message limit
-// before any of its payload is read. For a compressed message the limit
-// applies to the compressed bytes here and to the inflated ones as they
-// come out.
-func (c *Conn) startFrame(h wire.Header) error {
-	if max := c.cfg.maxMessage; max >= 0 && h.Length > max-c.msgSize {
-		return c.fail(wire.ErrMessageTooLarge)
-	}
-	c.msgSize += h.Length
-	c.count.bytesIn.Add(uint64(h.Length))
-	c.frame = h
-	c.frameLeft = h.Length
-	c.maskPos = 0
+	c.signalProgress()
 	return nil
 }
 
+// skipMessage reads the rest of the current message without handing it to
+// anyone: text is still checked, and a compressed message still inflated,
+// for the history the next one may need.
+func (c *Conn) skipMessage() error {
+	var scratch [512]byte
+	for {
+		_, err := c.readPayload(scratch[:])
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
 // readPayload reads the current message into p: its frames' payloads, or
-// for a compressed message what they inflate to, checked as UTF-8 for a text
-// message. It returns io.EOF, possibly with n > 0, when the message ends.
+// for a compressed message what they inflate to, as the endpoint checked
+// them. It returns io.EOF, possibly with n > 0, when the message ends.
 func (c *Conn) readPayload(p []byte) (int, error) {
-	var n int
-	var err error
-	if c.msgCompressed {
-		if max := c.cfg.maxMessage; max >= 0 && int64(len(p)) > max-c.msgOut+1 {
-			// Never inflate more than one byte past the limit.
-			p = p[:max-c.msgOut+1]
-		}
-		n, err = c.decomp.Read(p)
-		c.msgOut += int64(n)
-		if max := c.cfg.maxMessage; max >= 0 && c.msgOut > max {
-			return 0, c.fail(wire.ErrMessageTooLarge)
-		}
-		if err != nil && err != io.EOF {
-			var pe *wire.ProtocolError
-			var ce *CloseError
-			if errors.As(err, &pe) && !errors.As(err, &ce) {
-				return 0, c.fail(err) // the compressed data is corrupt
+	for {
+		if len(c.rpend) > 0 {
+			n := copy(p, c.rpend)
+			c.rpend = c.rpend[n:]
+			if len(c.rpend) == 0 && c.rpendEnd {
+				return n, c.endMessage()
 			}
-			// An interrupted read leaves the inflater unable to go on with
-			// this message; the next Reader drops the rest of it.
-			c.msgBroken = true
+			return n, nil
+		}
+		if !c.msgActive {
+			return 0, io.EOF
+		}
+		if c.msgCompressed {
+			n, end, err := c.ep.Inflate(p)
+			if err != nil {
+				return 0, c.failed(err)
+			}
+			if end {
+				return n, c.endMessage()
+			}
+			if n > 0 || len(p) == 0 {
+				return n, nil
+			}
+		}
+		if err := c.receive(p, recvPayload); err != nil {
 			return 0, err
 		}
-	} else {
-		n, err = c.readFrames(p)
+		if c.ev.Kind != endpoint.Data {
+			continue // compressed input taken in: inflate it
+		}
+		d := c.ev.Data
+		n := len(d)
+		if !c.direct {
+			n = copy(p, d)
+			if n < len(d) {
+				// The rest stays in the read buffer, which is not
+				// refilled before it is handed out.
+				c.rpend, c.rpendEnd = d[n:], c.ev.End
+				return n, nil
+			}
+		}
+		if c.ev.End {
+			return n, c.endMessage()
+		}
+		return n, nil
 	}
-	if n > 0 && c.msgType == MessageText {
-		if _, verr := c.utf8.Validate(p[:n]); verr != nil {
-			return 0, c.fail(verr)
+}
+
+// endMessage finishes the current message.
+func (c *Conn) endMessage() error {
+	c.msgActive = false
+	c.rpend, c.rpendEnd = nil, false
+	c.signalProgress()
+	return io.EOF
+}
+
+// signalProgress wakes a Ping or Close waiting for the application to take
+// or finish a message.
+func (c *Conn) signalProgress() {
+	select {
+	case c.progress <- struct{}{}:
+	default:
+	}
+}
+
+// What receive waits for.
+const (
+	recvMessage = iota // the start of a message
+	recvPayload        // a piece of the current message
+	recvAny            // anything: a control frame, or a message's start
+)
+
+// receive feeds the endpoint from the transport until it reports what mode
+// asks for, acting on control frames on the way. A payload piece may be
+// read straight into p (c.direct is then set). The caller holds rsem.
+func (c *Conn) receive(p []byte, mode int) error {
+	for {
+		var n int
+		var err error
+		c.direct = false
+		if want := c.ep.PayloadWant(); want > 0 && len(p) > 0 && c.br.Buffered() == 0 {
+			q := p[:min(int64(len(p)), want)]
+			if n, err = c.readTransport(q); n == 0 {
+				return err
+			}
+			_, err = c.ep.Receive(q[:n], &c.ev)
+			c.direct = true
+		} else {
+			b, _ := c.br.Peek(c.br.Buffered())
+			n, err = c.ep.Receive(b, &c.ev)
+			c.br.Discard(n)
+		}
+		if err != nil {
+			return c.failed(err)
+		}
+		switch c.ev.Kind {
+		case endpoint.None:
+			// The bytes in hand are used up: wait for more.
+			if _, err := c.readTransport(nil); err != nil {
+				return err
+			}
+			continue
+		case endpoint.MessageStart:
+			c.count.msgsIn.Add(1)
+			c.msgType = MessageType(c.ev.Type)
+			c.msgCompressed = c.ev.Compressed
+			c.msgWaiting = true
+			if mode == recvPayload {
+				return c.failed(errUnexpectedStart)
+			}
+			return nil
+		case endpoint.Data, endpoint.Inflate:
+			c.count.bytesIn.Add(uint64(len(c.ev.Data)))
+			if mode != recvPayload {
+				return c.failed(errUnexpectedData)
+			}
+			return nil
+		}
+		if err := c.control(); err != nil || mode == recvAny {
+			return err
 		}
 	}
-	if err == io.EOF {
-		return n, c.endMessage()
+}
+
+// readTransport is the one place the transport is read: into q, through
+// the read buffer, or, for a nil q, into the read buffer until it holds at
+// least one byte.
+func (c *Conn) readTransport(q []byte) (int, error) {
+	if q == nil {
+		b, err := c.br.Peek(1)
+		return len(b), err
+	}
+	n, err := c.br.Read(q)
+	if n == 0 && err == nil {
+		err = io.ErrNoProgress
 	}
 	return n, err
 }
 
-// rawPayload reads the payload of the current compressed message's frames
-// for the decompressor.
-type rawPayload struct{ c *Conn }
+// errUnexpectedStart and errUnexpectedData would mean that the Conn lost
+// track of the endpoint's message state; they fail the connection with 1011
+// rather than deliver a message wrongly.
+var (
+	errUnexpectedStart = errors.New("websocket: internal error: message start inside a message")
+	errUnexpectedData  = errors.New("websocket: internal error: payload outside a message")
+)
 
-func (r rawPayload) Read(p []byte) (int, error) { return r.c.readFrames(p) }
-
-// readFrames reads the payload of the current message's frames into p,
-// across fragments, handling control frames on the way. It returns io.EOF,
-// possibly with n > 0, at the end of the final frame.
-func (c *Conn) readFrames(p []byte) (int, error) {
-	for {
-		if c.frameLeft == 0 {
-			if c.frame.Fin {
-				return 0, io.EOF
-			}
-			h, data, err := c.readFrame()
-			if err != nil {
-				return 0, err
-			}
-			if data {
-				// The validator lets only continuations through here.
-				if err := c.startFrame(h); err != nil {
-					return 0, err
-				}
-			}
-			continue
-		}
-		if len(p) == 0 {
-			return 0, nil
-		}
-		q := p
-		if int64(len(q)) > c.frameLeft {
-			q = q[:c.frameLeft]
-		}
-		n, err := c.br.Read(q)
-		if n > 0 {
-			q = q[:n]
-			if c.frame.Masked {
-				c.maskPos = wire.MaskBytes(c.frame.Mask, c.maskPos, q)
-			}
-			c.frameLeft -= int64(n)
-			if c.frameLeft == 0 && c.frame.Fin {
-				return n, io.EOF
-			}
-			return n, nil
-		}
-		if err == nil {
-			err = io.ErrNoProgress
-		}
-		return 0, err
-	}
-}
-
-// skipPayload consumes the rest of the current message without handing it
-// to anyone. With validate set it is read as usual, so text is still
-// checked and a compressed message keeps the history the next one may
-// need; without (the connection is closing), its frames are dropped.
-func (c *Conn) skipPayload(validate bool) error {
-	if validate && !c.msgBroken && (c.msgType == MessageText || c.msgCompressed) {
-		var scratch [512]byte
-		for {
-			_, err := c.readPayload(scratch[:])
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-		}
-	}
-	for {
-		if c.frameLeft > 0 {
-			n, err := c.br.Discard(int(min(c.frameLeft, 1<<30)))
-			c.frameLeft -= int64(n)
-			if err != nil {
-				return err
-			}
-			continue
-		}
-		if c.frame.Fin {
-			c.msgActive = false
-			c.utf8.Reset()
-			if c.msgCompressed {
-				c.decomp.Release()
-			}
-			return nil
-		}
-		h, data, err := c.readFrame()
-		if err != nil {
-			return err
-		}
-		if data {
-			if err := c.startFrame(h); err != nil {
-				return err
-			}
-		}
-	}
-}
-
-// endMessage finishes the current message: a text message must end on a
-// UTF-8 boundary.
-func (c *Conn) endMessage() error {
-	c.msgActive = false
-	if c.msgType == MessageText {
-		if err := c.utf8.Finish(); err != nil {
-			return c.fail(err)
-		}
-	}
-	return io.EOF
-}
-
-// readFrame reads and checks the next frame header. A control frame is
-// examined whole before any of it is consumed and handled here, and data
-// is false; for a data frame only the header is consumed and data is true.
-// An interrupted readFrame consumes nothing, so it can be called again.
-func (c *Conn) readFrame() (h wire.Header, data bool, err error) {
-	b, err := c.br.Peek(2)
-	if err != nil {
-		return h, false, err
-	}
-	n := wire.HeaderSize(b)
-	if b, err = c.br.Peek(n); err != nil {
-		return h, false, err
-	}
-	h, _, err = wire.ParseHeader(b)
-	if err != nil {
-		return h, false, c.fail(err)
-	}
-	if err := c.val.Check(h); err != nil {
-		return h, false, c.fail(err)
-	}
-	if c.flog != nil {
-		c.logFrame("in", h)
-	}
-	if !h.Opcode.IsControl() {
-		c.br.Discard(n)
-		return h, true, nil
-	}
-	total := n + int(h.Length)
-	if b, err = c.br.Peek(total); err != nil {
-		return h, false, err
-	}
-	payload := c.rctrl[:copy(c.rctrl[:], b[n:])]
-	c.br.Discard(total)
-	if h.Masked {
-		wire.MaskBytes(h.Mask, 0, payload)
-	}
-	return h, false, c.handleControl(h.Opcode, payload)
-}
-
-// handleControl acts on a control frame received (RFC 6455 §5.5).
-func (c *Conn) handleControl(op wire.Opcode, payload []byte) error {
-	switch op {
-	case wire.OpPing:
+// control acts on a control frame the endpoint reported: the pong it
+// queued for a ping goes out, a pong wakes Ping, and the peer's close frame
+// ends the connection (RFC 6455 §5.5).
+func (c *Conn) control() error {
+	switch c.ev.Kind {
+	case endpoint.Ping:
 		if f := c.cfg.onPing; f != nil {
-			f(payload)
+			f(c.ev.Data)
 		}
-		return c.sendPong(payload)
-	case wire.OpPong:
-		c.gotPong(payload)
+		if ev := c.runEvents.Load(); ev != nil && ev.OnPing != nil {
+			ev.OnPing(c, append([]byte(nil), c.ev.Data...))
+		}
+		return c.sendOutgoing()
+	case endpoint.Pong:
+		if c.ev.Keepalive {
+			c.gotKeepalivePong()
+		}
+		c.gotPong(c.ev.Data)
 		if f := c.cfg.onPong; f != nil {
-			f(payload)
+			f(c.ev.Data)
+		}
+		if ev := c.runEvents.Load(); ev != nil && ev.OnPong != nil {
+			ev.OnPong(c, append([]byte(nil), c.ev.Data...))
 		}
 		return nil
-	case wire.OpClose:
-		return c.gotClose(payload)
+	case endpoint.Close:
+		return c.gotClose(c.ev.Code, c.ev.Reason)
 	}
 	return nil
+}
+
+// sendOutgoing writes the control frames the endpoint queued, within the
+// close timeout; a write that fails loses the connection.
+func (c *Conn) sendOutgoing() error {
+	if !c.ep.HasOutgoing() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.closeTimeout)
+	defer cancel()
+	err := c.flushOutgoing(ctx)
+	var ce *CloseError
+	if err != nil && !errors.As(err, &ce) {
+		return c.abort(err)
+	}
+	return err
 }

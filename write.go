@@ -316,10 +316,7 @@ func (c *Conn) dataAllowed() error {
 	if ce := c.closeErr.Load(); ce != nil {
 		return ce
 	}
-	c.mu.Lock()
-	sent := c.closeSent
-	c.mu.Unlock()
-	if sent {
+	if c.ep.CloseSent() {
 		return ErrClosed
 	}
 	return nil
@@ -379,42 +376,6 @@ var maskBufPool = sync.Pool{New: func() any {
 	b := make([]byte, 0, 128<<10)
 	return &b
 }}
-
-// writeControl sends a control frame. Control frames take only fsem, so
-// they go out between the fragments of a message being streamed.
-func (c *Conn) writeControl(ctx context.Context, op wire.Opcode, payload []byte) error {
-	if err := c.acquire(ctx, c.fsem); err != nil {
-		return err
-	}
-	defer release(c.fsem)
-	if ce := c.closeErr.Load(); ce != nil {
-		return ce
-	}
-	n, fired, err := c.sendControl(ctx, op, payload)
-	return c.writeResult(ctx, n, err, fired)
-}
-
-// sendControl writes one control frame. The caller holds fsem.
-func (c *Conn) sendControl(ctx context.Context, op wire.Opcode, payload []byte) (n int, fired bool, err error) {
-	h := wire.Header{Fin: true, Opcode: op, Length: int64(len(payload))}
-	if c.role == RoleClient {
-		h.Masked = true
-		h.Mask = c.newMask()
-	}
-	buf := wire.AppendHeader(c.cbuf[:0], h)
-	start := len(buf)
-	buf = append(buf, payload...)
-	if h.Masked {
-		wire.MaskBytes(h.Mask, 0, buf[start:])
-	}
-	stop := c.watchWrite(ctx)
-	n, err = c.rwc.Write(buf)
-	fired = stop()
-	if err == nil && c.flog != nil {
-		c.logFrame("out", h)
-	}
-	return n, fired, err
-}
 
 // writeResult turns the error of a write into what the caller sees. A frame
 // interrupted before any byte went out leaves the connection as it was; a

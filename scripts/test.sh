@@ -91,6 +91,20 @@ if [ -n "$forbidden" ]; then
 	echo "$forbidden" >&2
 	exit 1
 fi
+# The endpoint is the protocol state machine every driver shares: no I/O,
+# no clock, no locks of its own (DESIGN.md, Architecture).
+forbidden=$(go list -f '{{join .Imports "\n"}}' ./endpoint | grep -xE 'net|net/.*|os|time|sync|sync/.*|io/fs' || true)
+if [ -n "$forbidden" ]; then
+	echo "endpoint must stay sans-I/O; it imports:" >&2
+	echo "$forbidden" >&2
+	exit 1
+fi
+outside=$(go list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./endpoint | grep -v -x -e 'github.com/wskit/websocket/endpoint' -e 'github.com/wskit/websocket/wire' -e 'github.com/wskit/websocket/handshake' -e 'github.com/wskit/websocket/deflate' | grep -v '^github.com/klauspost/compress' || true)
+if [ -n "$outside" ]; then
+	echo "endpoint may use only the standard library, wire and deflate; it imports:" >&2
+	echo "$outside" >&2
+	exit 1
+fi
 
 # The long phases below all run even when one fails, and the failures are
 # listed at the end. Each prints a line at least every 30 s (testprogress
