@@ -97,6 +97,7 @@ echo "== allocation assertions, without the race detector"
 # Under -race sync.Pool drops items at random, so these skip there and run
 # here: steady-state reads and writes must allocate nothing.
 go test -count=1 -run 'Allocs' .
+go test -count=1 -run 'NoSecondCopy' ./wsjson
 
 echo "== conformance: ws serve --echo and ws dial --echo, all 517 cases"
 # Too slow under the race detector, so they skip there and run here; any
