@@ -255,10 +255,12 @@ func (c *Conn) RemoteAddr() net.Addr {
 	return c.netConn.RemoteAddr()
 }
 
-// NetConn returns the underlying connection. Reading from or writing to it
-// directly corrupts the WebSocket stream; it is there for socket options and
-// addresses.
-func (c *Conn) NetConn() io.ReadWriteCloser { return c.rwc }
+// UnderlyingConn returns the connection the Conn runs over (the TCP or TLS
+// connection, or what NewConn was given). Reading from or writing to it
+// directly corrupts the WebSocket stream; it is there for socket options
+// and addresses. For a net.Conn that carries data as messages, see
+// [NetConn].
+func (c *Conn) UnderlyingConn() io.ReadWriteCloser { return c.rwc }
 
 // Value returns the per-connection value stored under key, or nil.
 func (c *Conn) Value(key any) any {

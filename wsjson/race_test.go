@@ -1,0 +1,5 @@
+//go:build race
+
+package wsjson_test
+
+const raceEnabled = true
