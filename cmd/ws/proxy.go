@@ -47,7 +47,8 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	listen := fs.String("listen", "127.0.0.1:8081", "`address` to accept connections on")
 	upstream := fs.String("upstream", "", "the server to relay to, a ws:// or wss:// `URL`")
 	jsonOut := fs.Bool("json", false, "print one JSON object per event")
-	width := fs.Int("width", -1, "payload bytes shown per message, 0 for all (default 64, all with --json)")
+	var width widthFlag
+	fs.Var(&width, "width", "payload `bytes` shown per message, 0 for all (default 64, all with --json)")
 	insecure := fs.Bool("insecure", false, "skip TLS certificate verification (wss:// upstream)")
 	cacert := fs.String("cacert", "", "trust the PEM CA certificates in `file` (wss:// upstream)")
 	pos, code, done := parseArgs(fs, args, stdout, stderr)
@@ -63,7 +64,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "ws proxy: bad upstream URL %q\n", *upstream)
 		return exitUsage
 	}
-	c := &proxyConfig{upstream: u, log: newFrameLog(stdout, *jsonOut, *width), stderr: stderr}
+	c := &proxyConfig{upstream: u, log: newFrameLog(stdout, *jsonOut, width.value()), stderr: stderr}
 	port := u.Port()
 	switch u.Scheme {
 	case "ws", "http":

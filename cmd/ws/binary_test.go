@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// These tests run the built ws binary, as a user would.
+
+var (
+	binOnce sync.Once
+	binDir  string
+	binPath string
+	binErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// wsBin builds cmd/ws once per test run and returns the binary's path.
+func wsBin(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		binDir, binErr = os.MkdirTemp("", "ws-bin-")
+		if binErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "ws")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			binErr = &buildError{err, out}
+		}
+	})
+	if binErr != nil {
+		t.Fatalf("building ws: %v", binErr)
+	}
+	return binPath
+}
+
+type buildError struct {
+	err error
+	out []byte
+}
+
+func (e *buildError) Error() string { return e.err.Error() + "\n" + string(e.out) }
+
+// runBin runs the binary with args and stdin to its end and returns its
+// outputs and exit code.
+func runBin(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, wsBin(t), args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("ws %s: %v", args[0], err)
+	}
+	return o.String(), e.String(), code
+}
+
+func TestBinVersion(t *testing.T) {
+	for _, arg := range []string{"--version", "version"} {
+		out, _, code := runBin(t, "", arg)
+		if code != 0 || !strings.HasPrefix(out, "ws (wskit) ") || !strings.Contains(out, "go1.") {
+			t.Errorf("ws %s: exit %d, %q", arg, code, out)
+		}
+	}
+}
+
+// TestBinDialTerminal drives the terminal mode of ws dial (forced with
+// --interactive, as stdin is a pipe here) against ws serve --echo.
+func TestBinDialTerminal(t *testing.T) {
+	url := startServe(t, `ws://\S+/`, "--echo")
+	out, errOut, code := runBin(t, "hello\n/binary 00 ff\n/ping\n/nope\n//slash\n/close 4000 bye\n",
+		"dial", "--interactive", "--compress", "--subprotocol", "chat", url)
+	if code != 0 {
+		t.Fatalf("exit %d; stdout %q; stderr %q", code, out, errOut)
+	}
+	for _, want := range []string{
+		"connected to " + url + " (subprotocol: none; extensions: permessage-deflate)",
+		"\n> hello\n",
+		"\n< hello\n",
+		"> [binary 2 B] 00ff\n",
+		"< [binary 2 B] 00ff\n",
+		"< pong after ",
+		"! unknown command /nope",
+		"\n< /slash\n",
+		"closed: you closed; the server answered with 4000\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	// A control character from the peer is escaped, not sent to the terminal.
+	out, _, _ = runBin(t, "bell\x07here\n", "dial", "--interactive", url)
+	if !strings.Contains(out, `< bell\ahere`) {
+		t.Errorf("control character not escaped:\n%q", out)
+	}
+}
+
+// TestBinDialPiped checks that a pipe gets the messages alone, and the hint
+// for a URL without a scheme.
+func TestBinDialPiped(t *testing.T) {
+	url := startServe(t, `ws://\S+/`, "--echo")
+	out, errOut, code := runBin(t, "one\n/ping\n", "dial", url)
+	if code != 0 || out != "one\n/ping\n" {
+		t.Errorf("piped: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	_, errOut, code = runBin(t, "", "dial", "127.0.0.1:8080")
+	if code != 2 || !strings.Contains(errOut, "did you mean ws://127.0.0.1:8080") {
+		t.Errorf("no scheme: exit %d, stderr %q", code, errOut)
+	}
+}
