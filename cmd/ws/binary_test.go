@@ -128,3 +128,33 @@ func TestBinDialPiped(t *testing.T) {
 		t.Errorf("no scheme: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// TestBinCheck runs ws check from a folder with nothing beside it: the
+// compression cases use the built-in payloads, --quiet still prints the
+// summary, --progress counts N/total, and a bad --payloads names the flag.
+func TestBinCheck(t *testing.T) {
+	url := startServe(t, `ws://\S+/`, "--echo")
+	dir := t.TempDir()
+	report := filepath.Join(dir, "r.html")
+	cmd := exec.Command(wsBin(t), "check", "server", "--quiet", "--progress", "--cases", "1.1.1,12.1.1,13.1.1", "--html", report, url)
+	cmd.Dir = dir
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v; stdout %q; stderr %q", err, o.String(), e.String())
+	}
+	if o.String() != "3 passed, 0 failed, 0 informational, 0 unimplemented\n" {
+		t.Errorf("stdout %q, want the summary alone", o.String())
+	}
+	if !strings.Contains(e.String(), "3/3  ") || !strings.Contains(e.String(), "1/3  ") {
+		t.Errorf("stderr %q has no N/3 progress", e.String())
+	}
+	html, err := os.ReadFile(report)
+	if err != nil || !strings.Contains(string(html), "<title>WebSocket conformance: server under test</title>") {
+		t.Errorf("report title: %v %.300s", err, html)
+	}
+	_, errOut, code := runBin(t, "", "check", "server", "--payloads", filepath.Join(dir, "none"), "--cases", "12.1.1", url)
+	if code != 2 || !strings.Contains(errOut, "--payloads "+filepath.Join(dir, "none")+" is not a folder") {
+		t.Errorf("bad --payloads: exit %d, stderr %q", code, errOut)
+	}
+}
