@@ -6,6 +6,7 @@
 //	ws serve --echo       echo server on every path
 //	ws check server URL   the conformance suite against an echo server
 //	ws check client       the conformance suite served to a client
+//	ws bench URL          load generator against an echo server
 //
 // Exit codes: 0 ok, 1 runtime or connection error, 2 usage error.
 package main
@@ -46,6 +47,8 @@ Usage:
   ws proxy --listen ADDR --upstream URL
                         relay WebSocket connections unchanged and log every
                         frame (see ws proxy -h)
+  ws bench [flags] URL  load an echo server and report messages per second
+                        and latency percentiles (see ws bench -h)
   ws help [command]     show this help, or a command's
   ws --version          the version of ws and of Go it was built with
 
@@ -77,6 +80,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runInspect(ctx, args[1:], stdout, stderr)
 	case "proxy":
 		return runProxy(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return runBench(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, versionLine())
 		return exitOK
@@ -93,6 +98,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 				return runInspect(ctx, []string{"-h"}, stdout, stderr)
 			case "proxy":
 				return runProxy(ctx, []string{"-h"}, stdout, stderr)
+			case "bench":
+				return runBench(ctx, []string{"-h"}, stdout, stderr)
 			}
 		}
 		fmt.Fprint(stdout, usageText)
