@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -156,5 +157,61 @@ func TestBinCheck(t *testing.T) {
 	_, errOut, code := runBin(t, "", "check", "server", "--payloads", filepath.Join(dir, "none"), "--cases", "12.1.1", url)
 	if code != 2 || !strings.Contains(errOut, "--payloads "+filepath.Join(dir, "none")+" is not a folder") {
 		t.Errorf("bad --payloads: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// binProcess is the ws binary running in the background.
+type binProcess struct {
+	cmd            *exec.Cmd
+	stdout, stderr *syncBuffer
+	done           chan error
+}
+
+// startBin runs the binary with args until the test ends (then interrupts
+// it and expects exit 0) and waits for pattern, with one submatch, on
+// stream ("stdout" or "stderr"); it returns the submatch.
+func startBin(t *testing.T, stream, pattern string, args ...string) (*binProcess, string) {
+	t.Helper()
+	p := &binProcess{cmd: exec.Command(wsBin(t), args...), stdout: new(syncBuffer), stderr: new(syncBuffer), done: make(chan error, 1)}
+	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		p.cmd.Process.Signal(os.Interrupt)
+		select {
+		case err := <-p.done:
+			if err != nil {
+				t.Errorf("ws %s: %v; stderr %s", args[0], err, p.stderr.String())
+			}
+		case <-time.After(20 * time.Second):
+			p.cmd.Process.Kill()
+			t.Errorf("ws %s did not stop on an interrupt", args[0])
+		}
+	})
+	return p, p.waitFor(t, pattern)
+}
+
+// waitFor waits until the process has printed pattern on stdout or stderr
+// and returns its first submatch (or the match).
+func (p *binProcess) waitFor(t *testing.T, pattern string) string {
+	t.Helper()
+	re := regexp.MustCompile(pattern)
+	deadline := time.After(30 * time.Second)
+	for {
+		for _, b := range []*syncBuffer{p.stdout, p.stderr} {
+			if m := re.FindStringSubmatch(b.String()); m != nil {
+				return m[len(m)-1]
+			}
+		}
+		select {
+		case err := <-p.done:
+			p.done <- err
+			t.Fatalf("ws exited (%v) without printing %s; stdout %q; stderr %q", err, pattern, p.stdout.String(), p.stderr.String())
+		case <-deadline:
+			t.Fatalf("ws printed nothing matching %s; stdout %q; stderr %q", pattern, p.stdout.String(), p.stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
