@@ -2,21 +2,28 @@ package interop_test
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/wskit/websocket"
 	"github.com/wskit/websocket/internal/testutil"
+	"github.com/wskit/websocket/wire"
 )
 
-// The web pages of the ws command (the chat of ws serve), in Chromium. The
+// The web pages of the ws command (the chat of ws serve, the live view of
+// ws proxy), in Chromium. The
 // script peers/pages.js drives the pages and asks the test, step by step,
 // to act on the servers. Screenshots go to $WSKIT_SCREENSHOTS when set, or
 // to the test's temporary folder.
@@ -156,6 +163,96 @@ func TestChatPage(t *testing.T) {
 		}
 	}, "chat", url, shots)
 	for _, f := range []string{"chat-wide.png", "chat-narrow.png", "chat-offline.png", "chat-reconnected.png"} {
+		if st, err := os.Stat(filepath.Join(shots, f)); err != nil || st.Size() < 1000 {
+			t.Errorf("screenshot %s: %v", f, err)
+		}
+	}
+}
+
+// TestProxyUIPage opens the --ui page of `ws proxy` (which also prints
+// --json) in Chromium while connections pass through it: frames appear
+// live both ways with compression, close codes and a finding marked; the
+// connection and text filters, pause and the detail pane work; and the
+// export is, line for line, what the proxy printed as --json.
+func TestProxyUIPage(t *testing.T) {
+	bin := buildWS(t)
+	_, echo := startWS(t, bin, "stdout", `echo server at (ws://\S+/) `, "serve", "--echo", "--addr", "127.0.0.1:0", "--log", "off")
+	proxy, ui := startWS(t, bin, "stderr", `live view at (http://\S+/)`, "proxy", "--json", "--listen", "127.0.0.1:0", "--ui", "127.0.0.1:0", "--upstream", echo)
+	addr := regexp.MustCompile(`relaying (ws://\S+/) `).FindStringSubmatch(proxy.stderr.String())[1]
+	shots := shotDir(t)
+	ctx := testCtx(t)
+	dial := func(compress bool) *websocket.Conn {
+		t.Helper()
+		opts := &websocket.DialOptions{NoProxy: true}
+		if compress {
+			opts.Compression = &websocket.CompressionOptions{}
+		}
+		c, _, err := websocket.Dial(ctx, addr+"ui-test", opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	roundTrip := func(c *websocket.Conn, typ websocket.MessageType, p []byte) {
+		t.Helper()
+		if err := c.Write(ctx, typ, p); err != nil {
+			t.Fatal(err)
+		}
+		if _, got, err := c.Read(ctx); err != nil || !bytes.Equal(got, p) {
+			t.Fatalf("echo through the proxy: %q %v", got, err)
+		}
+	}
+	pageScript(t, func(step string) {
+		switch step {
+		case "traffic":
+			c := dial(false) // #1
+			roundTrip(c, websocket.MessageText, []byte("hello proxy"))
+			roundTrip(c, websocket.MessageBinary, []byte{0xde, 0xad, 0xbe, 0xef})
+			if _, err := c.Ping(ctx); err != nil {
+				t.Fatal(err)
+			}
+			c.Close(4001, "bye")
+			z := dial(true) // #2
+			roundTrip(z, websocket.MessageText, bytes.Repeat([]byte("squeeze me "), 50))
+			z.Close(websocket.StatusNormalClosure, "")
+			// #3 breaks RFC 6455 §5.3: an unmasked client frame.
+			raw, err := net.Dial("tcp", strings.TrimSuffix(strings.TrimPrefix(addr, "ws://"), "/"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer raw.Close()
+			fmt.Fprintf(raw, "GET /raw HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+			br := bufio.NewReader(raw)
+			if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != 101 {
+				t.Fatalf("raw handshake: %v %v", resp, err)
+			}
+			raw.Write(wire.AppendFrame(nil, wire.Header{Fin: true, Opcode: wire.OpText, Length: 8}, []byte("unmasked")))
+			raw.SetReadDeadline(time.Now().Add(10 * time.Second))
+			io.Copy(io.Discard, br) // until the server closes
+		case "paused-traffic":
+			c := dial(false) // #4
+			roundTrip(c, websocket.MessageText, []byte("sent while paused"))
+			c.Close(websocket.StatusNormalClosure, "")
+		default:
+			t.Errorf("unknown step %q", step)
+		}
+	}, "proxyui", ui, shots)
+
+	// The export is what the proxy printed with --json, line for line.
+	export, err := os.ReadFile(filepath.Join(shots, "proxyui-export.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	printed := proxy.stdout.String()
+	got := strings.Split(strings.TrimSpace(string(export)), "\n")
+	want := strings.Split(strings.TrimSpace(printed), "\n")
+	// Connections run at once may interleave in another order in each log.
+	slices.Sort(got)
+	slices.Sort(want)
+	if len(got) < 10 || !slices.Equal(got, want) {
+		t.Errorf("export (%d lines) differs from the --json output (%d lines)\nexport:\n%s\nprinted:\n%s", len(got), len(want), export, printed)
+	}
+	for _, f := range []string{"proxyui-live.png", "proxyui-filtered.png", "proxyui-paused.png", "proxyui-detail.png"} {
 		if st, err := os.Stat(filepath.Join(shots, f)); err != nil || st.Size() < 1000 {
 			t.Errorf("screenshot %s: %v", f, err)
 		}

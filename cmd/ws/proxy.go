@@ -29,8 +29,14 @@ capture, and every message, control frame and finding is printed to stdout
 (text lines, or JSON with --json). A connection that is not a WebSocket
 upgrade is relayed all the same, with a note.
 
+With --ui ADDR a web page at http://ADDR/ shows every relayed connection
+and its frames as they pass, both ways, with findings marked; it filters by
+connection and text, pauses, and exports what it shows as the JSON lines of
+ws inspect --json.
+
 Examples:
   ws proxy --listen 127.0.0.1:8081 --upstream ws://127.0.0.1:8080
+  ws proxy --ui 127.0.0.1:8082 --upstream ws://127.0.0.1:8080
   ws proxy --tls-cert cert.pem --tls-key key.pem --upstream ws://127.0.0.1:8080
   ws proxy --json --listen 127.0.0.1:8081 --upstream wss://example.com
 
@@ -42,7 +48,7 @@ type proxyConfig struct {
 	upstream *url.URL
 	addr     string // upstream host:port
 	tls      *tls.Config
-	log      *frameLog
+	log      frameLogs
 	stderr   io.Writer
 }
 
@@ -57,6 +63,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	cacert := fs.String("cacert", "", "trust the PEM CA certificates in `file` (wss:// upstream)")
 	cert := fs.String("tls-cert", "", "accept TLS (wss://) with the PEM certificate in `file` (needs --tls-key)")
 	key := fs.String("tls-key", "", "the PEM private key `file` for --tls-cert")
+	uiAddr := fs.String("ui", "", "serve a live web page of the relayed connections and frames on `address` (such as 127.0.0.1:8082)")
 	pos, code, done := parseArgs(fs, args, stdout, stderr)
 	if done {
 		return code
@@ -74,7 +81,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "ws proxy: bad upstream URL %q (want ws://host:port or wss://host:port)\n", *upstream)
 		return exitUsage
 	}
-	c := &proxyConfig{upstream: u, log: newFrameLog(stdout, *jsonOut, width.value()), stderr: stderr}
+	c := &proxyConfig{upstream: u, log: frameLogs{newFrameLog(stdout, *jsonOut, width.value())}, stderr: stderr}
 	port := u.Port()
 	switch u.Scheme {
 	case "ws":
@@ -127,6 +134,26 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		scheme = "wss"
 	}
 	fmt.Fprintf(stderr, "ws proxy: relaying %s://%s/ to %s\n", scheme, ln.Addr(), u)
+	uiDone := make(chan struct{})
+	if *uiAddr != "" {
+		uln, err := net.Listen("tcp", *uiAddr)
+		if err != nil {
+			ln.Close()
+			fmt.Fprintf(stderr, "ws proxy: --ui: %v\n", err)
+			return exitError
+		}
+		hub := newUIHub()
+		c.log = append(c.log, newFrameLog(hub, true, uiWidth))
+		fmt.Fprintf(stderr, "ws proxy: live view at http://%s/\n", uln.Addr())
+		go func() {
+			defer close(uiDone)
+			if err := serveUI(ctx, uln, hub, u.String()); err != nil {
+				fmt.Fprintf(stderr, "ws proxy: --ui: %v\n", err)
+			}
+		}()
+	} else {
+		close(uiDone)
+	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	open := map[net.Conn]struct{}{}
@@ -157,6 +184,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}()
 	}
 	wg.Wait()
+	<-uiDone
 	return exitOK
 }
 

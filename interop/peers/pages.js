@@ -6,6 +6,8 @@
 //
 //   node pages.js chat URL SHOTDIR      two chat pages (one narrow), a server
 //                                       restart in between
+//   node pages.js proxyui URL SHOTDIR   the live view of ws proxy --ui while
+//                                       the test sends traffic through it
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -117,9 +119,73 @@ async function chat(url, shots) {
   }
 }
 
+async function proxyui(url, shots) {
+  const { ctx, cleanup } = await launch();
+  try {
+    const page = await ctx.newPage();
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const problems = watch(page, 'ui');
+    await page.goto(url);
+    await page.waitForSelector('body[data-state="open"]', T);
+    // Frames appear live as the test sends them.
+    await step('traffic');
+    const ended = (n) => page.waitForFunction((n) => document.querySelectorAll('#conns li.ended').length >= n, n, T);
+    await ended(3);
+    const rowText = (sel) => page.$$eval(sel, (rs) => rs.map((r) => r.textContent));
+    const c2s = await rowText('#rows tr.frame.client');
+    const s2c = await rowText('#rows tr.frame.server');
+    check(c2s.some((r) => r.includes('hello proxy')) && s2c.some((r) => r.includes('hello proxy')), 'the text message both ways: ' + c2s);
+    check(c2s.some((r) => r.includes('de ad be ef')), 'the binary message as hex');
+    check((await rowText('#rows tr.control')).some((r) => r.includes('ping')), 'the ping');
+    check((await rowText('#rows tr.control')).some((r) => r.includes('code 4001 “bye”')), 'the close code and reason');
+    check((await page.$$('#rows tr[data-conn="2"] .badge')).length >= 2, 'the compressed message marked deflate both ways');
+    const findings = await rowText('#rows tr.finding');
+    check(findings.length >= 1 && findings.some((r) => /mask/i.test(r)), 'the unmasked frame marked as a finding: ' + findings);
+    check((await page.textContent('#conns li[data-conn="3"] .stats')).includes('finding'), 'the connection list counts the finding');
+    await page.screenshot({ path: path.join(shots, 'proxyui-live.png') });
+
+    // Filters: text, then one connection.
+    await page.fill('#filter', 'hello');
+    const hello = await rowText('#rows tr');
+    check(hello.length === 2 && hello.every((r) => r.includes('hello proxy')), 'the text filter keeps the two hello rows: ' + hello.length);
+    await page.fill('#filter', '');
+    await page.click('#conns li[data-conn="2"]');
+    const conn2 = await page.$$eval('#rows tr', (rs) => rs.map((r) => r.dataset.conn));
+    check(conn2.length > 0 && conn2.every((c) => c === '2'), 'the connection filter keeps #2 only');
+    await page.screenshot({ path: path.join(shots, 'proxyui-filtered.png') });
+    await page.click('#conns li[data-conn=""]');
+
+    // Pause: new frames are counted, not drawn, until Resume.
+    await page.click('#pause');
+    const before = await page.$$eval('#rows tr', (rs) => rs.length);
+    await step('paused-traffic');
+    await page.waitForFunction(() => /new while paused/.test(document.getElementById('count').textContent), null, T);
+    check((await page.$$eval('#rows tr', (rs) => rs.length)) === before, 'nothing drawn while paused');
+    check(!(await page.textContent('#rows')).includes('sent while paused'), 'the paused frame is not shown');
+    await page.screenshot({ path: path.join(shots, 'proxyui-paused.png') });
+    await page.click('#pause');
+    await ended(4);
+    await page.waitForFunction(() => document.getElementById('rows').textContent.includes('sent while paused'), null, T);
+
+    // The detail pane shows the whole payload.
+    await page.click('#rows tr.frame.client:has-text("squeeze me")');
+    check((await page.textContent('#detail')).includes('squeeze me '.repeat(50)), 'the detail pane has the whole message');
+    await page.screenshot({ path: path.join(shots, 'proxyui-detail.png') });
+
+    // Export everything (no filter) as JSON lines.
+    const [download] = await Promise.all([page.waitForEvent('download', T), page.click('#export')]);
+    await download.saveAs(path.join(shots, 'proxyui-export.jsonl'));
+    check(problems.length === 0, 'no console errors or failed requests: ' + problems.join('; '));
+    console.log('proxyui ok');
+  } finally {
+    await cleanup();
+  }
+}
+
 async function main() {
   const [mode, url, shots] = process.argv.slice(2);
   if (mode === 'chat') await chat(url, shots);
+  else if (mode === 'proxyui') await proxyui(url, shots);
   else throw new Error('unknown mode ' + mode);
   rl.close();
 }
