@@ -10,6 +10,9 @@ fuzztime=${FUZZTIME:-10s}
 
 echo "== go modules"
 go mod download
+# The gorilla peer of the capture tests is a module of its own
+# (interop/capturepeers), built by interop's tests.
+(cd interop/capturepeers && go mod download)
 
 echo "== interop peers"
 # The interop tests (interop/) talk to Python websockets, Node ws and
@@ -140,6 +143,9 @@ if [ "$fuzztime" != "0" ]; then
 	done
 	rm -f "$fuzzlog"
 fi
+echo "== interop/capturepeers (its own module: the gorilla peer of the capture tests)"
+(cd interop/capturepeers && go vet ./... && go build -o /dev/null .)
+
 echo "== bench (its own module): vet, tests, a few seconds of the harness"
 benchout=$(mktemp -d)
 (cd bench && go vet ./... && go test -count=1 ./... &&
