@@ -107,6 +107,12 @@ func TestBinBenchErrors(t *testing.T) {
 	if code != exitError || r.Errors["timeout: no reply for 1s"] != 1 {
 		t.Errorf("no echo: exit %d, errors %v", code, r.Errors)
 	}
+	if out, _, code := runBin(t, "", "help", "bench"); code != 0 || !strings.Contains(out, "--allow-remote") {
+		t.Errorf("ws help bench: exit %d\n%s", code, out)
+	}
+	if _, errOut, code := runBin(t, "", "bench"); code != exitUsage || !strings.Contains(errOut, "need exactly one URL") {
+		t.Errorf("ws bench without a URL: exit %d %q", code, errOut)
+	}
 	for _, u := range []string{"ws://10.1.2.3/", "ws://192.0.2.1:9/"} {
 		_, errOut, code := runBin(t, "", "bench", u)
 		if code != exitUsage || !strings.Contains(errOut, "not a loopback address") || !strings.Contains(errOut, "--allow-remote") {

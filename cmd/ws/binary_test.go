@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -213,5 +214,51 @@ func (p *binProcess) waitFor(t *testing.T, pattern string) string {
 			t.Fatalf("ws printed nothing matching %s; stdout %q; stderr %q", pattern, p.stdout.String(), p.stderr.String())
 		case <-time.After(20 * time.Millisecond):
 		}
+	}
+}
+
+// TestBinDialPTY runs ws dial on a real terminal (a pseudo-terminal made
+// by script(1)): the terminal mode is on by itself, with the prompt drawn
+// again after each line that arrives.
+func TestBinDialPTY(t *testing.T) {
+	scriptCmd, err := exec.LookPath("script")
+	if err != nil {
+		t.Fatalf("script(1) is missing (Debian's bsdutils has it): %v", err)
+	}
+	url := startServe(t, `ws://\S+/`, "--echo")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, scriptCmd, "-qefc", wsBin(t)+" dial "+url, "/dev/null")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Each line waits for the answer to the one before, as a person would.
+	wait := func(s string) {
+		t.Helper()
+		for !strings.Contains(out.String(), s) {
+			select {
+			case <-ctx.Done():
+				t.Fatalf("no %q on the terminal:\n%q", s, out.String())
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}
+	wait("connected to " + url)
+	io.WriteString(stdin, "hello\n")
+	wait("\r\x1b[K< hello\r\n> ")
+	io.WriteString(stdin, "/close 1000 done\n")
+	wait("closed: you closed; the server answered with 1000 normal closure\r\n")
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("%v\n%q", err, out.String())
+	}
+	if s := out.String(); strings.HasSuffix(s, "> ") {
+		t.Errorf("a prompt after the end: %q", s)
 	}
 }

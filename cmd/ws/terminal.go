@@ -30,12 +30,16 @@ lines starting with > are yours, < came from the server; Ctrl-D closes`
 type ttyOut struct {
 	mu  sync.Mutex
 	w   io.Writer
-	tty bool // a real terminal: redraw the prompt
+	tty  bool // a real terminal: redraw the prompt
+	done bool // the session is over
 }
 
 func (o *ttyOut) line(format string, args ...any) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.done {
+		return
+	}
 	if o.tty {
 		fmt.Fprint(o.w, "\r\x1b[K")
 	}
@@ -43,6 +47,17 @@ func (o *ttyOut) line(format string, args ...any) {
 	if o.tty {
 		fmt.Fprint(o.w, "> ")
 	}
+}
+
+// last prints the session's last line, with no prompt after it.
+func (o *ttyOut) last(format string, args ...any) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.tty {
+		fmt.Fprint(o.w, "\r\x1b[K")
+	}
+	fmt.Fprintf(o.w, format+"\n", args...)
+	o.done = true
 }
 
 // printable shows a peer's text with control characters escaped, so that a
@@ -116,7 +131,7 @@ func terminal(ctx context.Context, conn *websocket.Conn, c *dialConfig, stdin io
 	for {
 		select {
 		case err := <-readDone:
-			out.line("%s", endLine(err, closing))
+			out.last("%s", endLine(err, closing))
 			return endCode(err, closing)
 		case <-ctx.Done():
 			conn.Close(websocket.StatusGoingAway, "")
