@@ -28,8 +28,8 @@ lines starting with > are yours, < came from the server; Ctrl-D closes`
 // ttyOut writes the terminal session: every line it prints first clears
 // the prompt, then puts it back.
 type ttyOut struct {
-	mu  sync.Mutex
-	w   io.Writer
+	mu   sync.Mutex
+	w    io.Writer
 	tty  bool // a real terminal: redraw the prompt
 	done bool // the session is over
 }
