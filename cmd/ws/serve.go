@@ -27,8 +27,8 @@ any path is sent back unchanged (messages up to 64 MiB).
 
 With --exec CMD, in the manner of websocketd: each connection, on any path,
 starts CMD (run by /bin/sh -c); every line CMD prints is sent as a text
-message and every text message is written to its stdin with a newline. The
-request is in its environment as CGI variables (REMOTE_ADDR, REMOTE_PORT,
+message and every text message is written to its stdin with a newline. Its
+environment is ws's own plus the request as CGI variables (REMOTE_ADDR, REMOTE_PORT,
 REQUEST_URI, QUERY_STRING, SCRIPT_NAME, SERVER_NAME, SERVER_PORT, HTTPS,
 HTTP_<HEADER>...). When CMD exits the connection closes (1000 for status
 0, 1011 otherwise); when the client leaves, CMD's stdin is closed, then it
