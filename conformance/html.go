@@ -52,7 +52,7 @@ var reportTemplate = template.Must(template.New("report").Funcs(htmlFuncs).Parse
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>WebSocket conformance: {{.R.Agent}} ({{.R.Mode}})</title>
+<title>WebSocket conformance: {{if .R.Agent}}{{.R.Agent}} ({{.R.Mode}}){{else}}{{.R.Mode}} under test{{end}}</title>
 <style>
 body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #222; }
 h1 { font-size: 1.4em; margin-bottom: .2em; }

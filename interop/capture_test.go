@@ -386,6 +386,16 @@ func testCaptureInspect(t *testing.T, bin string, m compMode) {
 	if err != nil {
 		t.Fatalf("ws inspect: %v", err)
 	}
+	compareDecodes(t, out, file, port, sent, m.comp != nil)
+}
+
+// compareDecodes checks what ws inspect decoded (its --json output) from
+// a capture of an echo session against what tshark decodes from it and
+// against sent, the messages the driving side sent (each echoed once), the
+// session having ended with a ping, its pong and a close each way. With
+// compressed set, some messages must be ones tshark cannot inflate.
+func compareDecodes(t *testing.T, out []byte, file, port string, sent []message, compressed bool) {
+	t.Helper()
 	got, findings, _ := parseWSEvents(t, out)
 	for _, f := range findings {
 		t.Errorf("ws inspect finding: %s", f)
@@ -441,7 +451,7 @@ func testCaptureInspect(t *testing.T, bin string, m compMode) {
 			}
 		}
 	}
-	if m.comp != nil && (fromPeers == 0 || compressedFrames == 0) {
+	if compressed && (fromPeers == 0 || compressedFrames == 0) {
 		t.Errorf("compressed run: %d messages tshark could not inflate, %d compressed messages; want some of each", fromPeers, compressedFrames)
 	}
 	t.Logf("%d messages and control frames compared with tshark, %d of them, which tshark cannot decode, with what the peers sent", len(got), fromPeers)

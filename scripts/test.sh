@@ -12,6 +12,9 @@ trap 'rm -rf "$tmp"' EXIT
 
 echo "== go modules"
 go mod download
+# The gorilla peer of the capture tests is a module of its own
+# (interop/capturepeers), built by interop's tests.
+(cd interop/capturepeers && go mod download)
 
 echo "== interop peers"
 # The interop tests (interop/) talk to Python websockets, Node ws and
@@ -56,6 +59,9 @@ fi
 
 echo "== go vet"
 go vet ./...
+# interop/capturepeers is a module of its own: the gorilla peer of the
+# capture tests, which build it.
+(cd interop/capturepeers && go vet ./...)
 
 echo "== dependencies"
 # The protocol core builds on the standard library alone, and wire does no

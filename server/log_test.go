@@ -3,6 +3,7 @@ package server_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -134,5 +135,58 @@ func TestLogsAndCounters(t *testing.T) {
 	}
 	if in != 3 || out != 3 {
 		t.Errorf("text frame records: %d in, %d out; want 3 each", in, out)
+	}
+}
+
+// TestLogWhoClosed checks by_peer in the close records: false when the
+// server shut down or its handler returned (the client only answered),
+// true when the client started the close handshake.
+func TestLogWhoClosed(t *testing.T) {
+	var logs logBuffer
+	srv := server.New(&server.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	srv.Handle("/echo", server.HandlerFunc(echo))
+	srv.Handle("/once", server.HandlerFunc(func(ctx context.Context, c *websocket.Conn) error {
+		_, _, err := c.Read(ctx)
+		return err // returns with the connection open: the server closes it
+	}))
+	base := serve(t, srv, nil)
+	ctx := testCtx(t)
+
+	byClient := dial(t, base+"/echo", nil)
+	if err := byClient.Close(websocket.StatusNormalClosure, "bye"); err != nil {
+		t.Fatal(err)
+	}
+	once := dial(t, base+"/once", nil)
+	if err := once.Write(ctx, websocket.MessageText, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := readUntilEnd(ctx, once); websocket.CloseStatus(err) != websocket.StatusNormalClosure {
+		t.Fatalf("handler return: %v, want 1000", err)
+	}
+	shut := dial(t, base+"/echo", nil)
+	ended := make(chan error, 1)
+	go func() { ended <- readUntilEnd(ctx, shut) }() // answers the close frame
+	for srv.Count() != 1 {
+		waitABit()
+	}
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-ended; websocket.CloseStatus(err) != websocket.StatusGoingAway {
+		t.Fatalf("shutdown: %v, want 1001", err)
+	}
+	got := map[string]any{}
+	for _, r := range logs.records("websocket closed") {
+		key := r["path"].(string)
+		if r["code"] == float64(1001) {
+			key = "shutdown"
+		}
+		got[key] = r["by_peer"]
+	}
+	want := map[string]any{"/echo": true, "/once": false, "shutdown": false}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: by_peer = %v, want %v (records %v)", k, got[k], v, logs.records("websocket closed"))
+		}
 	}
 }

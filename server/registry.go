@@ -6,6 +6,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wskit/websocket"
@@ -17,6 +18,10 @@ type client struct {
 	host, port string
 	path       string
 	start      time.Time
+	// closedHere is set when the server started the close handshake
+	// (Shutdown, or the handler returned with the connection open): the
+	// peer's close frame that ends the connection is then its answer.
+	closedHere atomic.Bool
 
 	mu      sync.Mutex
 	queue   []*websocket.PreparedMessage // waiting broadcasts, oldest first

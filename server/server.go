@@ -249,6 +249,7 @@ func (s *Server) finish(cl *client, herr error) {
 		if herr != nil {
 			code = websocket.StatusInternalError
 		}
+		cl.closedHere.Store(true)
 		c.Close(code, "")
 	}
 	c.CloseNow()
@@ -262,7 +263,10 @@ func (s *Server) finish(cl *client, herr error) {
 		slog.Duration("duration", time.Since(cl.start)),
 	}
 	if ce != nil {
-		attrs = append(attrs, slog.Int("code", int(ce.Code)), slog.String("reason", ce.Reason), slog.Bool("by_peer", ce.Remote))
+		// A close frame that answers the server's own is not the peer's
+		// choice: by_peer tells who started the close handshake.
+		byPeer := ce.Remote && !cl.closedHere.Load()
+		attrs = append(attrs, slog.Int("code", int(ce.Code)), slog.String("reason", ce.Reason), slog.Bool("by_peer", byPeer))
 	}
 	if herr != nil && !errors.Is(herr, websocket.ErrClosed) {
 		attrs = append(attrs, slog.String("handler_error", herr.Error()))
@@ -347,7 +351,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	var closers sync.WaitGroup
 	for _, cl := range s.snapshot() {
-		closers.Go(func() { cl.conn.Close(websocket.StatusGoingAway, "server shutting down") })
+		closers.Go(func() {
+			if cl.conn.Err() == nil {
+				cl.closedHere.Store(true)
+			}
+			cl.conn.Close(websocket.StatusGoingAway, "server shutting down")
+		})
 	}
 	defer closers.Wait()
 	if drained == nil {

@@ -21,9 +21,10 @@ const checkUsage = `Usage:
       /updateReports?agent=NAME, as with the original suite
 
 The 517 cases of the standard conformance suite are run, or those chosen
-with --cases and --exclude (patterns such as 6.*,7.1.1). Groups 12 and 13
-(compression) need the payload files: --payloads, by default
-../shared/conformance/payloads.
+with --cases and --exclude (patterns such as 6.*,7.1.1). The data files of
+groups 12 and 13 (compression) are built into ws; --payloads DIR uses
+another copy. On a terminal a line shows the progress (N/517 and the time
+so far); --quiet leaves out the line per case, never the summary.
 
 Exit codes: 0 when no case FAILED, 1 when one did or the run broke,
 2 usage error.
@@ -37,12 +38,13 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	parallel := fs.Int("parallel", 1, "cases run at once, each on its own connection (server mode)")
 	timeout := fs.Duration("timeout", 0, "time limit per case (0: the suite's default)")
 	settle := fs.Duration("settle", 0, "how long to wait for a peer to act where a case waits (0: 1s)")
-	payloads := fs.String("payloads", "../shared/conformance/payloads", "folder of the compression groups' data files")
+	payloads := fs.String("payloads", "", "folder of the compression groups' data files (default: the copy built into ws)")
 	listen := fs.String("listen", "127.0.0.1:9001", "address to serve the cases on (client mode)")
 	agent := fs.String("agent", "", "agent name in the report (server mode)")
 	jsonOut := fs.String("json", "", "write the report as JSON to this file")
 	htmlOut := fs.String("html", "", "write the report as a self-contained HTML page to this file")
 	quiet := fs.Bool("quiet", false, "print only the summary line, not every case")
+	progress := fs.Bool("progress", false, "show N/total and the elapsed time as cases end (default: when stderr is a terminal)")
 	pos, code, done := parseArgs(fs, args, stdout, stderr)
 	if done {
 		return code
@@ -57,12 +59,38 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 	opts := &conformance.Options{Agent: *agent, Parallel: *parallel, Timeout: *timeout, Settle: *settle}
-	if st, err := os.Stat(*payloads); err == nil && st.IsDir() {
+	if *payloads != "" {
+		if err := checkPayloadDir(*payloads); err != nil {
+			fmt.Fprintf(stderr, "ws check: %v\n", err)
+			return exitUsage
+		}
 		opts.Payloads = *payloads
+	} else {
+		dir, remove, err := unpackPayloads()
+		if err != nil {
+			fmt.Fprintf(stderr, "ws check: %v\n", err)
+			return exitError
+		}
+		defer remove()
+		opts.Payloads = dir
 	}
-	if !*quiet {
-		opts.Progress = func(r conformance.Result) {
+	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
+		*progress = true
+	}
+	start, ran, failed := time.Now(), 0, 0
+	opts.Progress = func(r conformance.Result) {
+		ran++
+		if r.Verdict == conformance.Failed {
+			failed++
+		}
+		if *progress {
+			fmt.Fprint(stderr, "\r\x1b[K")
+		}
+		if !*quiet {
 			fmt.Fprintf(stdout, "%-9s %-13s %s\n", r.ID, r.Verdict, r.Duration.Round(time.Millisecond))
+		}
+		if *progress {
+			fmt.Fprintf(stderr, "%d/%d  %s  %d failed", ran, len(cases), time.Since(start).Round(100*time.Millisecond), failed)
 		}
 	}
 
@@ -77,6 +105,9 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		fmt.Fprintf(stdout, "ws check: serving %d cases on ws://%s (connect a client to /getCaseCount)\n", len(cases), ln.Addr())
 		rep, err = conformance.RunClient(ctx, ln, cases, opts)
+	}
+	if *progress && ran > 0 {
+		fmt.Fprintln(stderr)
 	}
 	if rep == nil {
 		fmt.Fprintf(stderr, "ws check: %v\n", err)

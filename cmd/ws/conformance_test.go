@@ -14,9 +14,16 @@ import (
 	"github.com/wskit/websocket/internal/testutil"
 )
 
-// payloads is where the compression groups' data files are: the shared
-// folder beside the checkout.
-const payloads = "../../../shared/conformance/payloads"
+// payloadDir unpacks the built-in payload files for the test.
+func payloadDir(t *testing.T) string {
+	t.Helper()
+	dir, remove, err := unpackPayloads()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(remove)
+	return dir
+}
 
 // checkReport fails the test for every case that FAILED or is
 // UNIMPLEMENTED, and logs the summary.
@@ -94,7 +101,7 @@ func TestWskitServer(t *testing.T) {
 			url := startServe(t, `ws://\S+/`, args...)
 			ctx := testutil.Ctx(t)
 			rep, err := conformance.RunServer(ctx, url, cases, progressOptions(t, ctx,
-				&conformance.Options{Agent: "ws serve --echo", Payloads: payloads, Parallel: 2}))
+				&conformance.Options{Agent: "ws serve --echo", Payloads: payloadDir(t), Parallel: 2}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -130,7 +137,7 @@ func TestWskitClient(t *testing.T) {
 				}
 				run(ctx, []string{"dial", base + "/updateReports?agent=ws"}, strings.NewReader(""), io.Discard, io.Discard)
 			}()
-			rep, err := conformance.RunClient(ctx, ln, cases, progressOptions(t, ctx, &conformance.Options{Agent: "ws", Payloads: payloads}))
+			rep, err := conformance.RunClient(ctx, ln, cases, progressOptions(t, ctx, &conformance.Options{Agent: "ws", Payloads: payloadDir(t)}))
 			<-done
 			if err != nil {
 				t.Fatal(err)

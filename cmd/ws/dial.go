@@ -31,6 +31,11 @@ connection is closed. With --echo every message received is sent back
 unchanged (same type, same bytes) until the peer closes. With --compress
 permessage-deflate is offered, and used when the server agrees.
 
+On a terminal (or with --interactive) ws dial says what was agreed, marks
+what you send with > and what arrives with <, escapes control characters,
+and takes commands: /ping, /close [code [reason]], /binary HEX, /text TEXT
+and /help. Piped, it prints the messages alone, as above.
+
 Examples:
   ws dial ws://127.0.0.1:8080/ws
   ws dial -H 'Authorization: Bearer x' --subprotocol chat wss://example.com/
@@ -55,6 +60,8 @@ type dialConfig struct {
 	binary      string
 	echo        bool
 	compress    bool
+	interactive bool // the terminal mode: markers and slash commands
+	realTTY     bool // stdin and stdout are a terminal
 }
 
 func runDial(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -71,6 +78,7 @@ func runDial(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.BoolVar(&c.stdinBinary, "stdin-binary", false, "send all of stdin as one binary message, then close")
 	fs.StringVar(&c.binary, "binary", "hex", "print binary messages as `hex` or base64")
 	fs.BoolVar(&c.echo, "echo", false, "echo every message back until the peer closes")
+	fs.BoolVar(&c.interactive, "interactive", false, "the terminal mode even when stdin or stdout is not a terminal (on by itself on one)")
 	var noCompress bool
 	fs.BoolVar(&c.compress, "compress", false, "offer permessage-deflate (compression of each message, RFC 7692)")
 	fs.BoolVar(&noCompress, "no-compress", false, "do not offer permessage-deflate (the default)")
@@ -84,6 +92,10 @@ func runDial(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return exitUsage
 	}
 	c.url = pos[0]
+	if !strings.Contains(c.url, "://") {
+		fmt.Fprintf(stderr, "ws dial: %q has no scheme; did you mean ws://%s ?\n", c.url, c.url)
+		return exitUsage
+	}
 	if c.compress && noCompress {
 		fmt.Fprintln(stderr, "ws dial: --compress and --no-compress cannot be used together")
 		return exitUsage
@@ -114,6 +126,14 @@ func runDial(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	defer conn.CloseNow()
 	if c.echo {
 		return echoClient(ctx, conn, stderr)
+	}
+	if c.file == "" && !c.stdinBinary {
+		in, inOK := stdin.(*os.File)
+		out, outOK := stdout.(*os.File)
+		c.realTTY = inOK && outOK && isTerminal(in) && isTerminal(out)
+		if c.realTTY || c.interactive {
+			return terminal(ctx, conn, &c, stdin, stdout, stderr)
+		}
 	}
 	return interactive(ctx, conn, &c, stdin, stdout, stderr)
 }

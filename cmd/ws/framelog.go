@@ -233,3 +233,51 @@ func (c *connLog) printClose(dir inspect.Dir, m *pendingMsg, fi *inspect.FrameIn
 	text := fmt.Sprintf("%s %-6s %7d code=%d reason=%s", dir, "close", m.n, fi.CloseCode, strconv.Quote(reason))
 	c.l.emit(e, text)
 }
+
+// frameLogs feeds one decoding to several logs (the terminal and the
+// --ui page of ws proxy), each with its own format and width.
+type frameLogs []*frameLog
+
+func (ls frameLogs) upgrade(conn int, t time.Time, client, server string, u *inspect.Upgrade) {
+	for _, l := range ls {
+		l.upgrade(conn, t, client, server, u)
+	}
+}
+
+func (ls frameLogs) note(conn int, t time.Time, msg string) {
+	for _, l := range ls {
+		l.note(conn, t, msg)
+	}
+}
+
+func (ls frameLogs) handler(conn int) inspect.Handler {
+	if len(ls) == 1 {
+		return ls[0].handler(conn)
+	}
+	t := make(teeHandler, len(ls))
+	for i, l := range ls {
+		t[i] = l.handler(conn)
+	}
+	return t
+}
+
+// teeHandler passes every call to each handler in turn.
+type teeHandler []inspect.Handler
+
+func (t teeHandler) Control(dir inspect.Dir, payload []byte, at time.Time, fi *inspect.FrameInfo) {
+	for _, h := range t {
+		h.Control(dir, payload, at, fi)
+	}
+}
+
+func (t teeHandler) Data(dir inspect.Dir, data []byte, eom bool, at time.Time, fi *inspect.FrameInfo) {
+	for _, h := range t {
+		h.Data(dir, data, eom, at, fi)
+	}
+}
+
+func (t teeHandler) Finding(f *inspect.Finding) {
+	for _, h := range t {
+		h.Finding(f)
+	}
+}

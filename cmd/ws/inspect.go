@@ -36,7 +36,8 @@ Exit codes: 0 ok, 1 unreadable capture, 2 usage error.
 func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("ws inspect", inspectHelp)
 	jsonOut := fs.Bool("json", false, "print one JSON object per event")
-	width := fs.Int("width", -1, "payload bytes shown per message, 0 for all (default 64, all with --json)")
+	var width widthFlag
+	fs.Var(&width, "width", "payload `bytes` shown per message, 0 for all (default 64, all with --json)")
 	midstream := fs.Bool("midstream", true, "decode connections whose handshake is not in the capture")
 	pos, code, done := parseArgs(fs, args, stdout, stderr)
 	if done {
@@ -46,7 +47,7 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, "ws inspect: want one capture FILE (try: ws inspect -h)")
 		return exitUsage
 	}
-	log := newFrameLog(stdout, *jsonOut, *width)
+	log := newFrameLog(stdout, *jsonOut, width.value())
 	opts := &pcap.Options{
 		Midstream: *midstream,
 		Handler: func(c *pcap.Conn) inspect.Handler {
@@ -60,7 +61,7 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		},
 	}
 	if err := pcap.ReadFile(pos[0], opts); err != nil {
-		fmt.Fprintf(stderr, "ws inspect: %v\n", err)
+		fmt.Fprintf(stderr, "ws inspect: %s\n", errText(err))
 		return exitError
 	}
 	return exitOK

@@ -6,6 +6,7 @@
 //	ws serve --echo       echo server on every path
 //	ws check server URL   the conformance suite against an echo server
 //	ws check client       the conformance suite served to a client
+//	ws bench URL          load generator against an echo server
 //
 // Exit codes: 0 ok, 1 runtime or connection error, 2 usage error.
 package main
@@ -18,6 +19,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -43,7 +47,10 @@ Usage:
   ws proxy --listen ADDR --upstream URL
                         relay WebSocket connections unchanged and log every
                         frame (see ws proxy -h)
+  ws bench [flags] URL  load an echo server and report messages per second
+                        and latency percentiles (see ws bench -h)
   ws help [command]     show this help, or a command's
+  ws --version          the version of ws and of Go it was built with
 
 Exit codes: 0 ok, 1 runtime or connection error, 2 usage error.
 `
@@ -73,6 +80,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runInspect(ctx, args[1:], stdout, stderr)
 	case "proxy":
 		return runProxy(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return runBench(ctx, args[1:], stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, versionLine())
+		return exitOK
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 {
 			switch args[1] {
@@ -86,6 +98,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 				return runInspect(ctx, []string{"-h"}, stdout, stderr)
 			case "proxy":
 				return runProxy(ctx, []string{"-h"}, stdout, stderr)
+			case "bench":
+				return runBench(ctx, []string{"-h"}, stdout, stderr)
 			}
 		}
 		fmt.Fprint(stdout, usageText)
@@ -143,4 +157,74 @@ func newFlagSet(name, header string) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// versionLine is what ws --version prints: the module version (or the
+// commit when built from a checkout) and the Go release.
+func versionLine() string {
+	v := "(unknown)"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		v = bi.Main.Version
+		var rev, modified string
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					modified = "+dirty"
+				}
+			}
+		}
+		if (v == "" || v == "(devel)") && rev != "" {
+			if len(rev) > 12 {
+				rev = rev[:12]
+			}
+			v = "devel " + rev + modified
+		}
+	}
+	return fmt.Sprintf("ws (wskit) %s %s %s/%s", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+// errText is err's message without the package prefix that the command's
+// own prefix ("ws inspect: ") makes redundant.
+func errText(err error) string {
+	msg := err.Error()
+	for _, p := range []string{"websocket inspect: ", "websocket pcap: ", "websocket: "} {
+		if strings.HasPrefix(msg, p) {
+			return msg[len(p):]
+		}
+	}
+	return msg
+}
+
+// widthFlag is --width: a byte count, or unset (the format's default).
+// Its String is "" when unset, so that the help shows no "(default -1)".
+type widthFlag struct {
+	n   int
+	set bool
+}
+
+func (w *widthFlag) String() string {
+	if w == nil || !w.set {
+		return ""
+	}
+	return strconv.Itoa(w.n)
+}
+
+func (w *widthFlag) Set(v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return errors.New("want a byte count, 0 for all")
+	}
+	w.n, w.set = n, true
+	return nil
+}
+
+// value is the width for newFrameLog: -1 when unset.
+func (w *widthFlag) value() int {
+	if !w.set {
+		return -1
+	}
+	return w.n
 }

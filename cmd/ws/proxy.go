@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,16 +19,25 @@ import (
 
 const proxyHelp = `Usage: ws proxy --listen ADDR --upstream URL [flags]
 
-Accepts TCP connections on ADDR and relays each one to the upstream server
-(ws:// or wss://; over TLS for wss://). The bytes are forwarded exactly as
-they were received, in both directions, the opening handshake included.
+Accepts TCP connections on ADDR (TLS with --tls-cert and --tls-key) and
+relays each one to the upstream server (ws:// or wss://; over TLS for
+wss://). The bytes are forwarded exactly as they were received, in both
+directions, the opening handshake included. When the upstream cannot be
+reached the client gets 502 Bad Gateway with the reason.
 Each WebSocket connection is decoded on the side, as ws inspect decodes a
 capture, and every message, control frame and finding is printed to stdout
 (text lines, or JSON with --json). A connection that is not a WebSocket
 upgrade is relayed all the same, with a note.
 
+With --ui ADDR a web page at http://ADDR/ shows every relayed connection
+and its frames as they pass, both ways, with findings marked; it filters by
+connection and text, pauses, and exports what it shows as the JSON lines of
+ws inspect --json.
+
 Examples:
   ws proxy --listen 127.0.0.1:8081 --upstream ws://127.0.0.1:8080
+  ws proxy --ui 127.0.0.1:8082 --upstream ws://127.0.0.1:8080
+  ws proxy --tls-cert cert.pem --tls-key key.pem --upstream ws://127.0.0.1:8080
   ws proxy --json --listen 127.0.0.1:8081 --upstream wss://example.com
 
 Exit codes: 0 stopped by an interrupt, 1 cannot listen, 2 usage error.
@@ -38,7 +48,7 @@ type proxyConfig struct {
 	upstream *url.URL
 	addr     string // upstream host:port
 	tls      *tls.Config
-	log      *frameLog
+	log      frameLogs
 	stderr   io.Writer
 }
 
@@ -47,9 +57,13 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	listen := fs.String("listen", "127.0.0.1:8081", "`address` to accept connections on")
 	upstream := fs.String("upstream", "", "the server to relay to, a ws:// or wss:// `URL`")
 	jsonOut := fs.Bool("json", false, "print one JSON object per event")
-	width := fs.Int("width", -1, "payload bytes shown per message, 0 for all (default 64, all with --json)")
+	var width widthFlag
+	fs.Var(&width, "width", "payload `bytes` shown per message, 0 for all (default 64, all with --json)")
 	insecure := fs.Bool("insecure", false, "skip TLS certificate verification (wss:// upstream)")
 	cacert := fs.String("cacert", "", "trust the PEM CA certificates in `file` (wss:// upstream)")
+	cert := fs.String("tls-cert", "", "accept TLS (wss://) with the PEM certificate in `file` (needs --tls-key)")
+	key := fs.String("tls-key", "", "the PEM private key `file` for --tls-cert")
+	uiAddr := fs.String("ui", "", "serve a live web page of the relayed connections and frames on `address` (such as 127.0.0.1:8082)")
 	pos, code, done := parseArgs(fs, args, stdout, stderr)
 	if done {
 		return code
@@ -58,19 +72,23 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "ws proxy: want --upstream URL and no other argument (try: ws proxy -h)")
 		return exitUsage
 	}
-	u, err := url.Parse(*upstream)
-	if err != nil || u.Host == "" {
-		fmt.Fprintf(stderr, "ws proxy: bad upstream URL %q\n", *upstream)
+	if (*cert == "") != (*key == "") {
+		fmt.Fprintln(stderr, "ws proxy: --tls-cert and --tls-key go together")
 		return exitUsage
 	}
-	c := &proxyConfig{upstream: u, log: newFrameLog(stdout, *jsonOut, *width), stderr: stderr}
+	u, err := url.Parse(*upstream)
+	if err != nil || u.Host == "" {
+		fmt.Fprintf(stderr, "ws proxy: bad upstream URL %q (want ws://host:port or wss://host:port)\n", *upstream)
+		return exitUsage
+	}
+	c := &proxyConfig{upstream: u, log: frameLogs{newFrameLog(stdout, *jsonOut, width.value())}, stderr: stderr}
 	port := u.Port()
 	switch u.Scheme {
-	case "ws", "http":
+	case "ws":
 		if port == "" {
 			port = "80"
 		}
-	case "wss", "https":
+	case "wss":
 		if port == "" {
 			port = "443"
 		}
@@ -87,18 +105,55 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 				return exitUsage
 			}
 		}
+	case "http", "https":
+		fmt.Fprintf(stderr, "ws proxy: the upstream is a WebSocket server: ws%s://%s, not %s://\n", strings.TrimPrefix(u.Scheme, "http"), u.Host+u.RequestURI(), u.Scheme)
+		return exitUsage
 	default:
 		fmt.Fprintf(stderr, "ws proxy: upstream scheme %q is not ws or wss\n", u.Scheme)
 		return exitUsage
 	}
 	c.addr = net.JoinHostPort(u.Hostname(), port)
 
+	var listenTLS *tls.Config
+	if *cert != "" {
+		pair, err := tls.LoadX509KeyPair(*cert, *key)
+		if err != nil {
+			fmt.Fprintf(stderr, "ws proxy: cannot load the TLS certificate: %v\n", err)
+			return exitError
+		}
+		listenTLS = &tls.Config{Certificates: []tls.Certificate{pair}, NextProtos: []string{"http/1.1"}}
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		fmt.Fprintf(stderr, "ws proxy: %v\n", err)
 		return exitError
 	}
-	fmt.Fprintf(stderr, "ws proxy: relaying ws://%s/ to %s\n", ln.Addr(), u)
+	scheme := "ws"
+	if listenTLS != nil {
+		ln = tls.NewListener(ln, listenTLS)
+		scheme = "wss"
+	}
+	fmt.Fprintf(stderr, "ws proxy: relaying %s://%s/ to %s\n", scheme, ln.Addr(), u)
+	uiDone := make(chan struct{})
+	if *uiAddr != "" {
+		uln, err := net.Listen("tcp", *uiAddr)
+		if err != nil {
+			ln.Close()
+			fmt.Fprintf(stderr, "ws proxy: --ui: %v\n", err)
+			return exitError
+		}
+		hub := newUIHub()
+		c.log = append(c.log, newFrameLog(hub, true, uiWidth))
+		fmt.Fprintf(stderr, "ws proxy: live view at http://%s/\n", uln.Addr())
+		go func() {
+			defer close(uiDone)
+			if err := serveUI(ctx, uln, hub, u.String()); err != nil {
+				fmt.Fprintf(stderr, "ws proxy: --ui: %v\n", err)
+			}
+		}()
+	} else {
+		close(uiDone)
+	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	open := map[net.Conn]struct{}{}
@@ -129,6 +184,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}()
 	}
 	wg.Wait()
+	<-uiDone
 	return exitOK
 }
 
@@ -145,6 +201,7 @@ func (c *proxyConfig) relay(ctx context.Context, id int, down net.Conn) {
 	}
 	if err != nil {
 		c.log.note(id, time.Now(), fmt.Sprintf("%s: cannot reach the upstream: %v", down.RemoteAddr(), err))
+		badGateway(down, fmt.Sprintf("ws proxy: cannot reach the upstream %s: %v", c.upstream, errText(err)))
 		return
 	}
 	defer up.Close()
@@ -239,5 +296,26 @@ func (s *proxiedConn) observe(dir inspect.Dir, p []byte, eof bool) {
 	s.flow.Feed(inspect.ServerToClient, rest[1][sn:], false, now)
 	if eof {
 		s.flow.Feed(dir, nil, true, now)
+	}
+}
+
+// badGateway answers the client's request with 502 and body, after reading
+// the request head (closing with unread bytes would reset the connection
+// and lose the answer).
+func badGateway(down net.Conn, body string) {
+	down.SetDeadline(time.Now().Add(5 * time.Second))
+	var head []byte
+	buf := make([]byte, 4096)
+	for inspect.HeadLen(head) == 0 && len(head) < 64<<10 {
+		n, err := down.Read(buf)
+		head = append(head, buf[:n]...)
+		if err != nil {
+			break
+		}
+	}
+	body += "\n"
+	fmt.Fprintf(down, "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
+	if cw, ok := down.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
 	}
 }

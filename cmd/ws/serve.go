@@ -10,27 +10,50 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/wskit/websocket"
+	"github.com/wskit/websocket/handshake"
 	"github.com/wskit/websocket/server"
 )
 
 const serveHelp = `Usage: ws serve [flags]
 
-Without --echo: a broadcast chat. Open http://ADDR/ in a browser; the page
-connects to /ws and every text message a client sends is broadcast to every
-connected client. With --echo: every message received on any path is sent
-back unchanged (messages up to 64 MiB). Both modes accept permessage-deflate
-when a client offers it, unless --no-compress is given, answer 503 beyond
---max-conns connections, and log each connection to stderr. Stop with
-Ctrl-C: every client gets 1001 (going away).
+Without --echo or --exec: a broadcast chat. Open http://ADDR/ in a
+browser; the page connects to /ws and every text message a client sends is
+broadcast to every connected client. With --echo: every message received on
+any path is sent back unchanged (messages up to 64 MiB).
+
+With --exec CMD, in the manner of websocketd: each connection, on any path,
+starts CMD (run by /bin/sh -c); every line CMD prints is sent as a text
+message and every text message is written to its stdin with a newline. Its
+environment is ws's own plus the request as CGI variables (REMOTE_ADDR, REMOTE_PORT,
+REQUEST_URI, QUERY_STRING, SCRIPT_NAME, SERVER_NAME, SERVER_PORT, HTTPS,
+HTTP_<HEADER>...). When CMD exits the connection closes (1000 for status
+0, 1011 otherwise); when the client leaves, CMD's stdin is closed, then it
+gets SIGTERM after a second and SIGKILL three seconds later.
+
+With --dir DIR, requests that are not WebSocket handshakes get the files
+in DIR (instead of the chat page, whose WebSocket stays at /ws).
+
+Browsers' handshakes are accepted from the page's own origin (the Host
+header); --origin adds others, for a page served elsewhere or behind a
+proxy that rewrites Host (patterns as in path.Match: example.com,
+*.example.com:8443, https://app.example.com). --echo accepts every origin
+unless --origin is given.
+
+Every mode accepts permessage-deflate when a client offers it, unless
+--no-compress is given, answers 503 beyond --max-conns connections, and
+logs each connection to stderr. Stop with Ctrl-C: every client gets 1001
+(going away).
 
 Examples:
   ws serve
   ws serve --echo --addr 127.0.0.1:9001
   ws serve --max-conns 1000 --log warn
   ws serve --tls-cert cert.pem --tls-key key.pem
+  ws serve --exec './count.sh' --dir ./public --origin example.com
 `
 
 //go:embed chat.html
@@ -40,6 +63,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := newFlagSet("ws serve", serveHelp)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen on `host:port` (port 0 picks a free port)")
 	echo := fs.Bool("echo", false, "echo every message back, on any path")
+	execCmd := fs.String("exec", "", "run `command` for each connection: its output lines are messages, messages are its input")
+	dir := fs.String("dir", "", "serve the files in `folder` to requests that are not WebSocket handshakes")
+	var origins listFlag
+	fs.Var(&origins, "origin", "also accept browser handshakes from this origin `pattern` (repeatable)")
 	cert := fs.String("tls-cert", "", "serve wss:// and https:// with the PEM certificate in `file` (needs --tls-key)")
 	key := fs.String("tls-key", "", "the PEM private key `file` for --tls-cert")
 	var compress, noCompress bool
@@ -63,6 +90,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "ws serve: --compress and --no-compress cannot be used together")
 		return exitUsage
 	}
+	if *echo && *execCmd != "" {
+		fmt.Fprintln(stderr, "ws serve: --echo and --exec cannot be used together")
+		return exitUsage
+	}
+	if *dir != "" {
+		if st, err := os.Stat(*dir); err != nil || !st.IsDir() {
+			fmt.Fprintf(stderr, "ws serve: --dir %s is not a folder\n", *dir)
+			return exitUsage
+		}
+	}
 	var comp *websocket.CompressionOptions
 	if !noCompress {
 		comp = &websocket.CompressionOptions{}
@@ -79,28 +116,61 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	opts := &server.Options{MaxConns: *maxConns}
 	opts.Compression = comp
+	logger := slog.New(slog.DiscardHandler)
 	if level != logOff {
-		opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+		opts.Logger = logger
 	}
+	opts.OriginPatterns = origins
 	if *echo {
-		opts.InsecureSkipOriginCheck = true // an echo holds nothing private
+		opts.InsecureSkipOriginCheck = len(origins) == 0 // an echo holds nothing private
 		opts.MaxMessageSize = maxMessage
+	}
+	if *execCmd != "" {
+		opts.MaxMessageSize = execLine
+		tlsOn := *cert != ""
+		opts.OnUpgrade = func(u *websocket.Upgrade) error {
+			u.SetValue(execEnvKey{}, execEnv(u, tlsOn))
+			return nil
+		}
 	}
 	ws := server.New(opts)
 	var handler http.Handler
-	if *echo {
-		ws.Handle("/", server.HandlerFunc(echoConn))
+	switch {
+	case *echo || *execCmd != "":
+		if *echo {
+			ws.Handle("/", server.HandlerFunc(echoConn))
+		} else {
+			command := *execCmd
+			ws.Handle("/", server.HandlerFunc(func(ctx context.Context, c *websocket.Conn) error {
+				return execConn(ctx, c, command, logger, stderr)
+			}))
+		}
 		handler = ws
-	} else {
+		if *dir != "" {
+			files := http.FileServer(http.Dir(*dir))
+			handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if handshake.IsUpgradeRequest(r) {
+					ws.ServeHTTP(w, r)
+					return
+				}
+				files.ServeHTTP(w, r)
+			})
+		}
+	default:
 		// Same-origin only (the default): the page is ours.
 		ws.Handle("/ws", server.HandlerFunc(func(ctx context.Context, c *websocket.Conn) error {
 			return chat(ctx, ws, c)
 		}))
 		mux := http.NewServeMux()
-		mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.Write(chatPage)
-		})
+		if *dir != "" {
+			mux.Handle("/", http.FileServer(http.Dir(*dir)))
+		} else {
+			mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				w.Write(chatPage)
+			})
+		}
 		mux.Handle("/ws", ws)
 		handler = mux
 	}
@@ -125,10 +195,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		scheme, wsScheme = "https", "wss"
 	}
 	host := ln.Addr().String()
-	if *echo {
+	switch {
+	case *echo:
 		fmt.Fprintf(stdout, "ws serve: echo server at %s://%s/ (any path)\n", wsScheme, host)
-	} else {
+	case *execCmd != "":
+		fmt.Fprintf(stdout, "ws serve: running %q for each connection at %s://%s/ (any path)\n", *execCmd, wsScheme, host)
+	default:
 		fmt.Fprintf(stdout, "ws serve: chat at %s://%s/ (open it in a browser; WebSocket at %s://%s/ws)\n", scheme, host, wsScheme, host)
+	}
+	if *dir != "" {
+		fmt.Fprintf(stdout, "ws serve: files of %s at %s://%s/\n", *dir, scheme, host)
 	}
 
 	errc := make(chan error, 1)
