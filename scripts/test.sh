@@ -25,6 +25,10 @@ command -v npm >/dev/null 2>&1 || missing+=(npm)
 # tcpdump and compare ws inspect with tshark's decoding.
 command -v tcpdump >/dev/null 2>&1 || missing+=(tcpdump)
 command -v tshark >/dev/null 2>&1 || missing+=(tshark)
+# The broker modules (broker/redis, broker/nats) test against real
+# brokers that their tests start on loopback ports.
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
 if [ ${#missing[@]} -gt 0 ]; then
 	sudo=()
 	if [ "$(id -u)" != 0 ]; then
@@ -140,6 +144,20 @@ if [ "$fuzztime" != "0" ]; then
 	done
 	rm -f "$fuzzlog"
 fi
+# The broker modules are modules of their own (their clients stay out of
+# the main go.mod), so ./... above does not reach them.
+for mod in broker/redis; do
+	echo "== $mod (its own module): vet, go test -race against a real broker"
+	log=$(mktemp)
+	if ! (cd "$mod" && go vet ./... && go test -race -count=1 -v ./... 2>&1 | tee "$log" |
+		grep --line-buffered -E '^(--- |ok|FAIL|panic)|suite\.go'); then
+		tail -n 60 "$log" >&2
+		rm -f "$log"
+		exit 1
+	fi
+	rm -f "$log"
+done
+
 echo "== bench (its own module): vet, tests, a few seconds of the harness"
 benchout=$(mktemp -d)
 (cd bench && go vet ./... && go test -count=1 ./... &&
