@@ -146,7 +146,7 @@ if [ "$fuzztime" != "0" ]; then
 fi
 # The broker modules are modules of their own (their clients stay out of
 # the main go.mod), so ./... above does not reach them.
-for mod in broker/redis; do
+for mod in broker/redis broker/nats; do
 	echo "== $mod (its own module): vet, go test -race against a real broker"
 	log=$(mktemp)
 	if ! (cd "$mod" && go vet ./... && go test -race -count=1 -v ./... 2>&1 | tee "$log" |
