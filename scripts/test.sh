@@ -157,6 +157,8 @@ for mod in broker/redis broker/nats; do
 	fi
 	rm -f "$log"
 done
+echo "== bench/cluster (its own module): vet, and a small fan-out run on each broker"
+(cd bench/cluster && go vet ./... && go run . -nodes 3 -clients 20 -messages 50)
 
 echo "== bench (its own module): vet, tests, a few seconds of the harness"
 benchout=$(mktemp -d)
