@@ -30,6 +30,10 @@ command -v npm >/dev/null 2>&1 || missing+=(npm)
 # tcpdump and compare ws inspect with tshark's decoding.
 command -v tcpdump >/dev/null 2>&1 || missing+=(tcpdump)
 command -v tshark >/dev/null 2>&1 || missing+=(tshark)
+# The broker modules (broker/redis, broker/nats) test against real
+# brokers that their tests start on loopback ports.
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
 if [ ${#missing[@]} -gt 0 ]; then
 	sudo=()
 	if [ "$(id -u)" != 0 ]; then
@@ -193,6 +197,18 @@ if [ "$fuzztime" != "0" ]; then
 	echo "== fuzz ($fuzztime each)"
 	step fuzz fuzz_all
 fi
+# The broker modules are modules of their own (their clients stay out of
+# the main go.mod), so ./... above does not reach them; their tests start a
+# real redis-server and nats-server on loopback.
+module_tests() { # module_tests DIR: vet and go test -race in a nested module
+	(cd "$1" && go vet ./... && gotest "$1" -race -count=1 -timeout 45m ./...)
+}
+for mod in broker/redis broker/nats; do
+	echo "== $mod (its own module): vet, go test -race against a real broker"
+	step "$mod" module_tests "$mod"
+done
+echo "== bench/cluster (its own module): vet, and a small fan-out run on each broker"
+step "bench/cluster" bash -c 'cd bench/cluster && go vet ./... && go run . -nodes 3 -clients 20 -messages 50'
 
 echo "== bench (its own module): vet, tests, a few seconds of the harness"
 bench_smoke() {

@@ -5,6 +5,10 @@
 // messages encoded once through bounded per-connection queues, shuts down
 // gracefully with 1001, logs through log/slog and keeps counters.
 //
+// Channels (Subscribe, Publish) reach the subscribers on every node of a
+// cluster through a Broker, in order per channel, and let a reconnecting
+// client resume from the epoch and offset of the last message it saw.
+//
 // A Server mounts in any Go HTTP server or router:
 //
 //	srv := server.New(&server.Options{Logger: slog.Default()})
@@ -63,6 +67,10 @@ type Options struct {
 	// duration), warn for refused handshakes and protocol errors. nil
 	// means no logging.
 	Logger *slog.Logger
+
+	// ChannelOptions configure Subscribe and Publish: the broker that
+	// carries channel messages between nodes and their wire form.
+	ChannelOptions
 }
 
 // DefaultSendQueue is the default bound on broadcast messages waiting for
@@ -88,6 +96,11 @@ type Server struct {
 	active    int           // ServeHTTP calls past the shutdown check
 	drained   chan struct{} // closed when active drops to 0 during shutdown
 	closeCode websocket.StatusCode
+
+	brokerOnce sync.Once // channels are set up at first use
+	brokerImpl Broker
+	encode     func(Message) (*websocket.PreparedMessage, error)
+	chans      channels
 }
 
 // New returns a Server with no routes.
@@ -253,6 +266,7 @@ func (s *Server) finish(cl *client, herr error) {
 		c.Close(code, "")
 	}
 	c.CloseNow()
+	s.leaveChannels(cl)
 	cl.stop()
 	s.unregister(cl)
 

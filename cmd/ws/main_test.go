@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -262,6 +264,21 @@ func TestDialInteractive(t *testing.T) {
 	}
 }
 
+// chatText returns the text of a chat message: the data of its channel
+// envelope.
+func chatText(t *testing.T, msg []byte) string {
+	t.Helper()
+	var e struct {
+		Channel string `json:"channel"`
+		Offset  uint64 `json:"offset"`
+		Data    string `json:"data"`
+	}
+	if err := json.Unmarshal(msg, &e); err != nil || e.Channel != "chat" || e.Offset == 0 {
+		t.Fatalf("chat message %q is not an envelope of the chat channel: %v", msg, err)
+	}
+	return e.Data
+}
+
 func TestChatBroadcast(t *testing.T) {
 	page := startServe(t, `http://\S+/`)
 	resp, err := http.Get(page)
@@ -303,7 +320,7 @@ func TestChatBroadcast(t *testing.T) {
 		short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 		_, msg, err := clients[0].Read(short)
 		cancel()
-		if err == nil && string(msg) == "ready" {
+		if err == nil && chatText(t, msg) == "ready" {
 			break
 		}
 		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
@@ -319,10 +336,10 @@ func TestChatBroadcast(t *testing.T) {
 			if err != nil || typ != websocket.MessageText {
 				t.Fatalf("client %d got %v %q, %v", i, typ, msg, err)
 			}
-			if string(msg) == "hi all" {
+			if chatText(t, msg) == "hi all" {
 				break
 			}
-			if string(msg) != "ready" {
+			if chatText(t, msg) != "ready" {
 				t.Fatalf("client %d got %q, want ready or hi all", i, msg)
 			}
 		}
@@ -427,5 +444,67 @@ func TestServeMaxConns(t *testing.T) {
 		if !strings.Contains(logs, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, logs)
 		}
+	}
+}
+
+func TestServeBrokerFlag(t *testing.T) {
+	t.Setenv("PATH", t.TempDir()) // no broker helper anywhere
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--broker", "kafka://127.0.0.1:9092"}, exitUsage, "want nats://HOST:PORT or redis://HOST:PORT"},
+		{[]string{"--broker", "nats://"}, exitUsage, "want nats://HOST:PORT"},
+		{[]string{"--echo", "--broker", "redis://127.0.0.1:6379"}, exitUsage, "not --echo"},
+		{[]string{"--broker", "nats://127.0.0.1:4222"}, exitError, "need the program ws-broker-nats, built from the wskit module broker/nats"},
+		{[]string{"--broker", "redis://127.0.0.1:6379"}, exitError, "ws-broker-redis"},
+	} {
+		var stdout, stderr syncBuffer
+		code := run(testCtx(t), append([]string{"serve", "--addr", "127.0.0.1:0"}, tc.args...), nil, &stdout, &stderr)
+		if code != tc.code || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("ws serve %v: exit %d, stderr %q; want %d and %q", tc.args, code, stderr.String(), tc.code, tc.want)
+		}
+	}
+}
+
+// A page that reconnects with a position gets what it missed; one with a
+// malformed position is refused.
+func TestChatResume(t *testing.T) {
+	page := startServe(t, `http://\S+/`)
+	ctx := testCtx(t)
+	wsURL := "ws" + strings.TrimPrefix(page, "http") + "ws"
+	c, _, err := websocket.Dial(ctx, wsURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	var last []byte
+	for _, m := range []string{"one", "two", "three"} {
+		if err := c.Write(ctx, websocket.MessageText, []byte(m)); err != nil {
+			t.Fatal(err)
+		}
+		if _, last, err = c.Read(ctx); err != nil || chatText(t, last) != m {
+			t.Fatalf("read %q, %v; want %s", last, err, m)
+		}
+	}
+	var pos struct {
+		Epoch  string `json:"epoch"`
+		Offset uint64 `json:"offset"`
+	}
+	json.Unmarshal(last, &pos)
+	again, _, err := websocket.Dial(ctx, fmt.Sprintf("%s?epoch=%s&offset=%d", wsURL, pos.Epoch, pos.Offset-2), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.CloseNow()
+	for _, m := range []string{"two", "three"} {
+		if _, msg, err := again.Read(ctx); err != nil || chatText(t, msg) != m {
+			t.Fatalf("resumed: read %q, %v; want %s", msg, err, m)
+		}
+	}
+	_, resp, err := websocket.Dial(ctx, wsURL+"?epoch=x&offset=minus", nil)
+	if err == nil || resp == nil || resp.StatusCode != 400 {
+		t.Fatalf("malformed position: %v, %v; want 400", resp, err)
 	}
 }

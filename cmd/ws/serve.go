@@ -48,12 +48,25 @@ Every mode accepts permessage-deflate when a client offers it, unless
 logs each connection to stderr. Stop with Ctrl-C: every client gets 1001
 (going away).
 
+The chat is the channel "chat" (server.Subscribe, server.Publish). With
+--broker, several ws serve processes share it through NATS or Redis: a
+message typed on one reaches the pages of all. Each message reaches the
+page as {"channel":"chat","epoch":E,"offset":N,"data":TEXT}; a page that
+reconnects sends the last one it saw as /ws?epoch=E&offset=N and gets what
+it missed first, or {"channel":"chat","epoch":E,"offset":N,"gap":true}
+when the history no longer reaches back that far. The broker clients live
+in helper programs, ws-broker-nats and ws-broker-redis (built from the
+modules broker/nats and broker/redis), which ws starts and looks for next
+to itself, then on PATH.
+
 Examples:
   ws serve
   ws serve --echo --addr 127.0.0.1:9001
   ws serve --max-conns 1000 --log warn
   ws serve --tls-cert cert.pem --tls-key key.pem
   ws serve --exec './count.sh' --dir ./public --origin example.com
+  ws serve --addr :8081 --broker nats://127.0.0.1:4222
+  ws serve --addr :8082 --broker redis://127.0.0.1:6379
 `
 
 //go:embed chat.html
@@ -73,6 +86,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.BoolVar(&compress, "compress", false, "accept permessage-deflate when a client offers it (the default)")
 	fs.BoolVar(&noCompress, "no-compress", false, "refuse permessage-deflate")
 	maxConns := fs.Int("max-conns", 0, "answer 503 to handshakes beyond `n` open connections (0: no limit)")
+	brokerURL := fs.String("broker", "", "share the chat with other ws serve processes through the broker at `url`: nats://HOST:PORT or redis://HOST:PORT (default: this process only)")
 	logLevel := fs.String("log", "info", "log connections to stderr at `level`: debug (also every frame), info, warn or off")
 	pos, code, done := parseArgs(fs, args, stdout, stderr)
 	if done {
@@ -134,6 +148,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return nil
 		}
 	}
+	if (*echo || *execCmd != "") && *brokerURL != "" {
+		fmt.Fprintln(stderr, "ws serve: --broker is for the chat, not --echo or --exec")
+		return exitUsage
+	}
+	if !*echo && *execCmd == "" {
+		b, code := openBroker(ctx, *brokerURL, stderr)
+		if b == nil && code != exitOK {
+			return code
+		}
+		if b != nil {
+			defer b.Close()
+			opts.Broker = b
+		}
+	}
 	ws := server.New(opts)
 	var handler http.Handler
 	switch {
@@ -159,9 +187,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 	default:
 		// Same-origin only (the default): the page is ours.
-		ws.Handle("/ws", server.HandlerFunc(func(ctx context.Context, c *websocket.Conn) error {
-			return chat(ctx, ws, c)
-		}))
+		ws.HandleRoute(server.Route{Path: "/ws", OnUpgrade: readResume,
+			Handler: server.HandlerFunc(func(ctx context.Context, c *websocket.Conn) error {
+				return chat(ctx, ws, c)
+			})})
 		mux := http.NewServeMux()
 		if *dir != "" {
 			mux.Handle("/", http.FileServer(http.Dir(*dir)))
@@ -245,17 +274,30 @@ func echoConn(ctx context.Context, c *websocket.Conn) error {
 	}
 }
 
-// chat sends every text message from c to every client of ws, c included.
-// The broadcast queues it for each; a client too slow to keep up is closed
-// with 1008 (server.CloseSlow).
+// chatChannel is the channel of the ws serve chat.
+const chatChannel = "chat"
+
+// chat subscribes c to the chat channel, resuming from the position its
+// handshake named (readResume), and publishes every text message from c
+// to every client of every node, c included. Each client's queue takes
+// them; a client too slow to keep up is closed with 1008
+// (server.CloseSlow).
 func chat(ctx context.Context, ws *server.Server, c *websocket.Conn) error {
+	since, _ := c.Value(resumeKey{}).(*server.Position)
+	if err := ws.Subscribe(ctx, c, chatChannel, since); err != nil {
+		c.Close(websocket.StatusTryAgainLater, "the broker is unavailable")
+		return err
+	}
 	for {
 		typ, msg, err := c.Read(ctx)
 		if err != nil {
 			return nil
 		}
 		if typ == websocket.MessageText {
-			ws.Broadcast(websocket.MessageText, msg)
+			if _, err := ws.Publish(ctx, chatChannel, msg); err != nil {
+				c.Close(websocket.StatusTryAgainLater, "the broker is unavailable")
+				return err
+			}
 		}
 	}
 }

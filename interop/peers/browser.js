@@ -4,6 +4,10 @@
 //                                      prints the text of #result when set
 //   node browser.js chat CHAT_URL      two pages of the ws serve chat: a message
 //                                      typed in one must appear in the other
+//   node browser.js nodes URL_A URL_B  a chat page on each of two ws serve nodes
+//                                      sharing a broker: each sees the other's
+//                                      messages, and page B, cut off and
+//                                      reconnected, gets what it missed once
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -41,6 +45,38 @@ async function main() {
       await a.press('#msg', 'Enter');
       await b.waitForFunction((t) => document.getElementById('log').textContent.includes(t), text, { timeout: 20000 });
       console.log('chat ok');
+    } else if (mode === 'nodes') {
+      const pages = [];
+      for (const url of urls) {
+        const p = await ctx.newPage();
+        p.on('console', (m) => console.error('console:', m.text()));
+        await p.goto(url);
+        await p.waitForSelector('body[data-state="open"]', { timeout: 20000 });
+        pages.push(p);
+      }
+      const [a, b] = pages;
+      const has = (p, t) => p.waitForFunction((t) => document.getElementById('log').textContent.includes(t), t, { timeout: 20000 });
+      const stamp = Date.now();
+      for (const [i, p] of pages.entries()) {
+        await p.fill('#msg', 'hello from node ' + i + ' ' + stamp);
+        await p.press('#msg', 'Enter');
+      }
+      for (const p of pages) {
+        for (const i of [0, 1]) await has(p, 'hello from node ' + i + ' ' + stamp);
+      }
+      console.log('both nodes ok');
+      // Cut page B off; page A writes while it is away; B reconnects with
+      // its last offset and must show the missed message exactly once.
+      await b.evaluate(() => ws.close());
+      await b.waitForSelector('body[data-state="closed"]', { timeout: 20000 });
+      const missed = 'written while B was away ' + stamp;
+      await a.fill('#msg', missed);
+      await a.press('#msg', 'Enter');
+      await has(a, missed);
+      await has(b, missed);
+      const count = await b.evaluate((t) => [...document.querySelectorAll('#log .msg .text')].filter((d) => d.textContent === t).length, missed);
+      if (count !== 1) throw new Error('page B shows the missed message ' + count + ' times');
+      console.log('resume ok');
     }
   } finally {
     await ctx.close();

@@ -1,0 +1,74 @@
+package server_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/wskit/websocket/internal/brokertest"
+	"github.com/wskit/websocket/server"
+)
+
+// shared is one in-process broker standing for a cluster's broker: every
+// node of a test gets it, and closing a node leaves it running.
+type shared struct{ server.Broker }
+
+func (shared) Close() error { return nil }
+
+func memoryEnv(history int) brokertest.Env {
+	b := shared{server.NewMemoryBroker(history)}
+	return brokertest.Env{New: func(testing.TB) server.Broker { return b }}
+}
+
+func TestChannelsFanOut(t *testing.T) {
+	brokertest.RunFanOut(t, memoryEnv(0), 3, 100, 10000)
+}
+
+func TestChannelsResume(t *testing.T) { brokertest.RunResume(t, memoryEnv(0)) }
+
+func TestChannelsNodeRestart(t *testing.T) { brokertest.RunNodeRestart(t, memoryEnv(0)) }
+
+// A client resuming from a position older than the history gets a gap,
+// then the live messages.
+func TestChannelsGapWhenTrimmed(t *testing.T) {
+	ctx := testCtx(t)
+	env := memoryEnv(10)
+	n := brokertest.NewNode(t, env.New(t))
+	var head server.Position
+	for i := range 30 {
+		var err error
+		if head, err = n.Srv.Publish(ctx, "c", brokertest.Payload("c", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := server.Position{Epoch: head.Epoch, Offset: 5}
+	c := brokertest.Dial(ctx, t, n.URL, []string{"c"}, &old)
+	recent := brokertest.Dial(ctx, t, n.URL, []string{"c"}, &server.Position{Epoch: head.Epoch, Offset: 25})
+	other := brokertest.Dial(ctx, t, n.URL, []string{"c"}, &server.Position{Epoch: "another", Offset: 25})
+	pos, err := n.Srv.Publish(ctx, "c", brokertest.Payload("c", 30))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cl := range []*brokertest.Client{c, recent, other} {
+		cl.WaitFor("c", pos)
+		cl.Check()
+	}
+	got, gaps := c.Got("c")
+	if len(gaps) != 1 || gaps[0] != head || len(got) != 1 {
+		t.Errorf("trimmed: messages %v, gaps %v; want a gap at %v, then one message", got, gaps, head)
+	}
+	got, gaps = recent.Got("c")
+	if len(gaps) != 0 || len(got) != 6 {
+		t.Errorf("within the history: messages %v, gaps %v; want 6 messages", got, gaps)
+	}
+	if _, gaps = other.Got("c"); len(gaps) != 1 {
+		t.Errorf("another epoch: gaps %v, want one", gaps)
+	}
+}
+
+// Subscribe refuses a connection that is not the server's.
+func TestSubscribeNotConnected(t *testing.T) {
+	srv := server.New(nil)
+	if err := srv.Subscribe(context.Background(), nil, "c", nil); err != server.ErrNotConnected {
+		t.Fatalf("Subscribe: %v, want ErrNotConnected", err)
+	}
+}
