@@ -33,7 +33,7 @@ import (
 	"github.com/wskit/websocket/handshake"
 )
 
-const installHint = "install the interop peers with `bash scripts/test.sh` (it runs apt-get install python3-websockets chromium nodejs npm, then npm ci in interop/)"
+const installHint = "install the interop peers with `bash scripts/test.sh` (it runs apt-get install python3-websockets python3-autobahn chromium nodejs npm, then npm ci in interop/)"
 
 // python is the Debian interpreter, which sees Debian's python3-websockets.
 const python = "/usr/bin/python3"
@@ -191,9 +191,10 @@ func (p *process) wait(t *testing.T) {
 func need(t *testing.T, what string) {
 	t.Helper()
 	switch what {
-	case "python":
-		if out, err := exec.Command(python, "-c", "import websockets").CombinedOutput(); err != nil {
-			t.Fatalf("Python websockets is missing (%v: %s); %s", err, bytes.TrimSpace(out), installHint)
+	case "python", "autobahn", "python3":
+		module := map[string]string{"python": "websockets", "autobahn": "autobahn.asyncio.websocket", "python3": "zlib"}[what]
+		if out, err := exec.Command(python, "-c", "import "+module).CombinedOutput(); err != nil {
+			t.Fatalf("Python module %s is missing (%v: %s); %s", module, err, bytes.TrimSpace(out), installHint)
 		}
 	case "node", "chromium":
 		if _, err := exec.LookPath("node"); err != nil {
