@@ -18,6 +18,7 @@ echo "== interop peers"
 # does nothing.
 missing=()
 dpkg -s python3-websockets >/dev/null 2>&1 || missing+=(python3-websockets)
+dpkg -s python3-autobahn >/dev/null 2>&1 || missing+=(python3-autobahn)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
@@ -92,6 +93,11 @@ fi
 
 echo "== go test -race"
 go test -race -count=1 ./...
+
+# A nested module, which ./... above does not reach: gorilla/websocket
+# interop, kept out of the main go.mod.
+echo "== interop/gorilla (its own module): go vet ./... && go test -race -count=1 ./..."
+(cd interop/gorilla && go vet ./... && go test -race -count=1 ./...)
 
 echo "== allocation assertions, without the race detector"
 # Under -race sync.Pool drops items at random, so these skip there and run
