@@ -117,7 +117,14 @@ type ConnOptions struct {
 type CompressionOptions struct {
 	// Options is what to offer (as a client) or accept (as a server):
 	// context takeover and window sizes in each direction. The zero value
-	// asks for nothing and gives the best compression for the most memory.
+	// asks for nothing and gives the best compression for the most memory:
+	// Dial offers "permessage-deflate; client_max_window_bits", and Accept
+	// answers a plain offer with "permessage-deflate". Each field's
+	// parameter on the wire, for both roles, is in the table of
+	// [deflate.Options]. Accept repeats the hints of an offer
+	// (client_no_context_takeover, a client_max_window_bits value) in its
+	// response, so that they bind the client, and each side relies only on
+	// what the response states (RFC 7692 §7.1).
 	deflate.Options
 
 	// Level is the compression level, 1 (fastest, the default) to 9.

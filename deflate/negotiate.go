@@ -12,33 +12,54 @@ import (
 // ways, the best compression for the most memory. Window sizes outside
 // 8..15 are taken as the nearest of the two; 0 means 15.
 //
-// What each field does on the wire (RFC 7692 §7.1):
+// What each field puts on the wire (RFC 7692 §7.1), and what a server
+// answers to the parameter in an offer from any client:
 //
-//	field                  client offers                       server responds
-//	NoContextTakeover      client_no_context_takeover (a hint) server_no_context_takeover
-//	PeerNoContextTakeover  server_no_context_takeover          client_no_context_takeover
-//	WindowBits             client_max_window_bits[=N]          server_max_window_bits=N
-//	PeerWindowBits         server_max_window_bits=N            client_max_window_bits=N
+//	field                  a client offers               a server responds
+//	NoContextTakeover      client_no_context_takeover    server_no_context_takeover
+//	PeerNoContextTakeover  server_no_context_takeover    client_no_context_takeover
+//	WindowBits<15          client_max_window_bits=N      server_max_window_bits=N
+//	WindowBits=15          client_max_window_bits        -
+//	PeerWindowBits<15      server_max_window_bits=N      client_max_window_bits=M (M <= N)
+//
+//	offer from a client           binds   the server's response
+//	server_no_context_takeover    server  repeats it
+//	client_no_context_takeover    nobody  repeats it, so that it binds the client
+//	server_max_window_bits=N      server  server_max_window_bits=min(N, WindowBits)
+//	client_max_window_bits        nobody  client_max_window_bits=PeerWindowBits, if below 15
+//	client_max_window_bits=N      nobody  client_max_window_bits=min(N, PeerWindowBits)
+//
+// A receiver relies only on what the response states: an offer's
+// client_no_context_takeover and client_max_window_bits value are hints a
+// client may drop unless the response repeats them (RFC 7692 §7.1.1.2,
+// §7.1.2.2), and a bare client_max_window_bits only says that the client
+// understands the parameter. A client compresses with its own choices even
+// when the response does not repeat them, since less context or a smaller
+// window than agreed is always allowed.
 type Options struct {
 	// NoContextTakeover makes this endpoint compress each message on its
-	// own, so that its compressor holds no memory between messages.
+	// own, so that its compressor holds no memory between messages. A
+	// client offers it as a hint; a server states it in its response.
 	NoContextTakeover bool
 
-	// PeerNoContextTakeover asks the peer to compress each message on its
+	// PeerNoContextTakeover has the peer compress each message on its
 	// own, so that this endpoint keeps no decompression history (up to
-	// 32 KiB) between messages. A server that will not do so declines the
-	// client's offer; a client always agrees.
+	// 32 KiB) between messages. A client requests it, and a server that
+	// will not do so declines the offer; a server imposes it in its
+	// response.
 	PeerNoContextTakeover bool
 
 	// WindowBits bounds the window this endpoint compresses with, when
-	// below 15.
+	// below 15. A client offers the value as a hint; a server states it in
+	// its response.
 	WindowBits int
 
 	// PeerWindowBits bounds the window the peer may compress with, and so
 	// the history this endpoint keeps between messages, when below 15. A
-	// server that cannot honour it declines the client's offer. A server
-	// declines an offer without client_max_window_bits, which leaves it no
-	// way to ask for a smaller window (RFC 7692 §7.1.2.2).
+	// client requests it, and a server that cannot honour it declines the
+	// offer. A server states it in its response and declines an offer
+	// without client_max_window_bits, which leaves it no way to ask for a
+	// smaller window (RFC 7692 §7.1.2.2).
 	PeerWindowBits int
 }
 
@@ -140,20 +161,14 @@ func ClientVerify(accepted []handshake.Extension, prefs ...Options) (a Agreement
 			}
 			continue
 		}
-		a = Agreement{
-			Params: p,
-			Compress: Flow{
-				// The offer's client_no_context_takeover and value of
-				// client_max_window_bits bind the client even when the
-				// response leaves them out (RFC 7692 §7.1.1.2, §7.1.2.2).
-				NoContextTakeover: p.ClientNoContextTakeover || offer.ClientNoContextTakeover,
-				WindowBits:        min(windowBits(p.ClientMaxWindowBits), windowBits(offer.ClientMaxWindowBits)),
-			},
-			Decompress: Flow{
-				NoContextTakeover: p.ServerNoContextTakeover,
-				WindowBits:        windowBits(p.ServerMaxWindowBits),
-			},
-		}
+		a = Agreement{Params: p}
+		a.Compress, a.Decompress = p.Flows()
+		// The client keeps to its own choices even where the response
+		// does not repeat them: compressing with less context or a smaller
+		// window than agreed is always allowed (RFC 7692 §7.1.1.2,
+		// §7.1.2.2). The server's flow is the response's alone.
+		a.Compress.NoContextTakeover = a.Compress.NoContextTakeover || offer.ClientNoContextTakeover
+		a.Compress.WindowBits = min(a.Compress.WindowBits, windowBits(offer.ClientMaxWindowBits))
 		return a, true, nil
 	}
 	if len(prefs) > 1 {
@@ -201,8 +216,11 @@ func checkResponse(offer, resp Params) error {
 // below 15 and the offer has no client_max_window_bits, which leaves no way
 // to ask the client for a smaller window. Every other offer is accepted:
 // server_no_context_takeover and server_max_window_bits are honoured,
-// since the compressor supports every window size from 8 to 15, and o adds
-// what it asks for within what RFC 7692 §7.1 lets a server say.
+// since the compressor supports every window size from 8 to 15; the
+// client's hints (client_no_context_takeover, a client_max_window_bits
+// value) are repeated, so that the decompressor can rely on them; and o
+// adds what it asks for within what RFC 7692 §7.1 lets a server say (see
+// [Options]). Both flows of the agreement are those the response states.
 func ServerAccept(offers []handshake.Extension, o Options) (resp handshake.Extension, a Agreement, ok bool) {
 	for _, e := range offers {
 		if !strings.EqualFold(e.Name, ExtensionName) {
@@ -216,17 +234,10 @@ func ServerAccept(offers []handshake.Extension, o Options) (resp handshake.Exten
 		if !ok {
 			continue
 		}
-		a = Agreement{
-			Params: p,
-			Compress: Flow{
-				NoContextTakeover: p.ServerNoContextTakeover,
-				WindowBits:        windowBits(p.ServerMaxWindowBits),
-			},
-			Decompress: Flow{
-				NoContextTakeover: p.ClientNoContextTakeover || offer.ClientNoContextTakeover,
-				WindowBits:        min(windowBits(p.ClientMaxWindowBits), windowBits(offer.ClientMaxWindowBits)),
-			},
-		}
+		// Both flows are the response's: what the response does not
+		// state, the client is not bound to (RFC 7692 §7.1).
+		a = Agreement{Params: p}
+		a.Decompress, a.Compress = p.Flows()
 		return p.Extension(), a, true
 	}
 	return handshake.Extension{}, Agreement{}, false
@@ -238,8 +249,11 @@ func answer(offer Params, o Options) (Params, bool) {
 	p := Params{
 		// §7.1.1.1: must be echoed when offered, may be added when not.
 		ServerNoContextTakeover: offer.ServerNoContextTakeover || o.NoContextTakeover,
-		// §7.1.1.2: a server may always ask this.
-		ClientNoContextTakeover: o.PeerNoContextTakeover,
+		// §7.1.1.2: a server may always ask this. In an offer it is only
+		// a hint, which the client may drop unless the response repeats
+		// it; repeating it binds the client and spares the server's
+		// decompressor a window per connection.
+		ClientNoContextTakeover: offer.ClientNoContextTakeover || o.PeerNoContextTakeover,
 	}
 	// §7.1.2.1: a requested server window is honoured with the same or a
 	// smaller value; an unrequested one may be announced.

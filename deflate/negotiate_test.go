@@ -223,8 +223,8 @@ func TestRFC7692Section7_1ServerAccept(t *testing.T) {
 		// Each parameter of an offer.
 		{"server no takeover requested", "permessage-deflate; server_no_context_takeover", deflate.Options{}, true,
 			"permessage-deflate; server_no_context_takeover", flow(true, 15), flow(false, 15)},
-		{"client no takeover hint", "permessage-deflate; client_no_context_takeover", deflate.Options{}, true,
-			"permessage-deflate", flow(false, 15), flow(true, 15)},
+		{"client no takeover hint repeated", "permessage-deflate; client_no_context_takeover", deflate.Options{}, true,
+			"permessage-deflate; client_no_context_takeover", flow(false, 15), flow(true, 15)},
 		{"server window requested", "permessage-deflate; server_max_window_bits=10", deflate.Options{}, true,
 			"permessage-deflate; server_max_window_bits=10", flow(false, 10), flow(false, 15)},
 		{"server window 8 honoured", "permessage-deflate; server_max_window_bits=8", deflate.Options{}, true,
@@ -260,7 +260,7 @@ func TestRFC7692Section7_1ServerAccept(t *testing.T) {
 		// Combinations.
 		{"everything offered", "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10; client_max_window_bits=12",
 			deflate.Options{}, true,
-			"permessage-deflate; server_no_context_takeover; server_max_window_bits=10; client_max_window_bits=12", flow(true, 10), flow(true, 12)},
+			"permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10; client_max_window_bits=12", flow(true, 10), flow(true, 12)},
 		{"everything both ways", "permessage-deflate; server_no_context_takeover; server_max_window_bits=10; client_max_window_bits",
 			deflate.Options{NoContextTakeover: true, PeerNoContextTakeover: true, WindowBits: 12, PeerWindowBits: 9}, true,
 			"permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10; client_max_window_bits=9", flow(true, 10), flow(true, 9)},
@@ -278,7 +278,7 @@ func TestRFC7692Section7_1ServerAccept(t *testing.T) {
 			deflate.Options{}, true, "permessage-deflate; server_max_window_bits=12", flow(false, 12), flow(false, 15)},
 		{"duplicate window declined", "permessage-deflate; server_max_window_bits=10; server_max_window_bits=11", deflate.Options{}, false, "", deflate.Flow{}, deflate.Flow{}},
 		{"unknown param declined", "permessage-deflate; x_foo, permessage-deflate; client_no_context_takeover", deflate.Options{}, true,
-			"permessage-deflate", flow(false, 15), flow(true, 15)},
+			"permessage-deflate; client_no_context_takeover", flow(false, 15), flow(true, 15)},
 		{"flag with value declined", "permessage-deflate; server_no_context_takeover=1", deflate.Options{}, false, "", deflate.Flow{}, deflate.Flow{}},
 		{"all malformed", "permessage-deflate; a, permessage-deflate; server_max_window_bits=0, permessage-deflate; b=1", deflate.Options{}, false, "", deflate.Flow{}, deflate.Flow{}},
 	}
@@ -313,8 +313,9 @@ func TestRFC7692Section7_1ServerAccept(t *testing.T) {
 }
 
 // RFC 7692 §7.1: whatever the client and server options, a server's answer
-// to a client's offers passes the client's check, and each sender is at
-// least as restrictive as its receiver assumes.
+// to a client's offers passes the client's check, each sender is at least
+// as restrictive as its receiver assumes, and each receiver assumes only
+// what the response states.
 func TestRFC7692Section7_1BothRoles(t *testing.T) {
 	var all []deflate.Options
 	for _, nct := range []bool{false, true} {
@@ -342,6 +343,10 @@ func TestRFC7692Section7_1BothRoles(t *testing.T) {
 				}
 				checkCompatible(t, "client to server", ca.Compress, sa.Decompress)
 				checkCompatible(t, "server to client", sa.Compress, ca.Decompress)
+				// Each receiver assumes what the response states, no more.
+				if client, server := ca.Params.Flows(); sa.Decompress != client || ca.Decompress != server {
+					t.Fatalf("response %v states client %+v server %+v; receivers assume %+v and %+v", resp, client, server, sa.Decompress, ca.Decompress)
+				}
 			}
 		}
 	}

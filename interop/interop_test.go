@@ -1,12 +1,16 @@
 // Package interop_test runs wskit against other WebSocket implementations:
-// Python websockets and Node ws as servers and clients, and Chromium as a
-// client. A missing peer fails the test with the command that installs it;
-// scripts/test.sh installs them all.
+// Python websockets, Autobahn|Python and Node ws as servers and clients,
+// Chromium as a client, and a raw zlib client (peers/zlib_client.py).
+// gorilla/websocket runs in interop/gorilla, a module of its own. A missing
+// peer fails the test with the command that installs it; scripts/test.sh
+// installs them all.
 //
 // Every pair runs with permessage-deflate off and on (the peer scripts take
 // --compress); Python and Node also run compressed with context takeover
-// off on the wskit side. With compression on, the wskit side checks that it
-// was agreed, and with it off that it was not.
+// off on the wskit side, and Autobahn with every parameter either side can
+// express (autobahn_test.go). With compression on, the wskit side checks
+// that it was agreed, and on what when the mode says, and with it off that
+// it was not.
 package interop_test
 
 import (
@@ -33,7 +37,7 @@ import (
 	"github.com/wskit/websocket/handshake"
 )
 
-const installHint = "install the interop peers with `bash scripts/test.sh` (it runs apt-get install python3-websockets chromium nodejs npm, then npm ci in interop/)"
+const installHint = "install the interop peers with `bash scripts/test.sh` (it runs apt-get install python3-websockets python3-autobahn chromium nodejs npm, then npm ci in interop/)"
 
 // python is the Debian interpreter, which sees Debian's python3-websockets.
 const python = "/usr/bin/python3"
@@ -52,6 +56,12 @@ type compMode struct {
 	// noContext: the agreed extension must have both no_context_takeover
 	// parameters.
 	noContext bool
+	// agreed, when set, is the agreed extension exactly, as
+	// Conn.Extensions formats it.
+	agreed string
+	// declined: the wskit side offers or accepts compression, and the
+	// peer's setting (or offer) leaves it off.
+	declined bool
 }
 
 var (
@@ -70,13 +80,16 @@ var (
 
 // check reports whether c agreed on compression as m expects.
 func (m compMode) check(c *websocket.Conn) error {
-	want := m.comp != nil
+	want := m.comp != nil && !m.declined
 	if c.Compressed() != want {
 		return fmt.Errorf("compression %s: Compressed() = %v, want %v (extensions %q)", m.name, c.Compressed(), want, handshake.FormatExtensions(c.Extensions()))
 	}
 	exts := c.Extensions()
 	if want != (len(exts) == 1 && strings.EqualFold(exts[0].Name, "permessage-deflate")) {
 		return fmt.Errorf("compression %s: extensions %q", m.name, handshake.FormatExtensions(exts))
+	}
+	if got := handshake.FormatExtensions(exts); m.agreed != "" && got != m.agreed {
+		return fmt.Errorf("compression %s: agreed %q, want %q", m.name, got, m.agreed)
 	}
 	if m.noContext {
 		for _, p := range []string{"server_no_context_takeover", "client_no_context_takeover"} {
@@ -191,9 +204,10 @@ func (p *process) wait(t *testing.T) {
 func need(t *testing.T, what string) {
 	t.Helper()
 	switch what {
-	case "python":
-		if out, err := exec.Command(python, "-c", "import websockets").CombinedOutput(); err != nil {
-			t.Fatalf("Python websockets is missing (%v: %s); %s", err, bytes.TrimSpace(out), installHint)
+	case "python", "autobahn", "python3":
+		module := map[string]string{"python": "websockets", "autobahn": "autobahn.asyncio.websocket", "python3": "zlib"}[what]
+		if out, err := exec.Command(python, "-c", "import "+module).CombinedOutput(); err != nil {
+			t.Fatalf("Python module %s is missing (%v: %s); %s", module, err, bytes.TrimSpace(out), installHint)
 		}
 	case "node", "chromium":
 		if _, err := exec.LookPath("node"); err != nil {

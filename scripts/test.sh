@@ -23,6 +23,7 @@ echo "== interop peers"
 # does nothing.
 missing=()
 dpkg -s python3-websockets >/dev/null 2>&1 || missing+=(python3-websockets)
+dpkg -s python3-autobahn >/dev/null 2>&1 || missing+=(python3-autobahn)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
@@ -140,10 +141,21 @@ step() { # step NAME CMD...: runs a phase, reports its time, records a failure
 	fi
 }
 
+# Nested modules (test peers and broker clients kept out of the main
+# go.mod) are not reached by ./...; each is vetted and tested on its own.
+module_tests() { # module_tests DIR: vet and go test -race in a nested module
+	(cd "$1" && go vet ./... && gotest "$1" -race -count=1 -timeout 45m ./...)
+}
+
 echo "== go test -race"
 # No test sets a wall-clock limit of its own that a loaded machine can
 # exceed; each waits until shortly before this -timeout.
 step "go test -race" gotest race -race -count=1 -timeout 45m ./...
+
+# A nested module, which ./... above does not reach: gorilla/websocket
+# interop, kept out of the main go.mod.
+echo "== interop/gorilla (its own module): gorilla/websocket against wskit"
+step interop/gorilla module_tests interop/gorilla
 
 echo "== allocation assertions, without the race detector"
 # Under -race sync.Pool drops items at random, so these skip there and run
@@ -200,9 +212,6 @@ fi
 # The broker modules are modules of their own (their clients stay out of
 # the main go.mod), so ./... above does not reach them; their tests start a
 # real redis-server and nats-server on loopback.
-module_tests() { # module_tests DIR: vet and go test -race in a nested module
-	(cd "$1" && go vet ./... && gotest "$1" -race -count=1 -timeout 45m ./...)
-}
 for mod in broker/redis broker/nats; do
 	echo "== $mod (its own module): vet, go test -race against a real broker"
 	step "$mod" module_tests "$mod"
