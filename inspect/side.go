@@ -142,25 +142,20 @@ func (s *side) header(ev *wire.Event, lenErr error) {
 	if s.closed {
 		s.finding(ErrAfterClose, fi)
 	}
-	wantMasked := s.dir == ClientToServer
-	if h.Masked != wantMasked {
-		if wantMasked {
-			s.finding(wire.ErrUnmaskedFrame, fi)
-		} else {
-			s.finding(wire.ErrMaskedFrame, fi)
-		}
-	}
 	// Check the frame, then again with each fault taken away, so that
 	// the Validator's message state follows what the flow does with it.
 	hv := h
-	hv.Masked = wantMasked
 	orphan := false
-	for range 4 {
+	for range 5 {
 		err := s.val.Check(hv)
 		if err == nil {
 			break
 		}
 		switch {
+		case errors.Is(err, wire.ErrUnmaskedFrame), errors.Is(err, wire.ErrMaskedFrame):
+			s.finding(err, fi) // RFC 6455 §5.1, as the receiving role sees it
+			hv.Masked = !hv.Masked
+			continue
 		case errors.Is(err, wire.ErrNoMessageToContinue):
 			if s.afterResync {
 				s.finding(ErrPartialMessage, fi)
