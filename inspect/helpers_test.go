@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/wskit/websocket/internal/testutil"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -109,7 +110,7 @@ func record(t *testing.T, comp *websocket.CompressionOptions, script func(ctx co
 		}
 	}))
 	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithDeadline(context.Background(), testutil.Deadline(t))
 	defer cancel()
 	cap := &capture{}
 	opts := &websocket.DialOptions{NoProxy: true}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/wskit/websocket/internal/testutil"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -91,7 +92,7 @@ func testCaptureAsym(t *testing.T, bin string, m asymMode, client func(string) [
 					return fmt.Errorf("agreed %q: want %s alone", handshake.FormatExtensions(exts), m.param)
 				}
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			ctx, cancel := context.WithDeadline(context.Background(), testutil.Deadline(t))
 			defer cancel()
 			for i, msg := range msgs {
 				if err := c.Write(ctx, websocket.MessageText, msg); err != nil {
@@ -114,7 +115,7 @@ func testCaptureAsym(t *testing.T, bin string, m asymMode, client func(string) [
 		if err != nil {
 			t.Fatal(err)
 		}
-	case <-time.After(60 * time.Second):
+	case <-time.After(time.Until(testutil.Deadline(t))):
 		t.Fatal("the session did not finish")
 	}
 	p.line(t, `^closed 4001 bye$`)

@@ -2,6 +2,7 @@ package interop_test
 
 import (
 	"context"
+	"github.com/wskit/websocket/internal/testutil"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -77,7 +78,7 @@ func testCapturePeerClient(t *testing.T, bin string, m compMode, client func(str
 			results <- result{err: err}
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		ctx, cancel := context.WithDeadline(context.Background(), testutil.Deadline(t))
 		defer cancel()
 		sent, err := captureScript(ctx, c)
 		results <- result{sent, err}
@@ -90,7 +91,7 @@ func testCapturePeerClient(t *testing.T, bin string, m compMode, client func(str
 	var res result
 	select {
 	case res = <-results:
-	case <-time.After(90 * time.Second):
+	case <-time.After(time.Until(testutil.Deadline(t))):
 		t.Fatalf("the session did not finish; peer stdout %q stderr %s", p.output(), p.errb.String())
 	}
 	if res.err != nil {

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/wskit/websocket/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,7 +57,7 @@ func startCapture(t *testing.T, ports ...string) (file string, stop func()) {
 	for _, p := range ports {
 		filter = append(filter, "tcp port "+p)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithDeadline(context.Background(), testutil.Deadline(t))
 	cmd := exec.CommandContext(ctx, "tcpdump", "-i", "lo", "-U", "-B", "65536", "-s", "0", "-w", file, strings.Join(filter, " or "))
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -79,7 +80,7 @@ func startCapture(t *testing.T, ports ...string) (file string, stop func()) {
 	}()
 	select {
 	case <-ready:
-	case <-time.After(15 * time.Second):
+	case <-time.After(time.Until(testutil.Deadline(t))):
 		cmd.Process.Kill()
 		cmd.Wait()
 		cancel()
@@ -97,7 +98,7 @@ func startCapture(t *testing.T, ports ...string) (file string, stop func()) {
 		go func() { cmd.Wait(); close(done) }()
 		select {
 		case <-done:
-		case <-time.After(10 * time.Second):
+		case <-time.After(time.Until(testutil.Deadline(t))):
 			cmd.Process.Kill()
 			<-done
 		}

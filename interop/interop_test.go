@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/wskit/websocket/internal/testutil"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -101,9 +102,6 @@ func (m compMode) check(c *websocket.Conn) error {
 	return nil
 }
 
-// peerTimeout bounds every peer process.
-const peerTimeout = 90 * time.Second
-
 // process is a running peer whose stdout lines are collected.
 type process struct {
 	cmd   *exec.Cmd
@@ -115,11 +113,16 @@ type process struct {
 	errb  bytes.Buffer
 }
 
-// start runs a peer; it is killed when the test ends.
+// start runs a peer; it is killed when the test ends, or shortly before
+// go test's -timeout. A peer that waits for something itself (the browser
+// scripts) finds how long it may wait in WSKIT_WAIT_MS: the same limit, so
+// that a loaded machine slows it down without failing it.
 func start(t *testing.T, name string, args ...string) *process {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
+	dl := testutil.Deadline(t)
+	ctx, cancel := context.WithDeadline(context.Background(), dl)
 	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), fmt.Sprintf("WSKIT_WAIT_MS=%d", time.Until(dl).Milliseconds()))
 	p := &process{cmd: cmd, lines: make(chan string, 100), done: make(chan struct{})}
 	cmd.Stderr = &p.errb
 	stdout, err := cmd.StdoutPipe()
@@ -158,7 +161,7 @@ func start(t *testing.T, name string, args ...string) *process {
 func (p *process) line(t *testing.T, re string) []string {
 	t.Helper()
 	rx := regexp.MustCompile(re)
-	timeout := time.After(30 * time.Second)
+	timeout := time.After(time.Until(testutil.Deadline(t)))
 	for {
 		select {
 		case l := <-p.lines:
@@ -195,7 +198,7 @@ func (p *process) wait(t *testing.T) {
 		if p.err != nil {
 			t.Errorf("%s: %v; stderr %s", p.cmd.Path, p.err, p.errb.String())
 		}
-	case <-time.After(30 * time.Second):
+	case <-time.After(time.Until(testutil.Deadline(t))):
 		t.Errorf("%s did not exit; stdout %q", p.cmd.Path, p.output())
 	}
 }
@@ -227,7 +230,7 @@ func need(t *testing.T, what string) {
 }
 
 func testCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithDeadline(context.Background(), testutil.Deadline(t))
 	t.Cleanup(cancel)
 	return ctx
 }
@@ -375,7 +378,7 @@ func wskitServer(t *testing.T, m compMode) (*httptest.Server, chan error) {
 				results <- err
 				return
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			ctx, cancel := context.WithDeadline(context.Background(), testutil.Deadline(t))
 			defer cancel()
 			results <- f(ctx, c)
 		})
@@ -432,7 +435,7 @@ func testPeerClient(t *testing.T, m compMode, client func(url string) []string) 
 			if err != nil {
 				t.Fatalf("%s: %v", tc.path, err)
 			}
-		case <-time.After(60 * time.Second):
+		case <-time.After(time.Until(testutil.Deadline(t))):
 			t.Fatalf("%s: no result from the wskit server; peer stdout %q stderr %s", tc.path, p.output(), p.errb.String())
 		}
 		p.line(t, "^"+tc.closed+`\b`)
@@ -490,7 +493,7 @@ func testChromiumClient(t *testing.T, m compMode) {
 			if err != nil {
 				t.Fatalf("%s: %v", want, err)
 			}
-		case <-time.After(60 * time.Second):
+		case <-time.After(time.Until(testutil.Deadline(t))):
 			t.Fatalf("no result from the wskit server; browser stdout %q stderr %s", p.output(), p.errb.String())
 		}
 		p.line(t, "^"+want+`\b`)

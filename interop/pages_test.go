@@ -63,7 +63,7 @@ func startWS(t *testing.T, bin, stream, pattern string, args ...string) (*wsProc
 		watched = p.stderr
 	}
 	re := regexp.MustCompile(pattern)
-	deadline := time.After(30 * time.Second)
+	deadline := time.After(time.Until(testutil.Deadline(t)))
 	for {
 		if m := re.FindStringSubmatch(watched.String()); m != nil {
 			return p, m[1]
@@ -92,7 +92,7 @@ func (p *wsProcess) stop(t *testing.T) {
 		if err != nil {
 			t.Errorf("ws %s: %v; stderr %s", p.cmd.Args[1], err, p.stderr.String())
 		}
-	case <-time.After(20 * time.Second):
+	case <-time.After(time.Until(testutil.Deadline(t))):
 		p.cmd.Process.Kill()
 		t.Errorf("ws %s did not stop on an interrupt", p.cmd.Args[1])
 	}
@@ -103,6 +103,7 @@ func pageScript(t *testing.T, act func(step string), args ...string) {
 	t.Helper()
 	need(t, "chromium")
 	cmd := exec.Command("node", append([]string{"peers/pages.js"}, args...)...)
+	cmd.Env = append(os.Environ(), fmt.Sprintf("WSKIT_WAIT_MS=%d", time.Until(testutil.Deadline(t)).Milliseconds()))
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

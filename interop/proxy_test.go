@@ -100,7 +100,7 @@ func testProxyRelay(t *testing.T, bin string, m compMode) {
 	port := p.line(t, `^listening (\d+)$`)[1]
 	serverTap := newTap(t, "127.0.0.1:"+port)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithDeadline(context.Background(), testutil.Deadline(t))
 	defer cancel()
 	proxy := exec.CommandContext(ctx, bin, "proxy", "--json", "--listen", "127.0.0.1:0", "--upstream", "ws://"+serverTap.ln.Addr().String())
 	logOut := &lockedBuffer{}

@@ -2,12 +2,12 @@ package interop_test
 
 import (
 	"context"
+	"github.com/wskit/websocket/internal/testutil"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/wskit/websocket"
 )
@@ -33,7 +33,7 @@ func TestZlibClientContextTakeover(t *testing.T) {
 				return
 			}
 			defer c.CloseNow()
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			ctx, cancel := context.WithDeadline(context.Background(), testutil.Deadline(t))
 			defer cancel()
 			for {
 				typ, b, err := c.Read(ctx)

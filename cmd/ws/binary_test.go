@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/wskit/websocket/internal/testutil"
 	"io"
 	"os"
 	"os/exec"
@@ -186,7 +187,7 @@ func startBin(t *testing.T, stream, pattern string, args ...string) (*binProcess
 			if err != nil {
 				t.Errorf("ws %s: %v; stderr %s", args[0], err, p.stderr.String())
 			}
-		case <-time.After(20 * time.Second):
+		case <-time.After(time.Until(testutil.Deadline(t))):
 			p.cmd.Process.Kill()
 			t.Errorf("ws %s did not stop on an interrupt", args[0])
 		}
@@ -199,7 +200,7 @@ func startBin(t *testing.T, stream, pattern string, args ...string) (*binProcess
 func (p *binProcess) waitFor(t *testing.T, pattern string) string {
 	t.Helper()
 	re := regexp.MustCompile(pattern)
-	deadline := time.After(30 * time.Second)
+	deadline := time.After(time.Until(testutil.Deadline(t)))
 	for {
 		for _, b := range []*syncBuffer{p.stdout, p.stderr} {
 			if m := re.FindStringSubmatch(b.String()); m != nil {
@@ -226,7 +227,7 @@ func TestBinDialPTY(t *testing.T) {
 		t.Fatalf("script(1) is missing (Debian's bsdutils has it): %v", err)
 	}
 	url := startServe(t, `ws://\S+/`, "--echo")
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithDeadline(context.Background(), testutil.Deadline(t))
 	defer cancel()
 	cmd := exec.CommandContext(ctx, scriptCmd, "-qefc", wsBin(t)+" dial "+url, "/dev/null")
 	stdin, err := cmd.StdinPipe()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/wskit/websocket/internal/testutil"
 	"net"
 	"net/http"
 	"os"
@@ -62,7 +63,7 @@ func TestCheckClient(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithDeadline(context.Background(), testutil.Deadline(t))
 	defer cancel()
 	var stdout, stderr syncBuffer
 	done := make(chan int, 1)

@@ -47,7 +47,7 @@ func startCommand(t *testing.T, pattern string, fromStderr bool, args ...string)
 			if code != 0 {
 				t.Errorf("ws %s exited %d; stderr: %s", args[0], code, stderr.String())
 			}
-		case <-time.After(10 * time.Second):
+		case <-time.After(time.Until(testutil.Deadline(t))):
 			t.Errorf("ws %s did not stop", args[0])
 		}
 	})
@@ -71,7 +71,7 @@ func startCommand(t *testing.T, pattern string, fromStderr bool, args ...string)
 }
 
 func testCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithDeadline(context.Background(), testutil.Deadline(t))
 	t.Cleanup(cancel)
 	return ctx
 }

@@ -9,6 +9,9 @@
 //                                      messages, and page B, cut off and
 //                                      reconnected, gets what it missed once
 'use strict';
+// How long a wait may take: the Go test's remaining time (WSKIT_WAIT_MS),
+// so that a loaded machine slows the script down without failing it.
+const waitMs = Number(process.env.WSKIT_WAIT_MS) || 60000;
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -29,7 +32,7 @@ async function main() {
         const page = await ctx.newPage();
         page.on('console', (m) => console.error('console:', m.text()));
         await page.goto(url);
-        await page.waitForSelector('#result', { timeout: 60000 });
+        await page.waitForSelector('#result', { timeout: waitMs });
         console.log((await page.textContent('#result')).trim());
         await page.close();
       }
@@ -38,12 +41,12 @@ async function main() {
       const b = await ctx.newPage();
       for (const p of [a, b]) {
         await p.goto(urls[0]);
-        await p.waitForSelector('body[data-state="open"]', { timeout: 20000 });
+        await p.waitForSelector('body[data-state="open"]', { timeout: waitMs });
       }
       const text = 'hello from page A ' + Date.now();
       await a.fill('#msg', text);
       await a.press('#msg', 'Enter');
-      await b.waitForFunction((t) => document.getElementById('log').textContent.includes(t), text, { timeout: 20000 });
+      await b.waitForFunction((t) => document.getElementById('log').textContent.includes(t), text, { timeout: waitMs });
       console.log('chat ok');
     } else if (mode === 'nodes') {
       const pages = [];
@@ -51,11 +54,11 @@ async function main() {
         const p = await ctx.newPage();
         p.on('console', (m) => console.error('console:', m.text()));
         await p.goto(url);
-        await p.waitForSelector('body[data-state="open"]', { timeout: 20000 });
+        await p.waitForSelector('body[data-state="open"]', { timeout: waitMs });
         pages.push(p);
       }
       const [a, b] = pages;
-      const has = (p, t) => p.waitForFunction((t) => document.getElementById('log').textContent.includes(t), t, { timeout: 20000 });
+      const has = (p, t) => p.waitForFunction((t) => document.getElementById('log').textContent.includes(t), t, { timeout: waitMs });
       const stamp = Date.now();
       for (const [i, p] of pages.entries()) {
         await p.fill('#msg', 'hello from node ' + i + ' ' + stamp);
@@ -68,7 +71,7 @@ async function main() {
       // Cut page B off; page A writes while it is away; B reconnects with
       // its last offset and must show the missed message exactly once.
       await b.evaluate(() => ws.close());
-      await b.waitForSelector('body[data-state="closed"]', { timeout: 20000 });
+      await b.waitForSelector('body[data-state="closed"]', { timeout: waitMs });
       const missed = 'written while B was away ' + stamp;
       await a.fill('#msg', missed);
       await a.press('#msg', 'Enter');

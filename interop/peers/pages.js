@@ -9,6 +9,9 @@
 //   node pages.js proxyui URL SHOTDIR   the live view of ws proxy --ui while
 //                                       the test sends traffic through it
 'use strict';
+// How long a wait may take: the Go test's remaining time (WSKIT_WAIT_MS),
+// so that a loaded machine slows the script down without failing it.
+const waitMs = Number(process.env.WSKIT_WAIT_MS) || 60000;
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -50,7 +53,7 @@ function watch(page, label) {
   return problems;
 }
 
-const T = { timeout: 30000 };
+const T = { timeout: waitMs };
 
 async function chat(url, shots) {
   const { ctx, cleanup } = await launch();
