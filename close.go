@@ -82,7 +82,8 @@ var ErrCloseCode = errors.New("websocket: close code may not be sent")
 // the code's name for known codes; a longer one is cut to 123 bytes on a
 // UTF-8 boundary. Close reads for the peer's close frame itself only while
 // no read is in progress. Data messages that arrive while it waits go to
-// the application if it has ever read from the connection (its reads then
+// the application if it has begun to read from the connection by the time
+// they arrive (its reads then
 // see the peer's close frame too, so it must keep reading until they
 // return it), and are discarded if it never has. Close returns an error
 // that matches ErrClosed when the connection was already closing.
@@ -146,7 +147,7 @@ var errDataWaiting = errors.New("websocket: a data message waits for the reader"
 // awaitPeerClose waits for the peer's close frame, reading for it while no
 // one else reads, until ctx ends.
 func (c *Conn) awaitPeerClose(ctx context.Context) error {
-	return c.await(ctx, c.closeRecv, !c.appReads.Load(), func(err error) error {
+	return c.await(ctx, c.closeRecv, true, func(err error) error {
 		return fmt.Errorf("websocket: close handshake timed out: %w", err)
 	})
 }
@@ -193,7 +194,8 @@ func (c *Conn) await(ctx context.Context, done chan struct{}, discard bool, time
 
 // pump reads until done closes, the connection ends, or a data message is
 // the application's to read (errDataWaiting; with discard set such
-// messages are read and dropped instead). The caller holds rsem.
+// messages are read and dropped instead, unless the application has begun
+// to read). The caller holds rsem.
 func (c *Conn) pump(ctx context.Context, done chan struct{}, discard bool) error {
 	stop := c.watchRead(ctx)
 	var err error
@@ -208,7 +210,12 @@ func (c *Conn) pump(ctx context.Context, done chan struct{}, discard bool) error
 			break
 		}
 		if c.msgWaiting || c.msgActive {
-			if !discard {
+			// Whether the application reads is asked when the message
+			// is found, not when Close began: a reader goroutine that
+			// starts just after Close (a program that closes at the end
+			// of its input) still gets the messages sent before the
+			// peer's close frame.
+			if !discard || c.appReads.Load() {
 				err = errDataWaiting
 				break
 			}

@@ -249,8 +249,15 @@ func endStatus(err error, stderr io.Writer) int {
 func interactive(ctx context.Context, conn *websocket.Conn, c *dialConfig, stdin io.Reader, stdout, stderr io.Writer) int {
 	out := bufio.NewWriter(stdout)
 	readDone := make(chan error, 1)
+	// The reader starts before anything is sent: Close, at the end of
+	// stdin, leaves the replies still in flight to a connection whose
+	// application has begun to read.
+	reading := make(chan struct{})
 	go func() {
-		for {
+		for first := true; ; first = false {
+			if first {
+				close(reading)
+			}
 			typ, msg, err := conn.Read(context.Background())
 			if err != nil {
 				readDone <- err
@@ -273,6 +280,7 @@ func interactive(ctx context.Context, conn *websocket.Conn, c *dialConfig, stdin
 	sendErr := make(chan error, 1)
 	var once sync.Once
 	finish := func(err error) { once.Do(func() { sendErr <- err }) }
+	<-reading
 	go func() {
 		switch {
 		case c.file != "" || c.stdinBinary:
