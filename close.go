@@ -83,9 +83,8 @@ var ErrCloseCode = errors.New("websocket: close code may not be sent")
 // UTF-8 boundary. Close reads for the peer's close frame itself only while
 // no read is in progress. Data messages that arrive while it waits go to
 // the application if it has begun to read from the connection by the time
-// they arrive (its reads then
-// see the peer's close frame too, so it must keep reading until they
-// return it), and are discarded if it never has. Close returns an error
+// they arrive (its reads then see the peer's close frame too, so it must
+// keep reading until they return it), and are discarded if it has not. Close returns an error
 // that matches ErrClosed when the connection was already closing.
 func (c *Conn) Close(code StatusCode, reason string) error {
 	if code != StatusNoStatusRcvd && !code.ValidOnWire() {
