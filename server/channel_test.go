@@ -72,3 +72,43 @@ func TestSubscribeNotConnected(t *testing.T) {
 		t.Fatalf("Subscribe: %v, want ErrNotConnected", err)
 	}
 }
+
+// lossy drops some live deliveries of the broker it wraps, as a broker
+// does while a node is disconnected from it.
+type lossy struct {
+	server.Broker
+	drop func(offset uint64) bool
+}
+
+func (l lossy) Subscribe(channel string, deliver func(server.Message)) (func(), error) {
+	return l.Broker.Subscribe(channel, func(m server.Message) {
+		if !l.drop(m.Offset) {
+			deliver(m)
+		}
+	})
+}
+
+// A node that misses live messages fills the hole from the history, and
+// sends a gap when the history no longer has them.
+func TestChannelsRepair(t *testing.T) {
+	ctx := testCtx(t)
+	mem := server.NewMemoryBroker(5)
+	n := brokertest.NewNode(t, lossy{shared{mem}, func(off uint64) bool { return off%7 == 0 || off > 20 && off < 30 }})
+	c := brokertest.Dial(ctx, t, n.URL, []string{"c"}, nil)
+	var head server.Position
+	for i := range 40 {
+		var err error
+		if head, err = n.Srv.Publish(ctx, "c", brokertest.Payload("c", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.WaitFor("c", head)
+	c.Check()
+	got, gaps := c.Got("c")
+	// 1..20 all arrive (7 and 14 from the history); 21..29 were dropped
+	// and 30 finds only 26..30 in the history: a gap at 29, then 30..40
+	// but for 35, which the history fills.
+	if len(gaps) != 1 || gaps[0].Offset != 29 || len(got) != 20+11 {
+		t.Errorf("got %d messages, gaps %v; want 31 and a gap at 29", len(got), gaps)
+	}
+}
