@@ -160,7 +160,7 @@ func (s *Server) Subscribe(ctx context.Context, c *websocket.Conn, channel strin
 			s.Unsubscribe(c, channel)
 			return err
 		}
-		msgs = []Message{{Channel: channel, Position: head, Gap: true}}
+		msgs = withGap(channel, msgs, head)
 	}
 	for _, m := range msgs {
 		pm, err := s.encode(m)
@@ -288,15 +288,29 @@ func (st *chanState) deliver(m Message) {
 			st.s.log.LogAttrs(context.Background(), slog.LevelWarn, "websocket channel gap",
 				slog.String("channel", st.name), slog.Uint64("after", last.Offset), slog.Uint64("to", m.Offset-1),
 				slog.String("error", err.Error()))
-			st.fanOut(Message{Channel: st.name, Position: Position{m.Epoch, m.Offset - 1}, Gap: true})
+			if !errors.Is(err, ErrHistoryGap) {
+				missed = nil
+			}
+			missed = withGap(st.name, missed, Position{m.Epoch, m.Offset - 1})
 		}
 		for _, h := range missed {
-			if h.Offset < m.Offset {
+			if h.Epoch == m.Epoch && h.Offset < m.Offset {
 				st.fanOut(h)
 			}
 		}
 	}
 	st.fanOut(m)
+}
+
+// withGap returns the gap signal before msgs, what a broker's history
+// still holds past a hole (ErrHistoryGap): the messages up to the first of
+// msgs are lost, or up to head when msgs is empty.
+func withGap(channel string, msgs []Message, head Position) []Message {
+	gap := head
+	if len(msgs) > 0 {
+		gap = Position{msgs[0].Epoch, msgs[0].Offset - 1}
+	}
+	return append([]Message{{Channel: channel, Position: gap, Gap: true}}, msgs...)
 }
 
 // fanOut encodes m once and queues it for every local subscriber that is

@@ -52,16 +52,18 @@ func TestChannelsGapWhenTrimmed(t *testing.T) {
 		cl.WaitFor("c", pos)
 		cl.Check()
 	}
+	// The history holds 21..30: a gap up to 20, then those and 31.
+	lost := server.Position{Epoch: head.Epoch, Offset: 20}
 	got, gaps := c.Got("c")
-	if len(gaps) != 1 || gaps[0] != head || len(got) != 1 {
-		t.Errorf("trimmed: messages %v, gaps %v; want a gap at %v, then one message", got, gaps, head)
+	if len(gaps) != 1 || gaps[0] != lost || len(got) != 11 || got[0].Offset != 21 {
+		t.Errorf("trimmed: messages %v, gaps %v; want a gap at %v, then 11 messages from 21", got, gaps, lost)
 	}
 	got, gaps = recent.Got("c")
 	if len(gaps) != 0 || len(got) != 6 {
 		t.Errorf("within the history: messages %v, gaps %v; want 6 messages", got, gaps)
 	}
-	if _, gaps = other.Got("c"); len(gaps) != 1 {
-		t.Errorf("another epoch: gaps %v, want one", gaps)
+	if got, gaps = other.Got("c"); len(gaps) != 1 || gaps[0] != lost || len(got) != 11 {
+		t.Errorf("another epoch: messages %v, gaps %v; want a gap at %v, then 11 messages", got, gaps, lost)
 	}
 }
 
@@ -106,9 +108,11 @@ func TestChannelsRepair(t *testing.T) {
 	c.Check()
 	got, gaps := c.Got("c")
 	// 1..20 all arrive (7 and 14 from the history); 21..29 were dropped
-	// and 30 finds only 26..30 in the history: a gap at 29, then 30..40
-	// but for 35, which the history fills.
-	if len(gaps) != 1 || gaps[0].Offset != 29 || len(got) != 20+11 {
-		t.Errorf("got %d messages, gaps %v; want 31 and a gap at 29", len(got), gaps)
+	// and 30 finds only 26..30 in the history: a gap at 25, then 26..40,
+	// 35 from the history too.
+	if len(gaps) != 1 || gaps[0].Offset != 25 || len(got) != 20+15 {
+		t.Errorf("got %d messages, gaps %v; want 35 and a gap at 25", len(got), gaps)
 	}
 }
+
+func TestChannelsTrimmed(t *testing.T) { brokertest.RunTrimmed(t, memoryEnv(0)) }
