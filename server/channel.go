@@ -136,10 +136,12 @@ func (s *Server) Publish(ctx context.Context, channel string, data []byte) (Posi
 // With since nil, delivery starts with the next message. With since set
 // (the last position the client saw, such as one it sent at reconnect),
 // the messages after it are sent first, in order, and the live ones
-// follow without a duplicate; when they have left the history or the
-// epoch changed, c is sent a gap (Message.Gap) instead. Subscribe returns
-// when the missed messages are written. Subscribing twice to one channel
-// does nothing.
+// follow without a duplicate; when some have left the history or the
+// epoch changed, c is sent a gap (Message.Gap) up to the oldest message the
+// history still has, then those. Subscribe returns when the missed
+// messages are written. Live messages that arrive meanwhile wait, up to
+// Options.SendQueue of them; past that the connection is closed as too
+// slow. Subscribing twice to one channel does nothing.
 func (s *Server) Subscribe(ctx context.Context, c *websocket.Conn, channel string, since *Position) error {
 	b := s.broker()
 	s.mu.Lock()
