@@ -51,8 +51,10 @@ type Broker interface {
 
 	// History returns the messages of channel after since, oldest first,
 	// and the position of the newest message. When since is in another
-	// epoch, or the messages right after it have left the history, it
-	// returns the head and an error matching ErrHistoryGap.
+	// epoch, or the messages right after it have left the history, the
+	// error matches ErrHistoryGap and msgs holds what the history still
+	// has after the hole, if anything: the messages before msgs[0] (or
+	// up to head, when msgs is empty) are lost.
 	History(ctx context.Context, channel string, since Position) (msgs []Message, head Position, err error)
 
 	// Close releases the broker's connections. Subscriptions end.
@@ -155,12 +157,9 @@ func (b *memoryBroker) History(ctx context.Context, channel string, since Positi
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
 	head := Position{b.epoch, ch.last}
-	if since.Epoch != b.epoch || since.Offset > ch.last {
-		return nil, head, ErrHistoryGap
-	}
 	first := ch.last + 1 - uint64(len(ch.ring)) // offset of ring[0]
-	if since.Offset+1 < first {
-		return nil, head, ErrHistoryGap
+	if since.Epoch != b.epoch || since.Offset > ch.last || since.Offset+1 < first {
+		return append([]Message(nil), ch.ring...), head, ErrHistoryGap
 	}
 	return append([]Message(nil), ch.ring[since.Offset+1-first:]...), head, nil
 }

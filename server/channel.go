@@ -136,10 +136,12 @@ func (s *Server) Publish(ctx context.Context, channel string, data []byte) (Posi
 // With since nil, delivery starts with the next message. With since set
 // (the last position the client saw, such as one it sent at reconnect),
 // the messages after it are sent first, in order, and the live ones
-// follow without a duplicate; when they have left the history or the
-// epoch changed, c is sent a gap (Message.Gap) instead. Subscribe returns
-// when the missed messages are written. Subscribing twice to one channel
-// does nothing.
+// follow without a duplicate; when some have left the history or the
+// epoch changed, c is sent a gap (Message.Gap) up to the oldest message the
+// history still has, then those. Subscribe returns when the missed
+// messages are written. Live messages that arrive meanwhile wait, up to
+// Options.SendQueue of them; past that the connection is closed as too
+// slow. Subscribing twice to one channel does nothing.
 func (s *Server) Subscribe(ctx context.Context, c *websocket.Conn, channel string, since *Position) error {
 	b := s.broker()
 	s.mu.Lock()
@@ -160,7 +162,7 @@ func (s *Server) Subscribe(ctx context.Context, c *websocket.Conn, channel strin
 			s.Unsubscribe(c, channel)
 			return err
 		}
-		msgs = []Message{{Channel: channel, Position: head, Gap: true}}
+		msgs = withGap(channel, msgs, head)
 	}
 	for _, m := range msgs {
 		pm, err := s.encode(m)
@@ -288,15 +290,29 @@ func (st *chanState) deliver(m Message) {
 			st.s.log.LogAttrs(context.Background(), slog.LevelWarn, "websocket channel gap",
 				slog.String("channel", st.name), slog.Uint64("after", last.Offset), slog.Uint64("to", m.Offset-1),
 				slog.String("error", err.Error()))
-			st.fanOut(Message{Channel: st.name, Position: Position{m.Epoch, m.Offset - 1}, Gap: true})
+			if !errors.Is(err, ErrHistoryGap) {
+				missed = nil
+			}
+			missed = withGap(st.name, missed, Position{m.Epoch, m.Offset - 1})
 		}
 		for _, h := range missed {
-			if h.Offset < m.Offset {
+			if h.Epoch == m.Epoch && h.Offset < m.Offset {
 				st.fanOut(h)
 			}
 		}
 	}
 	st.fanOut(m)
+}
+
+// withGap returns the gap signal before msgs, what a broker's history
+// still holds past a hole (ErrHistoryGap): the messages up to the first of
+// msgs are lost, or up to head when msgs is empty.
+func withGap(channel string, msgs []Message, head Position) []Message {
+	gap := head
+	if len(msgs) > 0 {
+		gap = Position{msgs[0].Epoch, msgs[0].Offset - 1}
+	}
+	return append([]Message{{Channel: channel, Position: gap, Gap: true}}, msgs...)
 }
 
 // fanOut encodes m once and queues it for every local subscriber that is

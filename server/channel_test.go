@@ -52,16 +52,18 @@ func TestChannelsGapWhenTrimmed(t *testing.T) {
 		cl.WaitFor("c", pos)
 		cl.Check()
 	}
+	// The history holds 21..30: a gap up to 20, then those and 31.
+	lost := server.Position{Epoch: head.Epoch, Offset: 20}
 	got, gaps := c.Got("c")
-	if len(gaps) != 1 || gaps[0] != head || len(got) != 1 {
-		t.Errorf("trimmed: messages %v, gaps %v; want a gap at %v, then one message", got, gaps, head)
+	if len(gaps) != 1 || gaps[0] != lost || len(got) != 11 || got[0].Offset != 21 {
+		t.Errorf("trimmed: messages %v, gaps %v; want a gap at %v, then 11 messages from 21", got, gaps, lost)
 	}
 	got, gaps = recent.Got("c")
 	if len(gaps) != 0 || len(got) != 6 {
 		t.Errorf("within the history: messages %v, gaps %v; want 6 messages", got, gaps)
 	}
-	if _, gaps = other.Got("c"); len(gaps) != 1 {
-		t.Errorf("another epoch: gaps %v, want one", gaps)
+	if got, gaps = other.Got("c"); len(gaps) != 1 || gaps[0] != lost || len(got) != 11 {
+		t.Errorf("another epoch: messages %v, gaps %v; want a gap at %v, then 11 messages", got, gaps, lost)
 	}
 }
 
@@ -72,3 +74,45 @@ func TestSubscribeNotConnected(t *testing.T) {
 		t.Fatalf("Subscribe: %v, want ErrNotConnected", err)
 	}
 }
+
+// lossy drops some live deliveries of the broker it wraps, as a broker
+// does while a node is disconnected from it.
+type lossy struct {
+	server.Broker
+	drop func(offset uint64) bool
+}
+
+func (l lossy) Subscribe(channel string, deliver func(server.Message)) (func(), error) {
+	return l.Broker.Subscribe(channel, func(m server.Message) {
+		if !l.drop(m.Offset) {
+			deliver(m)
+		}
+	})
+}
+
+// A node that misses live messages fills the hole from the history, and
+// sends a gap when the history no longer has them.
+func TestChannelsRepair(t *testing.T) {
+	ctx := testCtx(t)
+	mem := server.NewMemoryBroker(5)
+	n := brokertest.NewNode(t, lossy{shared{mem}, func(off uint64) bool { return off%7 == 0 || off > 20 && off < 30 }})
+	c := brokertest.Dial(ctx, t, n.URL, []string{"c"}, nil)
+	var head server.Position
+	for i := range 40 {
+		var err error
+		if head, err = n.Srv.Publish(ctx, "c", brokertest.Payload("c", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.WaitFor("c", head)
+	c.Check()
+	got, gaps := c.Got("c")
+	// 1..20 all arrive (7 and 14 from the history); 21..29 were dropped
+	// and 30 finds only 26..30 in the history: a gap at 25, then 26..40,
+	// 35 from the history too.
+	if len(gaps) != 1 || gaps[0].Offset != 25 || len(got) != 20+15 {
+		t.Errorf("got %d messages, gaps %v; want 35 and a gap at 25", len(got), gaps)
+	}
+}
+
+func TestChannelsTrimmed(t *testing.T) { brokertest.RunTrimmed(t, memoryEnv(0)) }

@@ -223,35 +223,50 @@ func (b *Broker) History(ctx context.Context, channel string, since server.Posit
 	}
 	state := st.CachedInfo().State
 	head := server.Position{Epoch: epoch, Offset: state.LastSeq}
-	if since.Epoch != epoch || since.Offset > state.LastSeq || state.Msgs > 0 && since.Offset+1 < state.FirstSeq {
+	if since.Epoch != epoch || since.Offset > state.LastSeq {
 		return nil, head, server.ErrHistoryGap
 	}
-	want := int(state.LastSeq - since.Offset)
-	if want == 0 {
-		return nil, head, nil
+	if state.Msgs > 0 && since.Offset+1 < state.FirstSeq {
+		// Trimmed: what is left after the hole.
+		msgs, err := b.fetch(ctx, st, channel, epoch, state.FirstSeq, state.LastSeq)
+		if err != nil {
+			return nil, head, err
+		}
+		return msgs, head, server.ErrHistoryGap
 	}
+	msgs, err := b.fetch(ctx, st, channel, epoch, since.Offset+1, state.LastSeq)
+	return msgs, head, err
+}
+
+// fetch reads the messages from..to of channel's stream through a
+// short-lived consumer.
+func (b *Broker) fetch(ctx context.Context, st jetstream.Stream, channel, epoch string, from, to uint64) ([]server.Message, error) {
+	if from > to {
+		return nil, nil
+	}
+	want := int(to - from + 1)
 	cons, err := st.CreateConsumer(ctx, jetstream.ConsumerConfig{
-		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: since.Offset + 1,
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: from,
 		AckPolicy: jetstream.AckNonePolicy, InactiveThreshold: time.Minute, MemoryStorage: true,
 	})
 	if err != nil {
-		return nil, head, fmt.Errorf("natsbroker: history of %q: %w", channel, err)
+		return nil, b.fail("history of", channel, err)
 	}
 	defer st.DeleteConsumer(context.WithoutCancel(ctx), cons.CachedInfo().Name)
 	msgs := make([]server.Message, 0, want)
-	next := since.Offset + 1
+	next := from
 	for len(msgs) < want {
 		batch, err := cons.Fetch(min(want-len(msgs), 256), jetstream.FetchContext(ctx))
 		if err != nil {
-			return nil, head, fmt.Errorf("natsbroker: history of %q: %w", channel, err)
+			return nil, b.fail("history of", channel, err)
 		}
 		for m := range batch.Messages() {
 			meta, err := m.Metadata()
 			if err != nil {
-				return nil, head, fmt.Errorf("natsbroker: history of %q: %w", channel, err)
+				return nil, b.fail("history of", channel, err)
 			}
 			if meta.Sequence.Stream != next {
-				return nil, head, server.ErrHistoryGap // trimmed meanwhile
+				return nil, server.ErrHistoryGap // trimmed meanwhile
 			}
 			msgs = append(msgs, server.Message{Channel: channel, Position: server.Position{Epoch: epoch, Offset: next}, Data: m.Data()})
 			next++
@@ -260,10 +275,10 @@ func (b *Broker) History(ctx context.Context, channel string, since server.Posit
 			}
 		}
 		if err := batch.Error(); err != nil && len(msgs) < want {
-			return nil, head, fmt.Errorf("natsbroker: history of %q: %w", channel, err)
+			return nil, b.fail("history of", channel, err)
 		}
 	}
-	return msgs, head, nil
+	return msgs, nil
 }
 
 // fail wraps err, saying so when the connection is down.

@@ -57,6 +57,8 @@ func TestBrokerRestart(t *testing.T) { brokertest.RunBrokerRestart(t, env(t, tru
 // File streams survive the restart: the same epoch, no gap.
 func TestBrokerRestartPersistent(t *testing.T) { brokertest.RunBrokerRestart(t, env(t, false)) }
 
+func TestTrimmed(t *testing.T) { brokertest.RunTrimmed(t, env(t, false)) }
+
 func TestNewUnreachable(t *testing.T) {
 	port := brokertest.FreePort(t)
 	_, err := natsbroker.New(context.Background(), "nats://"+brokertest.Addr(port), nil)

@@ -246,19 +246,26 @@ func (b *Broker) History(ctx context.Context, channel string, since server.Posit
 	}
 	entries := xr.Val()
 	msgs := make([]server.Message, 0, len(entries))
-	want := since.Offset + 1
 	for _, e := range entries {
 		ms, _, _ := strings.Cut(e.ID, "-")
 		off, _ := strconv.ParseUint(ms, 10, 64)
-		if off != want {
-			return nil, head, server.ErrHistoryGap // trimmed
+		if len(msgs) > 0 && off != msgs[len(msgs)-1].Offset+1 {
+			return nil, head, server.ErrHistoryGap // not ours
 		}
 		d, _ := e.Values["d"].(string)
 		msgs = append(msgs, server.Message{Channel: channel, Position: server.Position{Epoch: head.Epoch, Offset: off}, Data: []byte(d)})
-		want++
 	}
-	if want != n+1 {
+	if len(msgs) == 0 {
+		if since.Offset != n {
+			return nil, head, server.ErrHistoryGap
+		}
+		return nil, head, nil
+	}
+	if msgs[len(msgs)-1].Offset != n {
 		return nil, head, server.ErrHistoryGap
+	}
+	if msgs[0].Offset != since.Offset+1 {
+		return msgs, head, server.ErrHistoryGap // trimmed: what is left after the hole
 	}
 	return msgs, head, nil
 }

@@ -56,6 +56,8 @@ func TestBrokerRestart(t *testing.T) { brokertest.RunBrokerRestart(t, env(t, fal
 // With AOF the history survives the restart: the same epoch, no gap.
 func TestBrokerRestartPersistent(t *testing.T) { brokertest.RunBrokerRestart(t, env(t, true)) }
 
+func TestTrimmed(t *testing.T) { brokertest.RunTrimmed(t, env(t, false)) }
+
 func TestNewUnreachable(t *testing.T) {
 	port := brokertest.FreePort(t)
 	_, err := redisbroker.New(context.Background(), "redis://"+brokertest.Addr(port), nil)

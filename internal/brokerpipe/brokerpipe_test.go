@@ -37,3 +37,4 @@ func pipeEnv() brokertest.Env {
 func TestPipeFanOut(t *testing.T)      { brokertest.RunFanOut(t, pipeEnv(), 3, 30, 2000) }
 func TestPipeResume(t *testing.T)      { brokertest.RunResume(t, pipeEnv()) }
 func TestPipeNodeRestart(t *testing.T) { brokertest.RunNodeRestart(t, pipeEnv()) }
+func TestPipeTrimmed(t *testing.T)     { brokertest.RunTrimmed(t, pipeEnv()) }

@@ -18,6 +18,32 @@ func Run(t *testing.T, env Env) {
 	t.Run("Resume", func(t *testing.T) { RunResume(t, env) })
 	t.Run("NodeRestart", func(t *testing.T) { RunNodeRestart(t, env) })
 	t.Run("BrokerRestart", func(t *testing.T) { RunBrokerRestart(t, env) })
+	t.Run("Trimmed", func(t *testing.T) { RunTrimmed(t, env) })
+}
+
+// RunTrimmed resumes a client from a position older than the history
+// (server.DefaultHistory messages): it gets a gap up to the oldest message
+// kept, then every message the history holds.
+func RunTrimmed(t *testing.T, env Env) {
+	ctx := testutil.Ctx(t)
+	n := NewNode(t, env.New(t))
+	const ch, extra = "trimmed", 100
+	var head server.Position
+	for i := range server.DefaultHistory + extra {
+		var err error
+		if head, err = n.Srv.Publish(ctx, ch, Payload(ch, i)); err != nil {
+			t.Fatalf("publish %d: %v", i, err)
+		}
+	}
+	c := Dial(ctx, t, n.URL, []string{ch}, &server.Position{Epoch: head.Epoch, Offset: 10})
+	c.WaitFor(ch, head)
+	c.Check()
+	got, gaps := c.Got(ch)
+	lost := server.Position{Epoch: head.Epoch, Offset: extra}
+	if len(gaps) != 1 || gaps[0] != lost || len(got) != server.DefaultHistory || got[0].Offset != extra+1 {
+		t.Errorf("resumed from offset 10 of %d: %d messages from %v, gaps %v; want a gap at %v, then %d messages",
+			head.Offset, len(got), got[:min(1, len(got))], gaps, lost, server.DefaultHistory)
+	}
 }
 
 func channelName(i int) string { return fmt.Sprintf("ch%d", i) }
