@@ -131,7 +131,13 @@ func (c *Conn) keepAliveTick() {
 		}
 		return
 	}
-	if c.sendOutgoing() != nil {
+	// A keepalive ping may wait behind a data frame going out to a slow
+	// reader for as long as its pong may take, not just the close timeout.
+	deadline := time.Now().Add(c.cfg.closeTimeout)
+	if at, ok := c.ep.KeepalivePending(); ok && c.epoch.Add(time.Duration(at)).After(deadline) {
+		deadline = c.epoch.Add(time.Duration(at))
+	}
+	if c.sendOutgoingBy(deadline) != nil {
 		return
 	}
 	if at, ok := c.ep.KeepalivePending(); ok {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"time"
 
 	"github.com/wskit/websocket/endpoint"
 )
@@ -402,10 +403,15 @@ func (c *Conn) control() error {
 // sendOutgoing writes the control frames the endpoint queued, within the
 // close timeout; a write that fails loses the connection.
 func (c *Conn) sendOutgoing() error {
+	return c.sendOutgoingBy(time.Now().Add(c.cfg.closeTimeout))
+}
+
+// sendOutgoingBy is sendOutgoing with the deadline given.
+func (c *Conn) sendOutgoingBy(deadline time.Time) error {
 	if !c.ep.HasOutgoing() {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.closeTimeout)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	err := c.flushOutgoing(ctx)
 	var ce *CloseError
