@@ -170,9 +170,10 @@ func (p Params) Extension() handshake.Extension {
 // Flows returns what p, taken as the agreement a server's response states,
 // means for each direction of messages (RFC 7692 §7.1.1, §7.1.2): client is
 // the flow of messages the client sends, server of those the server sends.
-// A passive reader of both directions needs no more than this; an endpoint
-// uses the [Agreement] from [ClientVerify] or [ServerAccept], which also
-// accounts for the hints of the offer and local choices.
+// A passive reader of both directions needs no more than this, and it is
+// what every receiver relies on: [ServerAccept]'s [Agreement] has exactly
+// these flows, and [ClientVerify]'s only makes the client's own compressor
+// stricter where its offer chose so.
 func (p Params) Flows() (client, server Flow) {
 	client = Flow{NoContextTakeover: p.ClientNoContextTakeover, WindowBits: windowBits(p.ClientMaxWindowBits)}
 	server = Flow{NoContextTakeover: p.ServerNoContextTakeover, WindowBits: windowBits(p.ServerMaxWindowBits)}
