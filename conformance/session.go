@@ -736,7 +736,7 @@ func (s *session) finish(ctx context.Context) {
 				cancel()
 			}
 		}
-		if !s.pump(ctx, time.Now().Add(s.opts.closeWait()), s.ended) {
+		if !s.awaitEnd(ctx) {
 			if !s.ended() {
 				s.log.printf("no end of the closing handshake within %v; the tester dropped TCP", s.opts.closeWait())
 				s.mu.Lock()
@@ -757,11 +757,24 @@ func (s *session) finish(ctx context.Context) {
 		s.log.printf("the peer did not fail the connection within %v; the tester dropped TCP", settle)
 		s.drop()
 	}
-	s.pump(ctx, time.Now().Add(s.opts.closeWait()), s.ended)
-	if !s.ended() {
+	if !s.awaitEnd(ctx) && !s.ended() {
 		s.drop()
 		s.pump(ctx, time.Now().Add(settle), s.ended)
 	}
+}
+
+// awaitEnd waits for the reader to finish: closeWait for the closing
+// handshake, and once the peer's close is in, closeWait more for the
+// server's TCP close that afterClose waits for. It reports whether the
+// reader finished.
+func (s *session) awaitEnd(ctx context.Context) bool {
+	if s.pump(ctx, time.Now().Add(s.opts.closeWait()), s.ended) {
+		return true
+	}
+	s.mu.Lock()
+	closing := s.closeRecv && !s.readerDone
+	s.mu.Unlock()
+	return closing && s.pump(ctx, time.Now().Add(s.opts.closeWait()), s.ended)
 }
 
 // ended reports whether the reader has finished.
