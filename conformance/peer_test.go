@@ -126,11 +126,12 @@ func (p *peer) failWith(code wire.StatusCode) {
 	p.closeTCP()
 }
 
-// closeTCP ends the connection: a server at once, a client after the
-// server has (RFC 6455 §7.1.1).
+// closeTCP ends the connection: a server at once, a client (or a lingering
+// server) once the other side has (RFC 6455 §7.1.1), bounded well past the
+// tester's own wait for it.
 func (p *peer) closeTCP() {
 	if p.role == wire.RoleClient || p.b.linger {
-		p.nc.SetReadDeadline(time.Now().Add(2 * time.Second))
+		p.nc.SetReadDeadline(time.Now().Add(30 * time.Second))
 		io.Copy(io.Discard, p.r)
 	}
 	p.nc.Close()

@@ -111,9 +111,15 @@ var referenceExceptions = map[string]map[string]string{
 }
 
 // runReference runs the selected cases against the reference server and
-// returns the disagreements with the original suite's classes, formatted,
-// and the number of cases that agree.
-func runReference(t *testing.T, name string, cases []conformance.Case) (agree int, differ []string) {
+// returns, for each case in order, a line describing its disagreement with
+// the original suite's class, or "" where they agree.
+//
+// A case that disagrees is run once more, alone, and judged by that second
+// run: a server on a machine shared with other work can miss a one-second
+// wait that it meets when nothing else runs (coder once took longer than
+// that to close TCP after failing 3.6 at load 27 on 2 cores). A judge that
+// is wrong about a case is wrong twice.
+func runReference(t *testing.T, name string, cases []conformance.Case) []string {
 	t.Helper()
 	want := map[string]string{}
 	b, err := os.ReadFile(filepath.Join(referenceDir, strings.TrimSuffix(name, "-echo")+".json"))
@@ -129,6 +135,55 @@ func runReference(t *testing.T, name string, cases []conformance.Case) (agree in
 	if v, err := strconv.Atoi(os.Getenv("CONFORMANCE_PARALLEL")); err == nil && v > 0 {
 		parallel = v
 	}
+	judge := func(r *conformance.Result) string {
+		got, w := verdictClass(r), want[r.ID]
+		if got == w {
+			return ""
+		}
+		line := fmt.Sprintf("%s: original %s, here %s (behavior %s, close %s, code %d)", r.ID, w, got, r.Behavior, r.CloseBehavior, r.CloseCode)
+		if os.Getenv("CONFORMANCE_LOGS") != "" {
+			line += "\n\t" + strings.Join(r.Log, "\n\t")
+		}
+		return line
+	}
+	for _, c := range cases {
+		if want[c.ID] == "" {
+			t.Fatalf("%s: no reference verdict", c.ID)
+		}
+	}
+
+	rep := runWithProgress(t, name, url, cases, parallel)
+	differ := make([]string, len(cases))
+	var again []conformance.Case
+	for i := range rep.Results {
+		if differ[i] = judge(&rep.Results[i]); differ[i] != "" {
+			if _, ok := referenceExceptions[name][cases[i].ID]; !ok {
+				again = append(again, cases[i])
+			}
+		}
+	}
+	if len(again) == 0 {
+		return differ
+	}
+	t.Logf("%s: %d disagreeing cases run again, one at a time", name, len(again))
+	rep2 := runWithProgress(t, name, url, again, 1)
+	for i := range rep2.Results {
+		r := &rep2.Results[i]
+		k := slices.IndexFunc(cases, func(c conformance.Case) bool { return c.ID == r.ID })
+		if d := judge(r); d == "" {
+			t.Logf("%s agrees when run again (first run: %s)", r.ID, strings.TrimPrefix(differ[k], r.ID+": "))
+			differ[k] = ""
+		} else {
+			differ[k] = d
+		}
+	}
+	return differ
+}
+
+// runWithProgress runs cases against url, logging progress every 30
+// seconds.
+func runWithProgress(t *testing.T, name, url string, cases []conformance.Case, parallel int) *conformance.Report {
+	t.Helper()
 	var mu sync.Mutex
 	done, last := 0, ""
 	began := time.Now()
@@ -164,24 +219,10 @@ func runReference(t *testing.T, name string, cases []conformance.Case) (agree in
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range rep.Results {
-		r := &rep.Results[i]
-		got, w := verdictClass(r), want[r.ID]
-		if w == "" {
-			t.Errorf("%s: no reference verdict", r.ID)
-			continue
-		}
-		if got == w {
-			agree++
-			continue
-		}
-		line := fmt.Sprintf("%s: original %s, here %s (behavior %s, close %s, code %d)", r.ID, w, got, r.Behavior, r.CloseBehavior, r.CloseCode)
-		if os.Getenv("CONFORMANCE_LOGS") != "" {
-			line += "\n\t" + strings.Join(r.Log, "\n\t")
-		}
-		differ = append(differ, line)
+	if len(rep.Results) != len(cases) {
+		t.Fatalf("%d results for %d cases", len(rep.Results), len(cases))
 	}
-	return agree, differ
+	return rep
 }
 
 // TestReferenceServers runs the judge against the two reference echo
@@ -201,23 +242,25 @@ func TestReferenceServers(t *testing.T) {
 	}
 	for _, name := range []string{"gorilla-echo", "coder-echo"} {
 		t.Run(name, func(t *testing.T) {
-			agree, differ := runReference(t, name, cases)
-			t.Logf("summary: %s: %d of %d cases agree with the original suite", name, agree, len(cases))
+			differ := runReference(t, name, cases)
+			agree := 0
 			exc := referenceExceptions[name]
-			for _, d := range differ {
-				id, _, _ := strings.Cut(d, ":")
-				if reason, ok := exc[id]; ok {
+			for i, d := range differ {
+				id := cases[i].ID
+				reason, listed := exc[id]
+				switch {
+				case d == "":
+					agree++
+					if listed {
+						t.Errorf("%s is listed as an exception but agrees with the original suite now", id)
+					}
+				case listed:
 					t.Logf("summary: documented exception %s (%s)", d, reason)
-					continue
-				}
-				t.Errorf("%s", d)
-			}
-			for id := range exc {
-				if !slices.ContainsFunc(differ, func(d string) bool { return strings.HasPrefix(d, id+":") }) &&
-					slices.ContainsFunc(cases, func(c conformance.Case) bool { return c.ID == id }) {
-					t.Errorf("%s is listed as an exception but agrees with the original suite now", id)
+				default:
+					t.Errorf("%s", d)
 				}
 			}
+			t.Logf("summary: %s: %d of %d cases agree with the original suite", name, agree, len(cases))
 		})
 	}
 }

@@ -452,14 +452,17 @@ func (s *session) control(op wire.Opcode, payload []byte) bool {
 }
 
 // afterClose ends the connection once both close frames are out: a server
-// closes TCP at once (RFC 6455 §7.1.1); a client waits a settle period for
-// the server to, and closes it itself when the server does not.
+// closes TCP at once (RFC 6455 §7.1.1); a client waits for the server to
+// (closeWait: the original's one second proved too short for a correct
+// server on a loaded machine), and closes it itself when the server does
+// not.
 func (s *session) afterClose() {
 	if s.role == wire.RoleServer {
 		s.drop()
 		return
 	}
-	s.nc.SetReadDeadline(time.Now().Add(s.opts.settle()))
+	wait := s.opts.closeWait()
+	s.nc.SetReadDeadline(time.Now().Add(wait))
 	buf := make([]byte, 4096)
 	for {
 		_, err := s.rd.Read(buf)
@@ -471,7 +474,7 @@ func (s *session) afterClose() {
 			s.mu.Lock()
 			s.lateDrop = true
 			s.mu.Unlock()
-			s.log.printf("the server did not close TCP within %v of the closing handshake; the tester closed it", s.opts.settle())
+			s.log.printf("the server did not close TCP within %v of the closing handshake; the tester closed it", wait)
 			s.drop()
 		}
 		return
@@ -733,7 +736,7 @@ func (s *session) finish(ctx context.Context) {
 				cancel()
 			}
 		}
-		if !s.pump(ctx, time.Now().Add(s.opts.closeWait()), s.ended) {
+		if !s.awaitEnd(ctx) {
 			if !s.ended() {
 				s.log.printf("no end of the closing handshake within %v; the tester dropped TCP", s.opts.closeWait())
 				s.mu.Lock()
@@ -754,11 +757,24 @@ func (s *session) finish(ctx context.Context) {
 		s.log.printf("the peer did not fail the connection within %v; the tester dropped TCP", settle)
 		s.drop()
 	}
-	s.pump(ctx, time.Now().Add(s.opts.closeWait()), s.ended)
-	if !s.ended() {
+	if !s.awaitEnd(ctx) && !s.ended() {
 		s.drop()
 		s.pump(ctx, time.Now().Add(settle), s.ended)
 	}
+}
+
+// awaitEnd waits for the reader to finish: closeWait for the closing
+// handshake, and once the peer's close is in, closeWait more for the
+// server's TCP close that afterClose waits for. It reports whether the
+// reader finished.
+func (s *session) awaitEnd(ctx context.Context) bool {
+	if s.pump(ctx, time.Now().Add(s.opts.closeWait()), s.ended) {
+		return true
+	}
+	s.mu.Lock()
+	closing := s.closeRecv && !s.readerDone
+	s.mu.Unlock()
+	return closing && s.pump(ctx, time.Now().Add(s.opts.closeWait()), s.ended)
 }
 
 // ended reports whether the reader has finished.
