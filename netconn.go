@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/wskit/websocket/internal/deadline"
 )
 
 // NetConn returns a net.Conn that carries its bytes in c's messages, for
@@ -41,10 +43,7 @@ import (
 // Close still closes. The net.Conn is safe for concurrent use; reads are
 // served one at a time, and so are writes.
 func NetConn(ctx context.Context, c *Conn, typ MessageType) net.Conn {
-	nc := &netConn{c: c, typ: typ}
-	nc.rd.init(ctx)
-	nc.wd.init(ctx)
-	return nc
+	return &netConn{c: c, typ: typ, rd: deadline.New(ctx), wd: deadline.New(ctx)}
 }
 
 type netConn struct {
@@ -54,10 +53,10 @@ type netConn struct {
 
 	rmu sync.Mutex // held by Read
 	r   io.Reader  // the message being read; nil between messages
-	rd  deadline
+	rd  *deadline.Context
 
 	wmu      sync.Mutex // held by Write
-	wd       deadline
+	wd       *deadline.Context
 	wpending chan error // the result of a message a timed-out Write left going out
 	wended   bool       // a write deadline ended the connection
 }
@@ -68,12 +67,12 @@ func (nc *netConn) Read(p []byte) (int, error) {
 	if nc.closed.Load() {
 		return 0, nc.opErr("read", net.ErrClosed)
 	}
-	if err := nc.rd.begin(); err != nil {
+	if err := nc.rd.Begin(); err != nil {
 		return 0, nc.opErr("read", err)
 	}
 	for {
 		if nc.r == nil {
-			typ, r, err := nc.c.Reader(&nc.rd)
+			typ, r, err := nc.c.Reader(nc.rd)
 			if err != nil {
 				return 0, nc.readErr(err)
 			}
@@ -113,7 +112,7 @@ func (nc *netConn) readErr(err error) error {
 	if errors.As(err, &ce) && ce.Remote && (ce.Code == StatusNormalClosure || ce.Code == StatusGoingAway) {
 		return io.EOF
 	}
-	return nc.opErr("read", nc.rd.mapErr(err))
+	return nc.opErr("read", nc.rd.MapErr(err))
 }
 
 func (nc *netConn) Write(p []byte) (int, error) {
@@ -122,7 +121,7 @@ func (nc *netConn) Write(p []byte) (int, error) {
 	if nc.closed.Load() {
 		return 0, nc.opErr("write", net.ErrClosed)
 	}
-	if err := nc.wd.begin(); err != nil {
+	if err := nc.wd.Begin(); err != nil {
 		return 0, nc.opErr("write", err)
 	}
 	if nc.wpending != nil {
@@ -137,10 +136,10 @@ func (nc *netConn) Write(p []byte) (int, error) {
 			return 0, nc.writeErr(nc.wd.Err())
 		}
 	}
-	if !nc.wd.timed() {
+	if !nc.wd.Timed() {
 		// A deadline set while this runs still interrupts it, and ends
 		// the connection if part of a frame went out.
-		if err := nc.c.Write(&nc.wd, nc.typ, p); err != nil {
+		if err := nc.c.Write(nc.wd, nc.typ, p); err != nil {
 			return 0, nc.writeErr(err)
 		}
 		return len(p), nil
@@ -152,7 +151,7 @@ func (nc *netConn) Write(p []byte) (int, error) {
 	// or Close waits for it.
 	msg := append([]byte(nil), p...)
 	done := make(chan error, 1)
-	go func() { done <- nc.c.Write(nc.wd.parent, nc.typ, msg) }()
+	go func() { done <- nc.c.Write(nc.wd.Parent(), nc.typ, msg) }()
 	select {
 	case err := <-done:
 		if err != nil {
@@ -179,7 +178,7 @@ func (nc *netConn) writeErr(err error) error {
 		}
 		return nc.opErr("write", err)
 	}
-	return nc.opErr("write", nc.wd.mapErr(err))
+	return nc.opErr("write", nc.wd.MapErr(err))
 }
 
 // timeoutEnd is a write deadline that ended the connection: a timeout
@@ -199,8 +198,8 @@ func (nc *netConn) Close() error {
 	if nc.closed.Swap(true) {
 		return nc.opErr("close", net.ErrClosed)
 	}
-	defer nc.rd.release()
-	defer nc.wd.release()
+	defer nc.rd.Release()
+	defer nc.wd.Release()
 	err := nc.c.Close(StatusNormalClosure, "")
 	if errors.Is(err, ErrClosed) {
 		return nil // the connection had ended already
@@ -212,13 +211,13 @@ func (nc *netConn) LocalAddr() net.Addr  { return orAddr(nc.c.LocalAddr()) }
 func (nc *netConn) RemoteAddr() net.Addr { return orAddr(nc.c.RemoteAddr()) }
 
 func (nc *netConn) SetDeadline(t time.Time) error {
-	nc.rd.set(t)
-	nc.wd.set(t)
+	nc.rd.Set(t)
+	nc.wd.Set(t)
 	return nil
 }
 
-func (nc *netConn) SetReadDeadline(t time.Time) error  { nc.rd.set(t); return nil }
-func (nc *netConn) SetWriteDeadline(t time.Time) error { nc.wd.set(t); return nil }
+func (nc *netConn) SetReadDeadline(t time.Time) error  { nc.rd.Set(t); return nil }
+func (nc *netConn) SetWriteDeadline(t time.Time) error { nc.wd.Set(t); return nil }
 
 func (nc *netConn) opErr(op string, err error) error {
 	if err == io.EOF {
@@ -239,201 +238,4 @@ func orAddr(a net.Addr) net.Addr {
 		return pipeAddr{}
 	}
 	return a
-}
-
-// A deadline is the context a netConn's reads (or writes) run under: it
-// ends when the net.Conn deadline passes or the parent context ends. It
-// stays one context for the life of the net.Conn, so a message reader
-// obtained under it keeps working across deadlines; each expiry ends an
-// epoch, and the next call after the deadline was moved on starts a new
-// one with a new Done channel.
-//
-// Epochs change only in begin, which runs under the direction's lock, so
-// a call never sees its context come back to life while it is failing.
-// The deadline implements AfterFunc itself, so that context.AfterFunc
-// calls back for the epoch it registered in: the callbacks run at expiry,
-// and begin waits for them before a new epoch starts.
-type deadline struct {
-	parent context.Context
-	stop   func() bool // the parent's AfterFunc
-
-	cbmu sync.Mutex // held while an expiry runs its callbacks; before mu
-
-	mu    sync.Mutex
-	done  chan struct{}
-	err   error     // set when done is closed
-	at    time.Time // zero for none
-	timer *time.Timer
-	fs    []*func() // AfterFunc callbacks of this epoch
-}
-
-func (d *deadline) init(parent context.Context) {
-	d.parent = parent
-	d.done = make(chan struct{})
-	d.stop = context.AfterFunc(parent, func() { d.expire(parent.Err()) })
-}
-
-func (d *deadline) Deadline() (time.Time, bool) { return d.parent.Deadline() }
-func (d *deadline) Value(key any) any           { return d.parent.Value(key) }
-
-func (d *deadline) Done() <-chan struct{} {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.done
-}
-
-func (d *deadline) Err() error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.err
-}
-
-// AfterFunc calls f once the current epoch expires (see context.AfterFunc).
-func (d *deadline) AfterFunc(f func()) func() bool {
-	d.cbmu.Lock()
-	d.mu.Lock()
-	if d.err != nil {
-		d.mu.Unlock()
-		f()
-		d.cbmu.Unlock()
-		return func() bool { return false }
-	}
-	fp := &f
-	d.fs = append(d.fs, fp)
-	d.mu.Unlock()
-	d.cbmu.Unlock()
-	return func() bool {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		for i, g := range d.fs {
-			if g == fp {
-				d.fs = append(d.fs[:i], d.fs[i+1:]...)
-				return true
-			}
-		}
-		return false
-	}
-}
-
-// expire ends the current epoch with err and runs its callbacks.
-func (d *deadline) expire(err error) {
-	d.cbmu.Lock()
-	defer d.cbmu.Unlock()
-	d.mu.Lock()
-	if d.err != nil {
-		d.mu.Unlock()
-		return
-	}
-	d.err = err
-	close(d.done)
-	fs := d.fs
-	d.fs = nil
-	d.mu.Unlock()
-	for _, f := range fs {
-		(*f)()
-	}
-}
-
-// set moves the deadline. A later or cleared deadline takes effect for
-// pending calls when the current epoch has not expired yet, and for the
-// next call otherwise.
-func (d *deadline) set(t time.Time) {
-	d.mu.Lock()
-	d.at = t
-	if d.timer != nil {
-		d.timer.Stop()
-	}
-	due := d.err == nil && d.armLocked()
-	d.mu.Unlock()
-	if due {
-		d.expire(context.DeadlineExceeded)
-	}
-}
-
-// armLocked starts the timer for d.at, or reports that d.at has passed.
-func (d *deadline) armLocked() (due bool) {
-	if d.at.IsZero() {
-		return false
-	}
-	wait := time.Until(d.at)
-	if wait <= 0 {
-		return true
-	}
-	if d.timer == nil {
-		d.timer = time.AfterFunc(wait, d.fire)
-	} else {
-		d.timer.Reset(wait)
-	}
-	return false
-}
-
-func (d *deadline) fire() {
-	d.mu.Lock()
-	// A timer that fires as set moves the deadline on is late, not due.
-	due := !d.at.IsZero() && !time.Now().Before(d.at)
-	d.mu.Unlock()
-	if due {
-		d.expire(context.DeadlineExceeded)
-	}
-}
-
-// begin starts a call: it fails when the parent has ended or the deadline
-// has passed, and starts a new epoch when the last one expired and the
-// deadline has moved on since.
-func (d *deadline) begin() error {
-	if err := d.parent.Err(); err != nil {
-		return err
-	}
-	d.mu.Lock()
-	if !d.at.IsZero() && !time.Now().Before(d.at) {
-		d.mu.Unlock()
-		d.expire(context.DeadlineExceeded)
-		return os.ErrDeadlineExceeded
-	}
-	expired := d.err != nil
-	d.mu.Unlock()
-	if !expired {
-		return nil
-	}
-	d.cbmu.Lock() // the expiry's callbacks have run
-	defer d.cbmu.Unlock()
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.parent.Err() != nil {
-		return d.parent.Err()
-	}
-	d.done = make(chan struct{})
-	d.err = nil
-	if d.armLocked() {
-		d.err = context.DeadlineExceeded
-		close(d.done)
-		return os.ErrDeadlineExceeded
-	}
-	return nil
-}
-
-// timed reports whether a deadline is set.
-func (d *deadline) timed() bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return !d.at.IsZero()
-}
-
-// mapErr turns the context error of a call this deadline ended into
-// os.ErrDeadlineExceeded, which net.Conn users test with Timeout.
-func (d *deadline) mapErr(err error) error {
-	if d.parent.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-		return os.ErrDeadlineExceeded
-	}
-	return err
-}
-
-// release stops the deadline's timers, when the net.Conn is closed.
-func (d *deadline) release() {
-	d.stop()
-	d.mu.Lock()
-	if d.timer != nil {
-		d.timer.Stop()
-	}
-	d.mu.Unlock()
 }
