@@ -141,6 +141,11 @@ if [ "$fuzztime" != "0" ]; then
 	done
 	rm -f "$fuzzlog"
 fi
+echo "== compat/gorilla: gorilla-style programs built against gorilla and against compat/gorilla"
+# A test-only module of its own (gorilla stays out of the main go.mod); its
+# two copies of the programs differ only in the import path.
+(cd compat/gorilla/testdata/sameprog && go vet ./... && go test -race -count=1 ./...)
+
 echo "== bench (its own module): vet, tests, a few seconds of the harness"
 benchout=$(mktemp -d)
 (cd bench && go vet ./... && go test -count=1 ./... &&
