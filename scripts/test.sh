@@ -55,6 +55,10 @@ fi
 echo "== go vet"
 go vet ./...
 
+echo "== js/wasm: build and vet (Dial runs over the browser's WebSocket there)"
+GOOS=js GOARCH=wasm go build ./...
+GOOS=js GOARCH=wasm go vet ./... ./interop/testdata/wasmclient
+
 echo "== dependencies"
 # The protocol core builds on the standard library alone, and wire does no
 # I/O, reads no clock and starts no goroutine (DESIGN.md).
