@@ -41,6 +41,15 @@
 // defaults are listed together in options.go and can be changed per
 // connection with ConnOptions.
 //
+// # In the browser
+//
+// Built with GOOS=js GOARCH=wasm, Dial opens the browser's own WebSocket
+// and the Conn keeps its API. The browser does the handshake and the
+// frames, so Ping returns an error wrapping errors.ErrUnsupported,
+// keepalive is off, the header, TLS, proxy and compression options are
+// the browser's, a streamed message goes out when its writer is closed,
+// and Close can send only 1000 or a code from 3000 to 4999.
+//
 // # Helpers
 //
 //   - [NetConn] wraps a Conn as a net.Conn whose bytes travel in messages.

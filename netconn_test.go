@@ -45,6 +45,15 @@ func netConnPair(t testing.TB, typ websocket.MessageType, opts *websocket.Accept
 	return websocket.NetConn(ctx, cc, typ), websocket.NetConn(ctx, sc, typ), sc
 }
 
+// compressionCase names a run without or with compression (of every
+// message, whatever its size) and gives the server's options for it.
+func compressionCase(comp bool) (string, *websocket.AcceptOptions) {
+	if !comp {
+		return "plain", nil
+	}
+	return "compressed", &websocket.AcceptOptions{ConnOptions: websocket.ConnOptions{Compression: &websocket.CompressionOptions{Threshold: -1}}}
+}
+
 // TestNetConnConformance runs golang.org/x/net/nettest's checks of the
 // net.Conn contract: I/O both ways, concurrent calls, past, present and
 // future deadlines, Close unblocking pending calls.
@@ -59,12 +68,7 @@ func TestNetConnConformance(t *testing.T) {
 
 func TestNetConnStream(t *testing.T) {
 	for _, comp := range []bool{false, true} {
-		name := "plain"
-		var opts *websocket.AcceptOptions
-		if comp {
-			name = "compressed"
-			opts = &websocket.AcceptOptions{ConnOptions: websocket.ConnOptions{Compression: &websocket.CompressionOptions{Threshold: -1}}}
-		}
+		name, opts := compressionCase(comp)
 		t.Run(name, func(t *testing.T) {
 			c, s, sc := netConnPair(t, websocket.MessageText, opts)
 			if sc.Compressed() != comp {
@@ -115,12 +119,7 @@ func TestNetConnStream(t *testing.T) {
 // on), with the next message read either way.
 func TestNetConnDeadlineMidMessage(t *testing.T) {
 	for _, comp := range []bool{false, true} {
-		name := "plain"
-		var opts *websocket.AcceptOptions
-		if comp {
-			name = "compressed"
-			opts = &websocket.AcceptOptions{ConnOptions: websocket.ConnOptions{Compression: &websocket.CompressionOptions{Threshold: -1}}}
-		}
+		name, opts := compressionCase(comp)
 		t.Run(name, func(t *testing.T) {
 			ctx := testCtx(t)
 			c, _, sc := netConnPair(t, websocket.MessageBinary, opts)
