@@ -5,10 +5,15 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/wskit/websocket/endpoint"
 )
+
+// errCannotPing is Ping's error on a transport that cannot send pings: the
+// browser's WebSocket, under js/wasm.
+var errCannotPing = fmt.Errorf("websocket: the browser's WebSocket cannot send pings: %w", errors.ErrUnsupported)
 
 // ErrPongTimeout is the cause recorded when a keepalive ping got no pong
 // within the pong timeout and the connection was closed as dead.
@@ -27,6 +32,9 @@ type pingWaiter struct {
 // application's next read. If ctx ends first, Ping returns ctx.Err() and
 // the connection stays open.
 func (c *Conn) Ping(ctx context.Context) (time.Duration, error) {
+	if _, ok := c.rwc.(interface{ cannotPing() }); ok {
+		return 0, errCannotPing
+	}
 	c.mu.Lock()
 	c.pingSeq++
 	seq := c.pingSeq

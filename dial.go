@@ -62,6 +62,10 @@ type DialOptions struct {
 	HandshakeTimeout time.Duration
 }
 
+// browserDial is set under js/wasm, where Dial opens the browser's own
+// WebSocket (dial_js.go).
+var browserDial func(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.Response, error)
+
 // HandshakeError is returned by Dial when the server does not accept the
 // opening handshake. The response is also returned by Dial, with its body
 // (up to 64 KiB) readable.
@@ -83,6 +87,9 @@ const maxErrorBody = 64 << 10
 // the caller can see the status and what the server said. ctx bounds the
 // whole opening; once Dial returns, ctx no longer matters.
 func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.Response, error) {
+	if browserDial != nil {
+		return browserDial(ctx, rawURL, opts)
+	}
 	var o DialOptions
 	if opts != nil {
 		o = *opts

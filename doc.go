@@ -41,11 +41,51 @@
 // defaults are listed together in options.go and can be changed per
 // connection with ConnOptions.
 //
-// # Packages underneath
+// # In the browser
 //
+// Built with GOOS=js GOARCH=wasm, Dial opens the browser's own WebSocket
+// and the Conn keeps its API. The browser does the handshake and the
+// frames, so Ping returns an error wrapping errors.ErrUnsupported,
+// keepalive is off, the header, TLS, proxy and compression options are
+// the browser's, a streamed message goes out when its writer is closed,
+// and Close can send only 1000 or a code from 3000 to 4999.
+//
+// # Helpers
+//
+//   - [NetConn] wraps a Conn as a net.Conn whose bytes travel in messages.
+//   - [Conn.CloseRead] reads and discards for a connection that only
+//     writes, so pings and the peer's close are still handled.
+//   - [Conn.UnderlyingConn] is the socket underneath, for socket options.
+//
+// # Other packages
+//
+//   - [github.com/wskit/websocket/server]: a server toolkit: routes by path
+//     and subprotocol, handshake hooks, a registry of live connections,
+//     broadcast encoded once through bounded queues, graceful shutdown,
+//     structured logs.
+//   - [github.com/wskit/websocket/wsjson]: JSON values as text messages.
+//   - [github.com/wskit/websocket/wstest]: a client and a server Conn
+//     connected in memory, for tests, and the buffered in-memory transport
+//     under them.
+//   - [github.com/wskit/websocket/compat/gorilla]: gorilla/websocket's API
+//     on wskit, for programs that switch by changing an import.
+//   - [github.com/wskit/websocket/inspect]: passive decoding of both
+//     directions of a captured or relayed connection;
+//     [github.com/wskit/websocket/inspect/pcap] reads capture files.
+//   - [github.com/wskit/websocket/conformance]: the standard conformance
+//     cases, run against a server or a client under test.
 //   - [github.com/wskit/websocket/wire]: frames without I/O — header parse
 //     and append, masking, validation against role and state, close
 //     payloads, incremental UTF-8 validation, an incremental decoder.
 //   - [github.com/wskit/websocket/handshake]: the opening handshake without
 //     I/O, for both roles.
+//   - [github.com/wskit/websocket/deflate]: permessage-deflate (RFC 7692)
+//     without I/O: negotiation and a compressor and decompressor per
+//     direction.
+//   - cmd/ws: the ws command (dial, serve, inspect, proxy, check).
+//   - examples/: runnable programs (echo, chat, ticker, an authenticated
+//     service, JSON request/response, decoding a capture).
+//
+// MIGRATING.md in the repository maps gorilla/websocket's and
+// coder/websocket's APIs to this one.
 package websocket

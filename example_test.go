@@ -3,6 +3,7 @@ package websocket_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wskit/websocket"
+	"github.com/wskit/websocket/wstest"
 )
 
 // An echo server inside an http.Handler, and a client that talks to it.
@@ -123,4 +125,25 @@ func ExampleConn_Run() {
 	// Output:
 	// SHOUT
 	// closed: normal closure
+}
+
+// A net.Conn whose bytes travel in binary messages, for code that wants a
+// stream.
+func ExampleNetConn() {
+	client, server, err := wstest.Pipe(nil, nil)
+	if err != nil {
+		panic(err)
+	}
+	defer server.CloseNow()
+	ctx := context.Background()
+	a := websocket.NetConn(ctx, client, websocket.MessageBinary)
+	b := websocket.NetConn(ctx, server, websocket.MessageBinary)
+	go func() {
+		a.Write([]byte("hello, "))
+		a.Write([]byte("stream"))
+		a.Close()
+	}()
+	all, _ := io.ReadAll(b) // io.EOF after the peer's normal close
+	fmt.Println(string(all))
+	// Output: hello, stream
 }

@@ -68,6 +68,10 @@ go vet ./...
 # capture tests, which build it.
 (cd interop/capturepeers && go vet ./...)
 
+echo "== js/wasm: build and vet (Dial runs over the browser's WebSocket there)"
+GOOS=js GOARCH=wasm go build ./...
+GOOS=js GOARCH=wasm go vet ./... ./interop/testdata/wasmclient
+
 echo "== dependencies"
 # The protocol core builds on the standard library alone, and wire does no
 # I/O, reads no clock and starts no goroutine (DESIGN.md).
@@ -218,6 +222,10 @@ for mod in broker/redis broker/nats; do
 done
 echo "== bench/cluster (its own module): vet, and a small fan-out run on each broker"
 step "bench/cluster" bash -c 'cd bench/cluster && go vet ./... && go run . -nodes 3 -clients 20 -messages 50'
+echo "== compat/gorilla: gorilla-style programs built against gorilla and against compat/gorilla"
+# A test-only module of its own (gorilla stays out of the main go.mod); its
+# two copies of the programs differ only in the import path.
+step compat/gorilla module_tests compat/gorilla/testdata/sameprog
 
 echo "== bench (its own module): vet, tests, a few seconds of the harness"
 bench_smoke() {

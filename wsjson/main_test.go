@@ -1,0 +1,10 @@
+package wsjson_test
+
+import (
+	"testing"
+
+	"github.com/wskit/websocket/internal/leakcheck"
+)
+
+// TestMain fails the run when goroutines outlive the tests.
+func TestMain(m *testing.M) { leakcheck.Main(m) }
