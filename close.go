@@ -207,7 +207,7 @@ func (c *Conn) readUntilClose(ctx context.Context, discard bool) error {
 			}
 			if c.pending {
 				c.pending = false
-				c.beginMessage(c.frame)
+				c.beginMessage(c.frame, c.cfg.maxStream)
 				if err := c.startFrame(c.frame); err != nil {
 					return err
 				}

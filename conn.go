@@ -58,6 +58,7 @@ type Conn struct {
 	msgActive bool // a data message has started and is not fully read
 	msgType   MessageType
 	msgSize   int64 // payload bytes declared so far in the current message
+	msgLimit  int64 // the current message's size limit, <0 for none
 	pending   bool  // frame holds a data header nobody has claimed yet
 	mr        messageReader
 	readCalls atomic.Int64 // reads the application has made, for Close

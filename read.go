@@ -32,7 +32,7 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 		return 0, nil, err
 	}
 	defer release(c.rsem)
-	err = c.nextMessage()
+	err = c.nextMessage(c.cfg.maxStream)
 	if err = c.readResult(ctx, err, stop()); err != nil {
 		return 0, nil, err
 	}
@@ -64,26 +64,31 @@ func (c *Conn) AppendRead(ctx context.Context, dst []byte) (MessageType, []byte,
 	return typ, p, nil
 }
 
-// readWhole appends the next message to dst; nil dst gets a buffer sized
-// for the message.
+// readWhole appends the next message to dst. The buffer grows only with
+// bytes in hand: it starts at no more than wholeReadStart whatever the
+// frame header declares, then at most doubles, never past what the
+// message may still hold (a compressed message's limit is checked before
+// the buffer grows, not after).
 func (c *Conn) readWhole(dst []byte) (MessageType, []byte, error) {
-	if err := c.nextMessage(); err != nil {
+	if err := c.nextMessage(c.cfg.maxMessage); err != nil {
 		return 0, nil, err
 	}
 	p := dst
-	if p == nil {
-		// Size the buffer from the first frame; fragmented messages grow it.
-		hint := c.frameLeft
-		if !c.frame.Fin && hint < 512 {
-			hint = 512
-		}
-		p = make([]byte, 0, hint)
-	} else if free := int64(cap(p) - len(p)); free < c.frameLeft && c.frameLeft <= 1<<20 {
-		p = slices.Grow(p, int(c.frameLeft))
-	}
 	for {
 		if len(p) == cap(p) {
-			p = append(p, 0)[:len(p)]
+			var extra int64
+			if p, extra = c.growWhole(p); extra == 0 {
+				// At the limit: one more byte means the message is too large.
+				var one [1]byte
+				n, err := c.readPayload(one[:])
+				if err == io.EOF && n == 0 {
+					return c.msgType, p, nil
+				}
+				if err == nil || err == io.EOF {
+					err = c.fail(wire.ErrMessageTooLarge)
+				}
+				return 0, nil, err
+			}
 		}
 		n, err := c.readPayload(p[len(p):cap(p)])
 		p = p[:len(p)+n]
@@ -94,6 +99,35 @@ func (c *Conn) readWhole(dst []byte) (MessageType, []byte, error) {
 			return 0, nil, err
 		}
 	}
+}
+
+// wholeReadStart bounds the first allocation of a whole-message read, so
+// that a frame header declaring a large payload reserves nothing the peer
+// has not sent.
+const wholeReadStart = 64 << 10
+
+// growWhole makes room in p, which is full, for more of the current
+// message and returns the room made: as much again as p holds (at least
+// 512 bytes, at most wholeReadStart for the first allocation), but no
+// more than the current frame still declares for a plain message, or the
+// limit still allows for a compressed one. 0 means the compressed message
+// has reached the limit.
+func (c *Conn) growWhole(p []byte) ([]byte, int64) {
+	extra := max(int64(len(p)), 512)
+	if len(p) == 0 {
+		extra = wholeReadStart
+	}
+	if c.msgCompressed {
+		if max := c.msgLimit; max >= 0 {
+			extra = min(extra, max-c.msgOut)
+		}
+	} else if c.frameLeft > 0 {
+		extra = min(extra, c.frameLeft)
+	}
+	if extra <= 0 {
+		return p, 0
+	}
+	return slices.Grow(p, int(extra)), extra
 }
 
 // messageReader is the io.Reader Reader returns. One lives in each Conn and
@@ -182,9 +216,9 @@ func (c *Conn) readResult(ctx context.Context, err error, fired bool) error {
 	return c.abort(err)
 }
 
-// nextMessage makes the next data message the current one, skipping what is
-// left of the previous one.
-func (c *Conn) nextMessage() error {
+// nextMessage makes the next data message the current one, with limit as
+// its size limit (<0 for none), skipping what is left of the previous one.
+func (c *Conn) nextMessage(limit int64) error {
 	for c.msgActive {
 		if err := c.skipPayload(true); err != nil {
 			return err
@@ -205,14 +239,15 @@ func (c *Conn) nextMessage() error {
 			}
 		}
 	}
-	c.beginMessage(h)
+	c.beginMessage(h, limit)
 	return c.startFrame(h)
 }
 
 // beginMessage makes h's message the current one. A compressed message
 // (RSV1, RFC 7692 §6) is inflated from its frames' payloads as it is read.
-func (c *Conn) beginMessage(h wire.Header) {
+func (c *Conn) beginMessage(h wire.Header, limit int64) {
 	c.msgActive = true
+	c.msgLimit = limit
 	c.count.msgsIn.Add(1)
 	c.msgType = MessageType(h.Opcode)
 	c.msgSize = 0
@@ -230,7 +265,7 @@ func (c *Conn) beginMessage(h wire.Header) {
 // applies to the compressed bytes here and to the inflated ones as they
 // come out.
 func (c *Conn) startFrame(h wire.Header) error {
-	if max := c.cfg.maxMessage; max >= 0 && h.Length > max-c.msgSize {
+	if max := c.msgLimit; max >= 0 && h.Length > max-c.msgSize {
 		return c.fail(wire.ErrMessageTooLarge)
 	}
 	c.msgSize += h.Length
@@ -248,13 +283,13 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 	var n int
 	var err error
 	if c.msgCompressed {
-		if max := c.cfg.maxMessage; max >= 0 && int64(len(p)) > max-c.msgOut+1 {
+		if max := c.msgLimit; max >= 0 && int64(len(p)) > max-c.msgOut+1 {
 			// Never inflate more than one byte past the limit.
 			p = p[:max-c.msgOut+1]
 		}
 		n, err = c.decomp.Read(p)
 		c.msgOut += int64(n)
-		if max := c.cfg.maxMessage; max >= 0 && c.msgOut > max {
+		if max := c.msgLimit; max >= 0 && c.msgOut > max {
 			return 0, c.fail(wire.ErrMessageTooLarge)
 		}
 		if err != nil && err != io.EOF {
