@@ -104,6 +104,7 @@ type Conn struct {
 	keepalive *time.Timer
 	values    map[any]any
 	closeOnce sync.Once
+	lingering atomic.Bool // lingerClose is draining the peer's last bytes
 
 	count connCounters
 	flog  *slog.Logger // nil unless frames are logged
