@@ -59,6 +59,7 @@ type Conn struct {
 	msgType   MessageType
 	msgSize   int64 // payload bytes declared so far in the current message
 	msgLimit  int64 // the current message's size limit, <0 for none
+	held      int64 // bytes reserved from cfg.budget by the current whole read
 	pending   bool  // frame holds a data header nobody has claimed yet
 	mr        messageReader
 	readCalls atomic.Int64 // reads the application has made, for Close

@@ -122,10 +122,28 @@ type ConnOptions struct {
 	// settings in Compression (or the defaults when it is nil).
 	Extensions []handshake.Extension
 
+	// Budget, when set, is shared memory that whole-message reads draw
+	// on: Read and AppendRead reserve each growth of their buffer from it
+	// and give it all back when they return the message (which is then
+	// the application's). A read that cannot reserve fails the connection
+	// with 1013 (try again later, RFC 6455 §7.4.1). Reader, which holds
+	// nothing, does not draw on it. server.Options.MemoryBudget sets one
+	// for every connection of a server.
+	Budget Budget
+
 	// Logger, when set and enabled for slog.LevelDebug, gets a record for
 	// every frame sent and received (direction, opcode, FIN, RSV, length).
 	// Below debug level it is not consulted per frame.
 	Logger *slog.Logger
+}
+
+// Budget is memory shared by many connections. Reserve holds n more bytes
+// and reports true, or holds nothing and reports false when that would
+// pass the budget; Release gives back n bytes reserved before. Both are
+// called from many goroutines at once.
+type Budget interface {
+	Reserve(n int64) bool
+	Release(n int64)
 }
 
 // CompressionOptions configures permessage-deflate.
@@ -166,6 +184,7 @@ type config struct {
 	onPong       func([]byte)
 	readBuf      int
 	writeBuf     int
+	budget       Budget
 }
 
 func newConfig(o *ConnOptions, role Role) config {
@@ -184,6 +203,7 @@ func newConfig(o *ConnOptions, role Role) config {
 		onPong:       o.OnPong,
 		readBuf:      o.ReadBufferSize,
 		writeBuf:     o.WriteBufferSize,
+		budget:       o.Budget,
 	}
 	c.maxStream = c.maxMessage
 	if c.maxMessage == 0 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"slices"
 
 	"github.com/wskit/websocket/wire"
 )
@@ -73,11 +72,18 @@ func (c *Conn) readWhole(dst []byte) (MessageType, []byte, error) {
 	if err := c.nextMessage(c.cfg.maxMessage); err != nil {
 		return 0, nil, err
 	}
+	if b := c.cfg.budget; b != nil {
+		defer func() { b.Release(c.held); c.held = 0 }()
+	}
 	p := dst
 	for {
 		if len(p) == cap(p) {
 			var extra int64
-			if p, extra = c.growWhole(p); extra == 0 {
+			var err error
+			if p, extra, err = c.growWhole(p); err != nil {
+				return 0, nil, err
+			}
+			if extra == 0 {
 				// At the limit: one more byte means the message is too large.
 				var one [1]byte
 				n, err := c.readPayload(one[:])
@@ -111,8 +117,8 @@ const wholeReadStart = 64 << 10
 // 512 bytes, at most wholeReadStart for the first allocation), but no
 // more than the current frame still declares for a plain message, or the
 // limit still allows for a compressed one. 0 means the compressed message
-// has reached the limit.
-func (c *Conn) growWhole(p []byte) ([]byte, int64) {
+// has reached the limit. Growth is reserved from the budget, if any.
+func (c *Conn) growWhole(p []byte) ([]byte, int64, error) {
 	extra := max(int64(len(p)), 512)
 	if len(p) == 0 {
 		extra = wholeReadStart
@@ -125,9 +131,16 @@ func (c *Conn) growWhole(p []byte) ([]byte, int64) {
 		extra = min(extra, c.frameLeft)
 	}
 	if extra <= 0 {
-		return p, 0
+		return p, 0, nil
 	}
-	return slices.Grow(p, int(extra)), extra
+	if b := c.cfg.budget; b != nil {
+		if !b.Reserve(extra) {
+			return nil, 0, c.fail(wire.ErrOverBudget)
+		}
+		c.held += extra
+	}
+	// Exactly extra more, not append's rounding up.
+	return append(make([]byte, 0, int64(len(p))+extra), p...), extra, nil
 }
 
 // messageReader is the io.Reader Reader returns. One lives in each Conn and
