@@ -143,3 +143,14 @@ func heapInUse() int64 {
 	runtime.ReadMemStats(&ms)
 	return int64(ms.HeapInuse)
 }
+
+// TestBombMemory sends decompression bombs (1 GiB of zeros, about 1 MB on
+// the wire) to the README's server pattern with compression on, one and
+// then eight at once, in a process of its own. Each is answered with
+// 1009, and the server's peak RSS grows by at most 64 MiB: inflating a
+// message holds at most the limit (1 MiB by default) and the inflater's
+// fixed working memory.
+func TestBombMemory(t *testing.T) {
+	p := testutil.StartProgram(t, "github.com/wskit/websocket/internal/echoprobe", `127\.0\.0\.1:\d+`, "-compress")
+	testutil.CheckBombs(t, p, testutil.DeflateBomb(1<<30), 64<<20)
+}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/wskit/websocket"
@@ -156,17 +157,60 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return exitOK
 }
 
-// echoConn sends every message back with its type and bytes.
+// echoConn sends every message back with its type and bytes. A message of
+// up to echoHold bytes is read whole and sent back whole; a longer one is
+// sent back as it streams in, in fragments, so that the connection never
+// holds more than echoHold of it (plus the inflater and compressor, with
+// compression), whatever its size or compression ratio. Text is checked
+// as it arrives, so a long message with invalid UTF-8 fails with 1007
+// after its valid start has been echoed.
 func echoConn(ctx context.Context, c *websocket.Conn) error {
 	for {
-		typ, msg, err := c.Read(ctx)
+		typ, r, err := c.Reader(ctx)
 		if err != nil {
 			return nil
 		}
-		if err := c.Write(ctx, typ, msg); err != nil {
+		buf := make([]byte, 0, 4096)
+		for len(buf) < echoHold {
+			if len(buf) == cap(buf) {
+				buf = slices.Grow(buf, min(len(buf), echoHold-len(buf)))
+			}
+			var n int
+			n, err = r.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
+			if err != nil {
+				break
+			}
+		}
+		switch err {
+		case io.EOF:
+			err = c.Write(ctx, typ, buf)
+		case nil:
+			err = echoStream(ctx, c, typ, buf, r)
+		}
+		if err != nil {
 			return nil
 		}
 	}
+}
+
+// echoHold is the most of one message the echo server holds.
+const echoHold = 1 << 20
+
+// echoStream sends back a message whose first part, head, is in hand and
+// whose rest is still to be read from r.
+func echoStream(ctx context.Context, c *websocket.Conn, typ websocket.MessageType, head []byte, r io.Reader) error {
+	w, err := c.Writer(ctx, typ)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(head); err != nil {
+		return err
+	}
+	if _, err := io.CopyBuffer(w, r, head[:min(len(head), 64<<10)]); err != nil {
+		return err
+	}
+	return w.Close()
 }
 
 // chat sends every text message from c to every client of ws, c included.

@@ -74,34 +74,38 @@ func (p *RawPeer) Frame(op wire.Opcode, fin, compressed bool, payload []byte) er
 	return err
 }
 
+// NextFrame reads the server's next frame, payload and all.
+func (p *RawPeer) NextFrame() (wire.Header, []byte, error) {
+	var hb [wire.MaxHeaderSize]byte
+	b, err := p.Br.Peek(2)
+	if err != nil {
+		return wire.Header{}, nil, err
+	}
+	n := wire.HeaderSize(b)
+	if _, err := readFull(p.Br, hb[:n]); err != nil {
+		return wire.Header{}, nil, err
+	}
+	h, _, err := wire.ParseHeader(hb[:n])
+	if err != nil {
+		return h, nil, err
+	}
+	payload := make([]byte, h.Length)
+	_, err = readFull(p.Br, payload)
+	return h, payload, err
+}
+
 // CloseCode reads frames until the server's close frame and returns its
 // status code, skipping data and control frames on the way. Reads end
 // after d.
 func (p *RawPeer) CloseCode(d time.Duration) (int, error) {
 	p.SetReadDeadline(time.Now().Add(d))
-	var hb [wire.MaxHeaderSize]byte
 	for {
-		if _, err := p.Br.Peek(2); err != nil {
-			return 0, err
-		}
-		b, _ := p.Br.Peek(2)
-		n := wire.HeaderSize(b)
-		if _, err := readFull(p.Br, hb[:n]); err != nil {
-			return 0, err
-		}
-		h, _, err := wire.ParseHeader(hb[:n])
+		h, payload, err := p.NextFrame()
 		if err != nil {
 			return 0, err
 		}
 		if h.Opcode != wire.OpClose {
-			if _, err := p.Br.Discard(int(h.Length)); err != nil {
-				return 0, err
-			}
 			continue
-		}
-		payload := make([]byte, h.Length)
-		if _, err := readFull(p.Br, payload); err != nil {
-			return 0, err
 		}
 		if len(payload) < 2 {
 			return 1005, nil
@@ -138,4 +142,31 @@ func DeflateBomb(n int64) []byte {
 	}
 	out := bytes.Repeat(seg, int(n>>20))
 	return out[:len(out)-4]
+}
+
+// Bombs sends n copies of bomb, each as one compressed binary message on
+// a connection of its own, all at once, and returns the close code the
+// server answered each with.
+func Bombs(t testing.TB, addr string, n int, bomb []byte) []int {
+	t.Helper()
+	peers := make([]*RawPeer, n)
+	for i := range peers {
+		peers[i] = DialRaw(t, addr, "/", true)
+	}
+	codes := make([]int, n)
+	errs := make(chan error, n)
+	for i, p := range peers {
+		go func() {
+			go p.Frame(wire.OpBinary, true, true, bomb)
+			code, err := p.CloseCode(5 * time.Minute)
+			codes[i] = code
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Errorf("waiting for the close frame: %v", err)
+		}
+	}
+	return codes
 }
