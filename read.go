@@ -115,7 +115,7 @@ const wholeReadStart = 64 << 10
 // growWhole makes room in p, which is full, for more of the current
 // message and returns the room made: as much again as p holds (at least
 // 512 bytes, at most wholeReadStart for the first allocation), but no
-// more than the current frame still declares for a plain message, or the
+// more than the final frame of a plain message still declares, or the
 // limit still allows for a compressed one. 0 means the compressed message
 // has reached the limit. Growth is reserved from the budget, if any.
 func (c *Conn) growWhole(p []byte) ([]byte, int64, error) {
@@ -127,7 +127,7 @@ func (c *Conn) growWhole(p []byte) ([]byte, int64, error) {
 		if max := c.msgLimit; max >= 0 {
 			extra = min(extra, max-c.msgOut)
 		}
-	} else if c.frameLeft > 0 {
+	} else if c.frame.Fin && c.frameLeft > 0 {
 		extra = min(extra, c.frameLeft)
 	}
 	if extra <= 0 {
@@ -275,11 +275,18 @@ func (c *Conn) beginMessage(h wire.Header, limit int64) {
 
 // startFrame makes h the current data frame, enforcing the message limit
 // before any of its payload is read. For a compressed message the limit
-// applies to the compressed bytes here and to the inflated ones as they
-// come out.
+// applies to the inflated bytes as they come out, and here to the
+// compressed ones with room for what deflate adds to data it cannot
+// shrink (5 bytes per stored block of up to 64 KiB, RFC 1951 §3.2.4), so
+// that a message at the limit is accepted compressed or not.
 func (c *Conn) startFrame(h wire.Header) error {
-	if max := c.msgLimit; max >= 0 && h.Length > max-c.msgSize {
-		return c.fail(wire.ErrMessageTooLarge)
+	if max := c.msgLimit; max >= 0 {
+		if c.msgCompressed {
+			max += max>>12 + 64
+		}
+		if h.Length > max-c.msgSize {
+			return c.fail(wire.ErrMessageTooLarge)
+		}
 	}
 	c.msgSize += h.Length
 	c.count.bytesIn.Add(uint64(h.Length))
