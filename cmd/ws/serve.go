@@ -120,7 +120,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "ws serve: cannot listen on %s: %v\n", *addr, err)
 		return exitError
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsConfig}
+	srv := server.HTTPServer("", handler)
+	srv.TLSConfig = tlsConfig
 	scheme, wsScheme := "http", "ws"
 	if *cert != "" {
 		scheme, wsScheme = "https", "wss"
@@ -157,23 +158,29 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return exitOK
 }
 
-// echoConn sends every message back with its type and bytes. A message of
-// up to echoHold bytes is read whole and sent back whole; a longer one is
-// sent back as it streams in, in fragments, so that the connection never
-// holds more than echoHold of it (plus the inflater and compressor, with
-// compression), whatever its size or compression ratio. Text is checked
-// as it arrives, so a long message with invalid UTF-8 fails with 1007
-// after its valid start has been echoed.
+// echoConn sends every message back with its type and bytes, whole. On a
+// compressed connection, where a few bytes received can inflate to the
+// whole limit, a message longer than echoHold is sent back as it streams
+// in, in fragments, so that the connection never holds more than echoHold
+// of it (plus the inflater and compressor) whatever its compression
+// ratio; the peer must then read while it writes. Text is checked as it
+// arrives, so such a message with invalid UTF-8 fails with 1007 after its
+// valid start has been echoed. Without compression the connection holds
+// only what the peer sent, up to the limit.
 func echoConn(ctx context.Context, c *websocket.Conn) error {
+	hold := maxMessage + 1
+	if c.Compressed() {
+		hold = echoHold
+	}
 	for {
 		typ, r, err := c.Reader(ctx)
 		if err != nil {
 			return nil
 		}
 		buf := make([]byte, 0, 4096)
-		for len(buf) < echoHold {
+		for len(buf) < hold {
 			if len(buf) == cap(buf) {
-				buf = slices.Grow(buf, min(len(buf), echoHold-len(buf)))
+				buf = slices.Grow(buf, min(len(buf), hold-len(buf)))
 			}
 			var n int
 			n, err = r.Read(buf[len(buf):cap(buf)])
@@ -194,7 +201,8 @@ func echoConn(ctx context.Context, c *websocket.Conn) error {
 	}
 }
 
-// echoHold is the most of one message the echo server holds.
+// echoHold is the most of one message the echo server holds on a
+// compressed connection.
 const echoHold = 1 << 20
 
 // echoStream sends back a message whose first part, head, is in hand and
