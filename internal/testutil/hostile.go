@@ -94,6 +94,17 @@ func (p *RawPeer) NextFrame() (wire.Header, []byte, error) {
 	return h, payload, err
 }
 
+// NextData reads the server's next data or close frame, skipping pings
+// and pongs.
+func (p *RawPeer) NextData() (wire.Header, []byte, error) {
+	for {
+		h, b, err := p.NextFrame()
+		if err != nil || h.Opcode == wire.OpClose || !h.Opcode.IsControl() {
+			return h, b, err
+		}
+	}
+}
+
 // CloseCode reads frames until the server's close frame and returns its
 // status code, skipping data and control frames on the way. Reads end
 // after d.
