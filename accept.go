@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/wskit/websocket/deflate"
 	"github.com/wskit/websocket/handshake"
@@ -66,6 +67,15 @@ var ErrOriginNotAllowed = errors.New("websocket: origin not allowed")
 // ErrUpgradeRefused).
 //
 // After a successful Accept the handler must not use w or r.Body again.
+// Read and write deadlines net/http left on the connection are cleared.
+//
+// The handshake is read by net/http, under the http.Server's limits, and
+// its zero value has none: set ReadHeaderTimeout, MaxHeaderBytes and
+// IdleTimeout, or a client that never finishes its request holds a
+// connection forever. server.HTTPServer returns a server with them set:
+//
+//	srv := &http.Server{Addr: addr, Handler: h,
+//		ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 16 << 10, IdleTimeout: time.Minute}
 func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
 	var o AcceptOptions
 	if opts != nil {
@@ -127,6 +137,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		refuse(w, http.StatusInternalServerError, nil, err.Error())
 		return nil, err
 	}
+	netConn.SetDeadline(time.Time{})
 	// The 101 response goes out through the hijacked writer's buffer, which
 	// then becomes the connection's write buffer.
 	resp := handshake.AppendResponse(brw.Writer.AvailableBuffer(), offer.Key, protocol, exts, o.ResponseHeader)

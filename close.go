@@ -124,8 +124,14 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 }
 
 // CloseNow drops the connection without a close handshake. Blocked calls
-// return; later ones fail with a *CloseError of code 1006.
+// return; later ones fail with a *CloseError of code 1006. On a connection
+// this side has already failed, which is draining what the peer still
+// sends so that its close frame is not destroyed by a reset (at most
+// lingerTime), CloseNow leaves that to finish.
 func (c *Conn) CloseNow() error {
+	if c.lingering.Load() {
+		return nil
+	}
 	if c.closeErr.Load() != nil {
 		select {
 		case <-c.done:
@@ -370,6 +376,7 @@ func (c *Conn) lingerClose() {
 	if cw, ok := c.rwc.(interface{ CloseWrite() error }); ok && c.role == RoleServer {
 		cw.CloseWrite()
 	}
+	c.lingering.Store(true)
 	t := time.AfterFunc(min(lingerTime, c.cfg.closeTimeout), c.closeTransport)
 	go func() {
 		select {

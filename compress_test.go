@@ -50,8 +50,10 @@ func TestCompressionRoundTrips(t *testing.T) {
 			t.Parallel()
 			url := echoServer(t, &websocket.AcceptOptions{ConnOptions: websocket.ConnOptions{
 				Compression: &websocket.CompressionOptions{Options: cb.server}}})
+			// The 3 MiB messages are read whole, past DefaultMaxMessageSize.
 			c := dial(t, url, &websocket.DialOptions{ConnOptions: websocket.ConnOptions{
-				Compression: &websocket.CompressionOptions{Options: cb.client}}})
+				MaxMessageSize: 4 << 20,
+				Compression:    &websocket.CompressionOptions{Options: cb.client}}})
 			if !c.Compressed() {
 				t.Fatalf("compression not agreed: %v", c.Extensions())
 			}

@@ -62,6 +62,7 @@ type Conn struct {
 	msgWaiting    bool   // a message has started that the application has not taken
 	msgActive     bool   // the application's current message is not fully read
 	msgType       MessageType
+	msgLimit      int64 // the current message's size limit, <0 for none
 	msgCompressed bool
 	mr            messageReader
 	appReads      atomic.Bool   // the application has read, so Close leaves data to it
@@ -106,6 +107,7 @@ type Conn struct {
 	epoch      time.Time     // the origin of the endpoint's clock
 	values     map[any]any
 	closeOnce  sync.Once
+	lingering  atomic.Bool // lingerClose is draining the peer's last bytes
 
 	count     connCounters
 	flog      *slog.Logger // nil unless frames are logged
@@ -188,8 +190,10 @@ func newConn(conn io.ReadWriteCloser, role Role, opts *ConnOptions, agreed *defl
 	c.mr.c = c
 	c.mw.c = c
 	eo := endpoint.Options{
-		Role:           role,
-		MaxMessageSize: c.cfg.maxMessage,
+		Role: role,
+		// A message that arrives before the application reads it is held
+		// to the larger limit; Read and Reader set their own (nextMessage).
+		MaxMessageSize: c.cfg.maxStream,
 		MaxFrameSize:   c.cfg.maxFrame,
 		PingInterval:   int64(max(c.cfg.pingInterval, 0)),
 		PongTimeout:    int64(c.cfg.pongTimeout),

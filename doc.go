@@ -37,7 +37,8 @@
 //
 // # Limits
 //
-// Messages above 32 MiB are refused with 1009 before they are read; the
+// Messages above 1 MiB read whole (Read, AppendRead), or above 32 MiB
+// streamed (Reader), are refused with 1009 before they are read; the
 // defaults are listed together in options.go and can be changed per
 // connection with ConnOptions.
 //

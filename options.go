@@ -12,10 +12,22 @@ import (
 // The defaults, in one place. Every option below whose zero value is
 // documented as "the default" takes its value from here.
 const (
-	// DefaultMaxMessageSize is the largest message accepted (32 MiB),
-	// counted on the bytes the application receives. A larger one fails the
-	// connection with 1009 (RFC 6455 §7.4.1).
-	DefaultMaxMessageSize = 32 << 20
+	// DefaultMaxMessageSize is the largest message Read and AppendRead
+	// accept (1 MiB), counted on the bytes the application receives. A
+	// larger one fails the connection with 1009 (RFC 6455 §7.4.1). A
+	// message read whole is held whole, so this is the memory one
+	// connection can make the server hold: 1,000 connections sending at the
+	// limit at once hold about 1 GiB, where the former 32 MiB let 30 of
+	// them do that. server.Options.MemoryBudget bounds the sum.
+	DefaultMaxMessageSize = 1 << 20
+
+	// DefaultMaxStreamSize is the largest message Reader accepts (32 MiB)
+	// when MaxMessageSize is not set. A streamed message is never held by
+	// the connection, whatever its size or compression ratio (the inflater
+	// holds a fixed 80 KiB or so), so its limit bounds how long a peer can
+	// keep the reader busy, not memory; what the application keeps of it
+	// is the application's choice.
+	DefaultMaxStreamSize = 32 << 20
 
 	// DefaultCloseTimeout bounds the close handshake: how long Close waits
 	// for the peer's close frame, and a client for the server to close TCP.
@@ -40,9 +52,12 @@ const (
 // defaults above. DialOptions and AcceptOptions embed it.
 type ConnOptions struct {
 	// MaxMessageSize is the largest message accepted, in bytes the
-	// application receives; 0 means DefaultMaxMessageSize and a negative
-	// value means no limit. A larger message fails the connection with
-	// 1009 before its payload is read.
+	// application receives, by Read, AppendRead and Reader alike; 0 means
+	// DefaultMaxMessageSize for Read and AppendRead and
+	// DefaultMaxStreamSize for Reader, and a negative value means no
+	// limit. A message whose frames declare more fails the connection with
+	// 1009 before their payload is read; a compressed one, as soon as it
+	// inflates past the limit.
 	MaxMessageSize int64
 
 	// MaxFrameSize is the largest payload accepted in one frame; 0 means no
@@ -107,10 +122,28 @@ type ConnOptions struct {
 	// settings in Compression (or the defaults when it is nil).
 	Extensions []handshake.Extension
 
+	// Budget, when set, is shared memory that whole-message reads draw
+	// on: Read and AppendRead reserve each growth of their buffer from it
+	// and give it all back when they return the message (which is then
+	// the application's). A read that cannot reserve fails the connection
+	// with 1013 (try again later, RFC 6455 §7.4.1). Reader, which holds
+	// nothing, does not draw on it. server.Options.MemoryBudget sets one
+	// for every connection of a server.
+	Budget Budget
+
 	// Logger, when set and enabled for slog.LevelDebug, gets a record for
 	// every frame sent and received (direction, opcode, FIN, RSV, length).
 	// Below debug level it is not consulted per frame.
 	Logger *slog.Logger
+}
+
+// Budget is memory shared by many connections. Reserve holds n more bytes
+// and reports true, or holds nothing and reports false when that would
+// pass the budget; Release gives back n bytes reserved before. Both are
+// called from many goroutines at once.
+type Budget interface {
+	Reserve(n int64) bool
+	Release(n int64)
 }
 
 // CompressionOptions configures permessage-deflate.
@@ -147,7 +180,8 @@ const compressionIdle = 5 * time.Second
 
 // config is ConnOptions with the defaults applied.
 type config struct {
-	maxMessage   int64 // <0 for none
+	maxMessage   int64 // for a message read whole, <0 for none
+	maxStream    int64 // for a message read through Reader, <0 for none; never below maxMessage
 	maxFrame     int64 // 0 for none
 	closeTimeout time.Duration
 	pingInterval time.Duration // <=0 for none
@@ -157,6 +191,7 @@ type config struct {
 	onPong       func([]byte)
 	readBuf      int
 	writeBuf     int
+	budget       Budget
 }
 
 func newConfig(o *ConnOptions, role Role) config {
@@ -175,9 +210,11 @@ func newConfig(o *ConnOptions, role Role) config {
 		onPong:       o.OnPong,
 		readBuf:      o.ReadBufferSize,
 		writeBuf:     o.WriteBufferSize,
+		budget:       o.Budget,
 	}
+	c.maxStream = c.maxMessage
 	if c.maxMessage == 0 {
-		c.maxMessage = DefaultMaxMessageSize
+		c.maxMessage, c.maxStream = DefaultMaxMessageSize, DefaultMaxStreamSize
 	}
 	if c.maxFrame < 0 {
 		c.maxFrame = 0

@@ -45,6 +45,9 @@ func NewPreparedMessage(typ MessageType, data []byte) (*PreparedMessage, error) 
 	return &PreparedMessage{typ: typ, data: data}, nil
 }
 
+// Len returns the length of the message's payload.
+func (pm *PreparedMessage) Len() int { return len(pm.data) }
+
 // plainFrame returns the message as one unmasked, uncompressed frame.
 func (pm *PreparedMessage) plainFrame() []byte {
 	pm.mu.Lock()

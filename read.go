@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wskit/websocket/endpoint"
+	"github.com/wskit/websocket/wire"
 )
 
 // Reader waits for the next data message and returns its type and a reader
@@ -32,7 +33,7 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 		return 0, nil, err
 	}
 	defer release(c.rsem)
-	err = c.nextMessage()
+	err = c.nextMessage(c.cfg.maxStream)
 	if err = c.readResult(ctx, err, stop()); err != nil {
 		return 0, nil, err
 	}
@@ -69,31 +70,89 @@ func (c *Conn) AppendRead(ctx context.Context, dst []byte) (MessageType, []byte,
 // declares.
 const maxReadHint = 64 << 10
 
-// readWhole appends the next message to dst; nil dst gets a buffer sized
-// for the bytes at hand.
+// readWhole appends the next message to dst. The buffer grows only with
+// bytes in hand (growWhole); the growth is reserved from the budget, if
+// any, and given back when the message is returned, or the read fails.
 func (c *Conn) readWhole(dst []byte) (MessageType, []byte, error) {
-	if err := c.nextMessage(); err != nil {
+	if err := c.nextMessage(c.cfg.maxMessage); err != nil {
 		return 0, nil, err
 	}
 	p := dst
-	want := c.ep.PayloadWant()
-	if p == nil {
-		p = make([]byte, 0, max(min(want, maxReadHint), 512))
-	} else if free := int64(cap(p) - len(p)); free < want && want <= maxReadHint {
-		p = append(p[:cap(p)], make([]byte, want-free)...)[:len(p)]
-	}
+	var held int64 // reserved from the budget
 	for {
 		if len(p) == cap(p) {
-			p = append(p, 0)[:len(p)]
+			var extra int64
+			var err error
+			p, extra, err = c.growWhole(p, int64(len(p)-len(dst)))
+			if err != nil {
+				c.releaseHeld(held)
+				return 0, nil, err
+			}
+			if c.cfg.budget != nil {
+				held += extra
+			}
+			if extra == 0 {
+				// At the limit: one more byte means the message is too
+				// large, which the endpoint reports.
+				var one [1]byte
+				n, err := c.readPayload(one[:])
+				if n > 0 && err == nil {
+					err = c.failed(c.ep.Fail(wire.ErrMessageTooLarge))
+				}
+				c.releaseHeld(held)
+				if err != io.EOF {
+					return 0, nil, err
+				}
+				return c.msgType, p, nil
+			}
 		}
 		n, err := c.readPayload(p[len(p):cap(p)])
 		p = p[:len(p)+n]
-		if err == io.EOF {
-			return c.msgType, p, nil
-		}
 		if err != nil {
+			c.releaseHeld(held)
+			if err == io.EOF {
+				return c.msgType, p, nil
+			}
 			return 0, nil, err
 		}
+	}
+}
+
+// growWhole makes room in p, which is full and holds got bytes of the
+// current message, and returns the room made: as much again as p holds, at
+// least 512 bytes, and for the message's first bytes what its frame
+// declares up to maxReadHint; never more than the limit leaves, nor, in an
+// uncompressed message's final frame, more than that frame still declares
+// (a limit on earlier fragments would grow a message of 1-byte fragments
+// byte by byte). 0 means the message has reached the limit. The room is
+// reserved from the budget, if any, which failing fails the connection
+// with 1013 (wire.ErrOverBudget).
+func (c *Conn) growWhole(p []byte, got int64) ([]byte, int64, error) {
+	extra := max(int64(len(p)), 512)
+	if got == 0 {
+		extra = max(min(c.ep.PayloadWant(), maxReadHint), 512)
+	}
+	if lim := c.msgLimit; lim >= 0 {
+		extra = min(extra, lim-got)
+	}
+	if left := c.ep.MessageLeft(); left > 0 {
+		extra = min(extra, left)
+	}
+	if extra <= 0 {
+		return p, 0, nil
+	}
+	if b := c.cfg.budget; b != nil && !b.Reserve(extra) {
+		return nil, 0, c.failed(c.ep.Fail(wire.ErrOverBudget))
+	}
+	// Exactly extra more, not append's rounding up: what is reserved is
+	// what is held, and a final frame's length is not passed.
+	return append(make([]byte, 0, int64(len(p))+extra), p...), extra, nil
+}
+
+// releaseHeld gives back to the budget what a whole-message read reserved.
+func (c *Conn) releaseHeld(n int64) {
+	if n > 0 {
+		c.cfg.budget.Release(n)
 	}
 }
 
@@ -183,13 +242,19 @@ func (c *Conn) readResult(ctx context.Context, err error, fired bool) error {
 	return c.abort(err)
 }
 
-// nextMessage makes the next data message the current one, skipping what is
-// left of the previous one. The caller holds rsem.
-func (c *Conn) nextMessage() error {
+// nextMessage makes the next data message the current one, with limit as
+// its size limit (<0 for none), skipping what is left of the previous one.
+// A message whose first header has already arrived is checked against the
+// limit before any of its payload is read. The caller holds rsem.
+func (c *Conn) nextMessage(limit int64) error {
 	if c.msgActive {
 		if err := c.skipMessage(); err != nil {
 			return err
 		}
+	}
+	c.msgLimit = limit
+	if err := c.ep.SetMessageLimit(limit); err != nil {
+		return c.failed(err)
 	}
 	if !c.msgWaiting {
 		if err := c.receive(nil, recvMessage); err != nil {

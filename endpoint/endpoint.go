@@ -55,6 +55,7 @@ type Options struct {
 	// MaxMessageSize is the largest message accepted, in payload bytes as
 	// the application receives them (inflated, for a compressed message);
 	// 0 means DefaultMaxMessageSize and a negative value no limit.
+	// SetMessageLimit changes it for one message.
 	MaxMessageSize int64
 
 	// MaxFrameSize is the largest payload accepted in one frame; 0 means no
@@ -207,6 +208,7 @@ func New(o Options) *Endpoint {
 	if e.lock == nil {
 		e.lock = noLock{}
 	}
+	e.r.limit = o.MaxMessageSize
 	e.r.val = wire.Validator{Role: o.Role, MaxFrameSize: max(o.MaxFrameSize, 0)}
 	if a := o.Deflate; a != nil {
 		e.r.val.ExtensionRSV = wire.RSV1

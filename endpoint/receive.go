@@ -82,6 +82,7 @@ type recvState struct {
 	inMsg      bool // a data message started and its end is not yet handed out
 	typ        wire.Opcode
 	compressed bool
+	limit      int64 // the current (or next) message's size limit, <0 for none
 	msgIn      int64 // payload bytes of the current message's frames, as received
 	msgOut     int64 // bytes the current compressed message inflated to
 	utf8       wire.UTF8Validator
@@ -186,7 +187,7 @@ func (e *Endpoint) header(ev *Event) (bool, error) {
 		}
 	}
 	// RFC 6455 §10.4: the limit is enforced before the payload is read.
-	if max := e.o.MaxMessageSize; max >= 0 && h.Length > max-r.msgIn {
+	if max := r.declaredMax(); max >= 0 && h.Length > max-r.msgIn {
 		return true, e.recvFail(wire.ErrMessageTooLarge)
 	}
 	r.msgIn += h.Length
@@ -241,7 +242,55 @@ func (e *Endpoint) piece(ev *Event, p []byte, end bool) error {
 		}
 	}
 	if end {
-		r.inMsg = false
+		r.endMessage(e.o.MaxMessageSize)
+	}
+	return nil
+}
+
+// endMessage ends the current message; the next one has the default
+// limit until the driver sets another.
+func (r *recvState) endMessage(limit int64) {
+	r.inMsg, r.zEnded = false, false
+	r.limit = limit
+}
+
+// declaredMax is the most payload the current message's frames may declare
+// (<0 for no limit): the message limit, and for a compressed message room
+// for what deflate adds to data it cannot shrink, so that a message at the
+// limit passes compressed or not: 5 bytes a stored block (RFC 1951
+// §3.2.4), which compress/flate cuts at 16 KiB, 321 bytes on 1 MiB; a
+// tenth of a percent leaves room for smaller blocks. The inflated size is
+// checked as it comes out.
+func (r *recvState) declaredMax() int64 {
+	max := r.limit
+	if max >= 0 && r.compressed {
+		if m := max + max>>10 + 64; m > max {
+			max = m
+		}
+	}
+	return max
+}
+
+// SetMessageLimit sets the size limit, in bytes as the application
+// receives them (negative for none), of the current message, or of the
+// next one when none has started; after that message the limit is
+// Options.MaxMessageSize again. A driver whose application reads some
+// messages whole and streams others sets the limit that fits when the
+// application starts reading one. When what the current message's frames
+// have declared, or a compressed one has inflated to, is already past the
+// new limit, the connection fails with 1009 (wire.ErrMessageTooLarge), as
+// it would have at the header.
+func (e *Endpoint) SetMessageLimit(max int64) error {
+	r := &e.r
+	if r.err != nil {
+		return r.err
+	}
+	r.limit = max
+	if !r.inMsg || max < 0 {
+		return nil
+	}
+	if r.msgIn > r.declaredMax() || r.compressed && r.msgOut > max {
+		return e.recvFail(wire.ErrMessageTooLarge)
 	}
 	return nil
 }
@@ -259,7 +308,7 @@ func (e *Endpoint) Inflate(p []byte) (n int, end bool, err error) {
 	if !r.inMsg || !r.compressed || len(p) == 0 {
 		return 0, false, nil
 	}
-	max := e.o.MaxMessageSize
+	max := r.limit
 	if max >= 0 && int64(len(p)) > max-r.msgOut+1 {
 		p = p[:max-r.msgOut+1]
 	}
@@ -282,7 +331,7 @@ func (e *Endpoint) Inflate(p []byte) (n int, end bool, err error) {
 		}
 	}
 	if err == io.EOF {
-		r.inMsg, r.zEnded = false, false
+		r.endMessage(e.o.MaxMessageSize)
 		return n, true, nil
 	}
 	return n, false, nil
@@ -297,6 +346,19 @@ func (e *Endpoint) PayloadWant() int64 {
 	r := &e.r
 	if r.err != nil || r.done || r.endPending || r.compressed && r.inMsg || r.dec.Header().Opcode.IsControl() {
 		return 0
+	}
+	return r.dec.Remaining()
+}
+
+// MessageLeft returns how many payload bytes of the current uncompressed
+// message are still to come when that is known, because its final frame
+// is being read, and -1 otherwise (an earlier fragment, a compressed
+// message, no message).
+func (e *Endpoint) MessageLeft() int64 {
+	r := &e.r
+	h := r.dec.Header()
+	if r.err != nil || r.done || !r.inMsg || r.compressed || h.Opcode.IsControl() || !h.Fin {
+		return -1
 	}
 	return r.dec.Remaining()
 }

@@ -1,6 +1,8 @@
 package endpoint_test
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -200,4 +202,68 @@ func TestRFC6455Section10_4Limits(t *testing.T) {
 			in:   []byte{0x82, 0x80 | 127, 0, 0, 0, 1, 0, 0, 0, 0, 1, 2, 3, 4},
 			sent: closed, err: wire.ErrMessageTooLarge},
 	})
+}
+
+// TestSetMessageLimit: a driver sets the limit of the message its
+// application is about to read, before the message's first header arrives
+// or after, when what the frames declared is checked at once (1009 before
+// the payload); the message after it has Options.MaxMessageSize again.
+func TestSetMessageLimit(t *testing.T) {
+	a := func(n int) []byte { return fr(C, true, wire.OpBinary, strings.Repeat("a", n)) }
+	closed := []string{`close 1009 "message too big"`}
+	t.Run("before the header", func(t *testing.T) {
+		e := newEndpoint(S, endpoint.Options{MaxMessageSize: 2000})
+		if err := e.SetMessageLimit(1000); err != nil {
+			t.Fatal(err)
+		}
+		got := feed(t, e, a(1001), 0, 64<<10)
+		check(t, "", tcase{sent: closed, err: wire.ErrMessageTooLarge}, got)
+	})
+	t.Run("after the header", func(t *testing.T) {
+		e := newEndpoint(S, endpoint.Options{MaxMessageSize: 2000})
+		in := a(1001)
+		var ev endpoint.Event
+		if n, err := e.Receive(in[:8], &ev); n != 8 || err != nil || ev.Kind != endpoint.MessageStart {
+			t.Fatalf("header: %d %v %v", n, ev.Kind, err)
+		}
+		if err := e.SetMessageLimit(1000); !errors.Is(err, wire.ErrMessageTooLarge) {
+			t.Fatalf("SetMessageLimit after a 1001-byte header: %v", err)
+		}
+		wantSent(t, e, closed...)
+		if _, err := e.Receive(in[8:], &ev); !errors.Is(err, wire.ErrMessageTooLarge) {
+			t.Fatalf("Receive after the failure: %v", err)
+		}
+	})
+	t.Run("one message only", func(t *testing.T) {
+		e := newEndpoint(S, endpoint.Options{MaxMessageSize: 2000})
+		if err := e.SetMessageLimit(1000); err != nil {
+			t.Fatal(err)
+		}
+		got := feed(t, e, cat(a(1000), a(2000)), 0, 64<<10)
+		want := tcase{events: []string{`binary "` + strings.Repeat("a", 1000) + `"`, `binary "` + strings.Repeat("a", 2000) + `"`}}
+		check(t, "", want, got)
+	})
+}
+
+// TestMessageLeft: what is left of an uncompressed message is known in its
+// final frame only.
+func TestMessageLeft(t *testing.T) {
+	e := newEndpoint(S, endpoint.Options{})
+	in := cat(fr(C, false, wire.OpBinary, "abc"), fr(C, true, wire.OpContinuation, "defgh"))
+	var ev endpoint.Event
+	var lefts []int64
+	for len(in) > 0 {
+		n, err := e.Receive(in[:1], &ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in = in[n:]
+		lefts = append(lefts, e.MessageLeft())
+	}
+	// A byte at a time: the first frame's 6 header bytes and 3 payload
+	// bytes, then the final frame's 6 and 5.
+	want := []int64{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 5, 4, 3, 2, 1, -1}
+	if fmt.Sprint(lefts) != fmt.Sprint(want) {
+		t.Fatalf("MessageLeft after each byte: %v, want %v", lefts, want)
+	}
 }

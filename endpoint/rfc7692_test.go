@@ -1,6 +1,8 @@
 package endpoint_test
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -118,4 +120,30 @@ func TestInflateBeforeInput(t *testing.T) {
 	if got := feed(t, e, in[n:], 0, 100); len(got.events) != 1 || !strings.HasSuffix(got.events[0], `"Hello"`) {
 		t.Fatalf("then: %v", got)
 	}
+}
+
+// TestRFC7692CompressedAtTheLimit: data deflate cannot shrink grows by the
+// stored blocks' headers (RFC 1951 §3.2.4), so the declared-length check
+// leaves room for them: a compressed message at the limit is accepted as
+// an uncompressed one is, and one byte more fails with 1009 as it inflates.
+func TestRFC7692CompressedAtTheLimit(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	noise := make([]byte, 1001)
+	for i := range noise {
+		noise[i] = byte(r.Uint32())
+	}
+	at, over := deflated(string(noise[:1000])), deflated(string(noise))
+	if len(at) <= 1000 {
+		t.Fatalf("the noise compressed to %d bytes, want more than 1000", len(at))
+	}
+	limit := compression()
+	limit.MaxMessageSize = 1000
+	runTable(t, []tcase{
+		{name: "at the limit", role: S, opts: limit,
+			in:     zfr(C, true, wire.OpBinary, wire.RSV1, at),
+			events: []string{fmt.Sprintf("binary %q", noise[:1000])}},
+		{name: "one byte over", role: S, opts: limit,
+			in:   zfr(C, true, wire.OpBinary, wire.RSV1, over),
+			sent: []string{`close 1009 "message too big"`}, err: wire.ErrMessageTooLarge},
+	})
 }

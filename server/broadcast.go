@@ -71,8 +71,18 @@ func (s *Server) SendPrepared(pm *websocket.PreparedMessage, conns []*websocket.
 
 func (s *Server) send(pm *websocket.PreparedMessage, list []*client) BroadcastResult {
 	var res BroadcastResult
+	// The message's bytes and its encoded frame are held until the last
+	// queue lets go of it.
+	q := &entry{pm: pm, size: 2 * int64(pm.Len()), b: &s.budget}
+	if !s.budget.Reserve(q.size) {
+		res.Dropped = len(list)
+		s.counters.broadcast(res)
+		return res
+	}
+	q.refs.Store(1)
+	defer q.done()
 	for _, cl := range list {
-		switch s.enqueue(cl, pm) {
+		switch s.enqueue(cl, q) {
 		case queued:
 			res.Queued++
 		case dropped:
@@ -98,7 +108,7 @@ const (
 
 // enqueue queues pm for cl without blocking, starting cl's sender when it
 // is idle.
-func (s *Server) enqueue(cl *client, pm *websocket.PreparedMessage) enqueueResult {
+func (s *Server) enqueue(cl *client, q *entry) enqueueResult {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	if cl.dead {
@@ -120,7 +130,8 @@ func (s *Server) enqueue(cl *client, pm *websocket.PreparedMessage) enqueueResul
 		cl.queue = cl.queue[:n]
 		cl.head = 0
 	}
-	cl.queue = append(cl.queue, pm)
+	q.refs.Add(1)
+	cl.queue = append(cl.queue, q)
 	if !cl.sending {
 		cl.sending = true
 		cl.senders.Go(func() { s.drain(cl) })
@@ -139,14 +150,16 @@ func (s *Server) drain(cl *client) {
 			cl.mu.Unlock()
 			return
 		}
-		pm := cl.queue[cl.head]
+		q := cl.queue[cl.head]
 		cl.queue[cl.head] = nil
 		cl.head++
 		cl.mu.Unlock()
 		// No context: tying every write to one would cost a registration
 		// per message; a stuck write ends when the connection is closed
 		// (keepalive, CloseSlow, Shutdown's deadline, the handler's end).
-		if err := cl.conn.WritePrepared(context.Background(), pm); err != nil {
+		err := cl.conn.WritePrepared(context.Background(), q.pm)
+		q.done()
+		if err != nil {
 			cl.mu.Lock()
 			cl.dead = true
 			cl.sending = false
@@ -160,6 +173,9 @@ func (s *Server) drain(cl *client) {
 // clearLocked empties the queue, keeping its array only when it is small,
 // so that an idle connection holds little.
 func (cl *client) clearLocked() {
+	for _, q := range cl.queue[cl.head:] {
+		q.done()
+	}
 	clear(cl.queue[cl.head:])
 	if cap(cl.queue) > 16 || cl.dead {
 		cl.queue = nil

@@ -15,3 +15,7 @@ func QueueLen(s *Server, c *websocket.Conn) int {
 	defer cl.mu.Unlock()
 	return len(cl.queue) - cl.head
 }
+
+// OnBudgetChange makes s call f after every reservation, refusal and
+// release of its memory budget. Set it before s serves anything.
+func OnBudgetChange(s *Server, f func()) { s.budget.changed = f }

@@ -24,10 +24,10 @@ type client struct {
 	closedHere atomic.Bool
 
 	mu      sync.Mutex
-	queue   []*websocket.PreparedMessage // waiting broadcasts, oldest first
-	head    int                          // index of the oldest in queue
-	sending bool                         // a sender goroutine is running
-	dead    bool                         // no more broadcasts: closed, slow or failed
+	queue   []*entry // waiting broadcasts, oldest first
+	head    int      // index of the oldest in queue
+	sending bool     // a sender goroutine is running
+	dead    bool     // no more broadcasts: closed, slow or failed
 	senders sync.WaitGroup
 }
 

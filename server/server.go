@@ -62,6 +62,23 @@ type Options struct {
 	// is the other usual choice.
 	SlowCloseCode websocket.StatusCode
 
+	// MemoryBudget bounds the bytes the server holds for all its
+	// connections at once: the buffers of messages being read whole (Read
+	// and AppendRead; Reader holds none) and the broadcasts waiting in send
+	// queues (a broadcast counts twice its length, its bytes and its
+	// frame, once however many queues hold it). 0 means
+	// DefaultMemoryBudget and a negative value means no budget; it
+	// replaces AcceptOptions.Budget.
+	//
+	// Past it the server refuses, rather than waits: a connection whose
+	// read would grow past it is failed with 1013 (try again later, RFC
+	// 6455 §7.4.1), and a broadcast that would is dropped for every
+	// connection (BroadcastResult.Dropped). Waiting instead (not reading
+	// from such connections) would deadlock once every connection held
+	// part of a message. Stats reports the bytes held, their peak and the
+	// refusals.
+	MemoryBudget int64
+
 	// Logger gets the server's records: debug for every frame, info for
 	// each connection opened and closed (with its close code and
 	// duration), warn for refused handshakes and protocol errors. nil
@@ -96,6 +113,7 @@ type Server struct {
 	active    int           // ServeHTTP calls past the shutdown check
 	drained   chan struct{} // closed when active drops to 0 during shutdown
 	closeCode websocket.StatusCode
+	budget    budget
 
 	brokerOnce sync.Once // channels are set up at first use
 	brokerImpl Broker
@@ -112,6 +130,11 @@ func New(opts *Options) *Server {
 	if s.opts.SendQueue <= 0 {
 		s.opts.SendQueue = DefaultSendQueue
 	}
+	s.budget.limit = s.opts.MemoryBudget
+	if s.budget.limit == 0 {
+		s.budget.limit = DefaultMemoryBudget
+	}
+	s.opts.AcceptOptions.Budget = &s.budget
 	s.closeCode = s.opts.SlowCloseCode
 	if s.closeCode == 0 {
 		s.closeCode = websocket.StatusPolicyViolation

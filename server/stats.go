@@ -30,6 +30,13 @@ type Stats struct {
 	BroadcastQueued  uint64
 	BroadcastDropped uint64 // DropMessage on a full queue
 	SlowClosed       uint64 // connections closed by CloseSlow
+
+	// The memory budget (Options.MemoryBudget): the bytes held now for
+	// messages being read whole and queued broadcasts, the most held at
+	// once since the start, and the reservations refused (connections
+	// failed with 1013, broadcasts dropped).
+	MemoryHeld, MemoryPeak int64
+	BudgetRefused          uint64
 }
 
 type counters struct {
@@ -103,5 +110,8 @@ func (s *Server) Stats() Stats {
 	st.BroadcastQueued = s.counters.queuedN.Load()
 	st.BroadcastDropped = s.counters.droppedN.Load()
 	st.SlowClosed = s.counters.slowN.Load()
+	st.MemoryHeld = s.budget.used.Load()
+	st.MemoryPeak = s.budget.peak.Load()
+	st.BudgetRefused = s.budget.refused.Load()
 	return st
 }

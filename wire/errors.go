@@ -34,6 +34,7 @@ var (
 	ErrLengthOverflow      = protocolError(StatusProtocolError, "payload length above 2^63-1")                             // §5.2
 	ErrFrameTooLarge       = protocolError(StatusMessageTooBig, "frame larger than the limit")
 	ErrMessageTooLarge     = protocolError(StatusMessageTooBig, "message larger than the limit")
+	ErrOverBudget          = protocolError(StatusTryAgainLater, "memory budget spent: message refused") // RFC 6455 §7.4.1, 1013
 )
 
 // Payload errors (RFC 6455 §5.5.1, §8.1).

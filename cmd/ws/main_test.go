@@ -125,7 +125,8 @@ func TestDialEcho(t *testing.T) {
 func TestServeEcho(t *testing.T) {
 	url := startServe(t, `ws://\S+/`, "--echo")
 	ctx := testCtx(t)
-	c, _, err := websocket.Dial(ctx, url+"any/path", nil)
+	// The 16 MiB echo is read whole, past DefaultMaxMessageSize.
+	c, _, err := websocket.Dial(ctx, url+"any/path", &websocket.DialOptions{ConnOptions: websocket.ConnOptions{MaxMessageSize: 32 << 20}})
 	if err != nil {
 		t.Fatal(err)
 	}

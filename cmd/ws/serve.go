@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/wskit/websocket"
@@ -218,7 +219,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "ws serve: cannot listen on %s: %v\n", *addr, err)
 		return exitError
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsConfig}
+	srv := server.HTTPServer("", handler)
+	srv.TLSConfig = tlsConfig
 	scheme, wsScheme := "http", "ws"
 	if *cert != "" {
 		scheme, wsScheme = "https", "wss"
@@ -261,17 +263,67 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return exitOK
 }
 
-// echoConn sends every message back with its type and bytes.
+// echoConn sends every message back with its type and bytes, whole. On a
+// compressed connection, where a few bytes received can inflate to the
+// whole limit, a message longer than echoHold is sent back as it streams
+// in, in fragments, so that the connection never holds more than echoHold
+// of it (plus the inflater and compressor) whatever its compression
+// ratio; the peer must then read while it writes. Text is checked as it
+// arrives, so such a message with invalid UTF-8 fails with 1007 after its
+// valid start has been echoed. Without compression the connection holds
+// only what the peer sent, up to the limit.
 func echoConn(ctx context.Context, c *websocket.Conn) error {
+	hold := maxMessage + 1
+	if c.Compressed() {
+		hold = echoHold
+	}
 	for {
-		typ, msg, err := c.Read(ctx)
+		typ, r, err := c.Reader(ctx)
 		if err != nil {
 			return nil
 		}
-		if err := c.Write(ctx, typ, msg); err != nil {
+		buf := make([]byte, 0, 4096)
+		for len(buf) < hold {
+			if len(buf) == cap(buf) {
+				buf = slices.Grow(buf, min(len(buf), hold-len(buf)))
+			}
+			var n int
+			n, err = r.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
+			if err != nil {
+				break
+			}
+		}
+		switch err {
+		case io.EOF:
+			err = c.Write(ctx, typ, buf)
+		case nil:
+			err = echoStream(ctx, c, typ, buf, r)
+		}
+		if err != nil {
 			return nil
 		}
 	}
+}
+
+// echoHold is the most of one message the echo server holds on a
+// compressed connection.
+const echoHold = 1 << 20
+
+// echoStream sends back a message whose first part, head, is in hand and
+// whose rest is still to be read from r.
+func echoStream(ctx context.Context, c *websocket.Conn, typ websocket.MessageType, head []byte, r io.Reader) error {
+	w, err := c.Writer(ctx, typ)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(head); err != nil {
+		return err
+	}
+	if _, err := io.CopyBuffer(w, r, head[:min(len(head), 64<<10)]); err != nil {
+		return err
+	}
+	return w.Close()
 }
 
 // chatChannel is the channel of the ws serve chat.
