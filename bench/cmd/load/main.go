@@ -2,7 +2,7 @@
 // echo server on this machine) and prints what it measured as JSON.
 //
 //	load -addr 127.0.0.1:PORT [-c 100] [-size 1024] [-pipeline 0] [-compress]
-//	     [-broadcast] [-idle] [-proto ws|tcp] [-warmup 500ms] [-d 2s] [-pid PID]
+//	     [-broadcast] [-idle] [-churn] [-proto ws|tcp] [-warmup 500ms] [-d 2s] [-pid PID]
 //
 // With -pid, the server's CPU time per message and memory are read from
 // /proc; -idle needs it (the server must collect garbage on SIGUSR1, as
@@ -35,6 +35,7 @@ func main() {
 	flag.IntVar(&cfg.ServerPID, "pid", 0, "server process, for CPU time and memory")
 	broadcast := flag.Bool("broadcast", false, "broadcast load instead of echo")
 	idle := flag.Bool("idle", false, "measure the server's memory per idle connection")
+	churn := flag.Bool("churn", false, "connection churn: -max cycles (20,000 by default) of upgrade, one echo and close, over -c workers")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("load: ")
@@ -53,6 +54,8 @@ func main() {
 			log.Fatal("-idle needs -pid")
 		}
 		res, err = load.Idle(ctx, cfg)
+	case *churn:
+		res, err = load.Churn(ctx, cfg)
 	case *broadcast:
 		res, err = load.Broadcast(ctx, cfg)
 	default:

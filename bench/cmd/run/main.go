@@ -40,7 +40,7 @@ import (
 // Scenario is one cell of the matrix.
 type Scenario struct {
 	Name     string `json:"name"`
-	Kind     string `json:"kind"` // echo, broadcast or idle
+	Kind     string `json:"kind"` // echo, broadcast, idle or churn
 	Conns    int    `json:"conns"`
 	Size     int    `json:"size"`
 	Pipeline int    `json:"pipeline,omitempty"`
@@ -60,11 +60,15 @@ func scenarios(idleConns int) []Scenario {
 		Scenario{Name: "deflate c=100 1 KiB JSON", Kind: "echo", Conns: 100, Size: 1 << 10, Compress: true},
 		Scenario{Name: "broadcast c=1000 1 KiB", Kind: "broadcast", Conns: 1000, Size: 1 << 10},
 		Scenario{Name: fmt.Sprintf("idle c=%d", idleConns), Kind: "idle", Conns: idleConns},
+		Scenario{Name: "churn 20000 cycles c=32", Kind: "churn", Conns: 32, Size: 16},
 	)
 }
 
+// quickRun is set by -quick: churn then runs 2,000 cycles.
+var quickRun bool
+
 // quickScenarios is the short run's subset.
-var quickScenarios = regexp.MustCompile(`^(echo c=1 16 B|echo c=100 1 KiB|echo c=1000 64 KiB|pipelined×64 c=1 16 B|deflate .*|broadcast .*|idle .*)$`)
+var quickScenarios = regexp.MustCompile(`^(echo c=1 16 B|echo c=100 1 KiB|echo c=1000 64 KiB|pipelined×64 c=1 16 B|deflate .*|broadcast .*|idle .*|churn .*)$`)
 
 func sizeName(n int) string {
 	switch {
@@ -77,13 +81,14 @@ func sizeName(n int) string {
 
 // Run is one library in one scenario, once.
 type Run struct {
-	Scenario string           `json:"scenario"`
-	Lib      string           `json:"lib"`
-	Round    int              `json:"round"`
-	Result   *load.Result     `json:"result,omitempty"`
-	Idle     *load.IdleResult `json:"idle,omitempty"`
-	Err      string           `json:"error,omitempty"`
-	NA       bool             `json:"na,omitempty"` // the library cannot serve this scenario
+	Scenario string            `json:"scenario"`
+	Lib      string            `json:"lib"`
+	Round    int               `json:"round"`
+	Result   *load.Result      `json:"result,omitempty"`
+	Idle     *load.IdleResult  `json:"idle,omitempty"`
+	Churn    *load.ChurnResult `json:"churn,omitempty"`
+	Err      string            `json:"error,omitempty"`
+	NA       bool              `json:"na,omitempty"` // the library cannot serve this scenario
 }
 
 // Report is everything one invocation measured.
@@ -132,6 +137,7 @@ func main() {
 	}
 
 	if *quick {
+		quickRun = true
 		*runs = 1
 		*dur = 300 * time.Millisecond
 		*warmup = 100 * time.Millisecond
@@ -282,6 +288,16 @@ func once(ctx context.Context, echoBin string, sc Scenario, r *Run, warmup, dur 
 			return
 		}
 		r.Idle = &res
+	case "churn":
+		if quickRun {
+			cfg.MaxMessages = 2000
+		}
+		res, err := load.Churn(ctx, cfg)
+		if err != nil {
+			r.Err = err.Error()
+			return
+		}
+		r.Churn = &res
 	case "broadcast":
 		res, err := load.Broadcast(ctx, cfg)
 		if err != nil {
@@ -311,6 +327,8 @@ func (r *Run) summary() string {
 	case r.Idle != nil:
 		return fmt.Sprintf("%.1f KiB/conn open, %.1f KiB/conn after a message",
 			r.Idle.PerConnHandshake/1024, r.Idle.PerConnMessage/1024)
+	case r.Churn != nil:
+		return fmt.Sprintf("%6.0f cycles/s  cpu %6.1f µs/cycle", r.Churn.CyclesPerSec, r.Churn.ServerCPUPerUs)
 	default:
 		x := r.Result
 		return fmt.Sprintf("%9.0f msg/s %8.1f MB/s  p50 %7.0f µs  p99 %7.0f µs  cpu %6.2f µs/msg  rss %5.1f MiB",

@@ -37,6 +37,18 @@ var (
 		}
 		return r.Idle.PerConnHandshake / 1024, true
 	}
+	churnCPU = func(r *Run) (float64, bool) {
+		if r.Churn == nil {
+			return 0, false
+		}
+		return r.Churn.ServerCPUPerUs, true
+	}
+	churnRate = func(r *Run) (float64, bool) {
+		if r.Churn == nil {
+			return 0, false
+		}
+		return r.Churn.CyclesPerSec, true
+	}
 	idleMsg = func(r *Run) (float64, bool) {
 		if r.Idle == nil {
 			return 0, false
@@ -227,6 +239,14 @@ func markdown(rep *Report) string {
 			fmt.Fprintf(&b, "| %s | %s | %s |\n", l, open[l].text(l != base), msg[l].text(l != base))
 		}
 		b.WriteString("\n")
+	}
+	if churn := rep.kinds("churn"); len(churn) > 0 {
+		b.WriteString("## Connection churn: server CPU time per upgrade/echo/close cycle, µs (lower is better)\n\n")
+		table(&b, rep, churn, churnCPU, true)
+		b.WriteString("### Ratio to wskit in each round (CPU per cycle)\n\n")
+		ratioTable(&b, rep, churn, churnCPU)
+		b.WriteString("## Connection churn: cycles per second (higher is better)\n\n")
+		table(&b, rep, churn, churnRate, false)
 	}
 	var failed []string
 	for _, r := range rep.Results {
