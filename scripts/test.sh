@@ -230,7 +230,7 @@ step compat/gorilla module_tests compat/gorilla/testdata/sameprog
 echo "== bench (its own module): vet, tests, a few seconds of the harness"
 bench_smoke() {
 	(cd bench && go vet ./... && go test -count=1 ./... &&
-		go run ./cmd/run -quick -libs wskit,gorilla -scenarios '^(echo c=1 16 B|idle .*)$' -idle 200 -out "$tmp/bench")
+		go run ./cmd/run -quick -libs wskit,gorilla -scenarios '^(echo c=1 16 B|idle .*|churn .*)$' -idle 200 -out "$tmp/bench")
 }
 step bench bench_smoke
 
