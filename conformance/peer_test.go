@@ -126,12 +126,16 @@ func (p *peer) failWith(code wire.StatusCode) {
 	p.closeTCP()
 }
 
-// closeTCP ends the connection: a server at once, a client (or a lingering
-// server) once the other side has (RFC 6455 §7.1.1), bounded well past the
-// tester's own wait for it.
+// closeTCP ends the connection: a server at once, a client once the server
+// has (RFC 6455 §7.1.1). A lingering server waits for the tester to close,
+// bounded well past the tester's own wait for it.
 func (p *peer) closeTCP() {
 	if p.role == wire.RoleClient || p.b.linger {
-		p.nc.SetReadDeadline(time.Now().Add(30 * time.Second))
+		wait := 2 * time.Second
+		if p.b.linger {
+			wait = 10 * time.Second
+		}
+		p.nc.SetReadDeadline(time.Now().Add(wait))
 		io.Copy(io.Discard, p.r)
 	}
 	p.nc.Close()
