@@ -3,7 +3,9 @@ package websocket_test
 import (
 	"context"
 	"errors"
+	"net"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/wskit/websocket"
@@ -59,61 +61,57 @@ func TestWriteCancelBeforeStart(t *testing.T) {
 	}
 }
 
-// TestRunEvents drives a connection with callbacks.
+// TestRunEvents drives a connection with callbacks, in a synctest bubble:
+// Events.Timeout fires on the bubble's clock, exactly once in 200ms of
+// silence with a 150ms timeout.
 func TestRunEvents(t *testing.T) {
-	a, b := tcpPair(t)
-	srv := websocket.NewConn(b, websocket.RoleServer, nil)
-	defer srv.CloseNow()
-	cli := websocket.NewConn(a, websocket.RoleClient, nil)
-	defer cli.CloseNow()
-	ctx := testCtx(t)
-	var got []string
-	done := make(chan error, 1)
-	go func() {
-		done <- srv.Run(ctx, &websocket.Events{
-			OnOpen: func(*websocket.Conn) { got = append(got, "open") },
-			OnText: func(c *websocket.Conn, s string) {
-				got = append(got, "text "+s)
-				c.Write(ctx, websocket.MessageText, []byte("re: "+s))
-			},
-			OnBinary:  func(_ *websocket.Conn, p []byte) { got = append(got, "binary "+string(p)) },
-			OnPing:    func(_ *websocket.Conn, p []byte) { got = append(got, "ping") },
-			OnTimeout: func(*websocket.Conn) { got = append(got, "timeout") },
-			Timeout:   150 * time.Millisecond,
-			OnClose: func(_ *websocket.Conn, code websocket.StatusCode, reason string) {
-				got = append(got, "close "+code.String()+" "+reason)
-			},
-		})
-	}()
-	cli.Write(ctx, websocket.MessageText, []byte("hi"))
-	if _, p, err := cli.Read(ctx); err != nil || string(p) != "re: hi" {
-		t.Fatalf("%q %v", p, err)
-	}
-	cli.Write(ctx, websocket.MessageBinary, []byte("bin"))
-	go cli.Read(ctx) // answers the close
-	cli.Ping(ctx)
-	time.Sleep(300 * time.Millisecond)
-	cli.Close(websocket.StatusNormalClosure, "bye")
-	if err := <-done; err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	// A slow machine may see more than one timeout; count them as one.
-	var events []string
-	for _, e := range got {
-		if e != "timeout" || events[len(events)-1] != "timeout" {
-			events = append(events, e)
+	synctest.Test(t, func(t *testing.T) {
+		a, b := net.Pipe()
+		srv := websocket.NewConn(b, websocket.RoleServer, nil)
+		defer srv.CloseNow()
+		cli := websocket.NewConn(a, websocket.RoleClient, nil)
+		defer cli.CloseNow()
+		ctx := context.Background()
+		var got []string
+		done := make(chan error, 1)
+		go func() {
+			done <- srv.Run(ctx, &websocket.Events{
+				OnOpen: func(*websocket.Conn) { got = append(got, "open") },
+				OnText: func(c *websocket.Conn, s string) {
+					got = append(got, "text "+s)
+					c.Write(ctx, websocket.MessageText, []byte("re: "+s))
+				},
+				OnBinary:  func(_ *websocket.Conn, p []byte) { got = append(got, "binary "+string(p)) },
+				OnPing:    func(_ *websocket.Conn, p []byte) { got = append(got, "ping") },
+				OnTimeout: func(*websocket.Conn) { got = append(got, "timeout") },
+				Timeout:   150 * time.Millisecond,
+				OnClose: func(_ *websocket.Conn, code websocket.StatusCode, reason string) {
+					got = append(got, "close "+code.String()+" "+reason)
+				},
+			})
+		}()
+		cli.Write(ctx, websocket.MessageText, []byte("hi"))
+		if _, p, err := cli.Read(ctx); err != nil || string(p) != "re: hi" {
+			t.Fatalf("%q %v", p, err)
 		}
-	}
-	got = events
-	want := []string{"open", "text hi", "binary bin", "ping", "timeout", "close normal closure bye"}
-	if len(got) != len(want) {
-		t.Fatalf("events %q, want %q", got, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
+		cli.Write(ctx, websocket.MessageBinary, []byte("bin"))
+		go cli.Read(ctx) // answers the close
+		cli.Ping(ctx)
+		time.Sleep(200 * time.Millisecond) // the bubble's clock
+		cli.Close(websocket.StatusNormalClosure, "bye")
+		if err := <-done; err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		want := []string{"open", "text hi", "binary bin", "ping", "timeout", "close normal closure bye"}
+		if len(got) != len(want) {
 			t.Fatalf("events %q, want %q", got, want)
 		}
-	}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("events %q, want %q", got, want)
+			}
+		}
+	})
 }
 
 // TestReadLoopOneContext reads with one cancellable context many times (it

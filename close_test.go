@@ -1,11 +1,13 @@
 package websocket_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/wskit/websocket"
@@ -13,55 +15,52 @@ import (
 )
 
 // TestCloseHandshake closes from each side with a code and a reason and
-// checks what the other side's reader sees.
+// checks what the other side's reader sees. It runs in a synctest bubble
+// over net.Pipe, so that "both sides end up closed" is checked once every
+// goroutine has settled, without polling.
 func TestCloseHandshake(t *testing.T) {
 	for _, closer := range []websocket.Role{websocket.RoleClient, websocket.RoleServer} {
 		t.Run("closed by "+closer.String(), func(t *testing.T) {
-			ctx := testCtx(t)
-			a, b := tcpPair(t)
-			cli := websocket.NewConn(a, websocket.RoleClient, nil)
-			srv := websocket.NewConn(b, websocket.RoleServer, nil)
-			closing, other := cli, srv
-			if closer == websocket.RoleServer {
-				closing, other = srv, cli
-			}
-			read := make(chan error, 1)
-			go func() {
-				_, _, err := other.Read(ctx)
-				read <- err
-			}()
-			if err := closing.Close(4001, "room closed"); err != nil {
-				t.Fatalf("Close: %v", err)
-			}
-			err := <-read
-			var ce *websocket.CloseError
-			if !errors.As(err, &ce) || !ce.Remote || ce.Code != 4001 || ce.Reason != "room closed" {
-				t.Fatalf("peer's reader got %v, want a remote close 4001 %q", err, "room closed")
-			}
-			if websocket.CloseStatus(err) != 4001 || !errors.Is(err, websocket.ErrClosed) {
-				t.Fatalf("CloseStatus(%v) = %d", err, websocket.CloseStatus(err))
-			}
-			// The other side echoed, and its further writes fail.
-			if err := other.Write(ctx, websocket.MessageText, []byte("late")); !errors.Is(err, websocket.ErrClosed) {
-				t.Fatalf("Write after close: %v", err)
-			}
-			waitState(t, other, websocket.StateClosed)
-			waitState(t, closing, websocket.StateClosed)
-			if err := closing.Close(1000, ""); !errors.Is(err, websocket.ErrClosed) {
-				t.Fatalf("second Close: %v", err)
-			}
+			synctest.Test(t, func(t *testing.T) {
+				ctx := context.Background()
+				a, b := net.Pipe()
+				cli := websocket.NewConn(a, websocket.RoleClient, nil)
+				srv := websocket.NewConn(b, websocket.RoleServer, nil)
+				defer cli.CloseNow()
+				defer srv.CloseNow()
+				closing, other := cli, srv
+				if closer == websocket.RoleServer {
+					closing, other = srv, cli
+				}
+				read := make(chan error, 1)
+				go func() {
+					_, _, err := other.Read(ctx)
+					read <- err
+				}()
+				if err := closing.Close(4001, "room closed"); err != nil {
+					t.Fatalf("Close: %v", err)
+				}
+				err := <-read
+				var ce *websocket.CloseError
+				if !errors.As(err, &ce) || !ce.Remote || ce.Code != 4001 || ce.Reason != "room closed" {
+					t.Fatalf("peer's reader got %v, want a remote close 4001 %q", err, "room closed")
+				}
+				if websocket.CloseStatus(err) != 4001 || !errors.Is(err, websocket.ErrClosed) {
+					t.Fatalf("CloseStatus(%v) = %d", err, websocket.CloseStatus(err))
+				}
+				// The other side echoed, and its further writes fail.
+				if err := other.Write(ctx, websocket.MessageText, []byte("late")); !errors.Is(err, websocket.ErrClosed) {
+					t.Fatalf("Write after close: %v", err)
+				}
+				synctest.Wait()
+				if other.State() != websocket.StateClosed || closing.State() != websocket.StateClosed {
+					t.Fatalf("states %s and %s after the handshake, want closed", other.State(), closing.State())
+				}
+				if err := closing.Close(1000, ""); !errors.Is(err, websocket.ErrClosed) {
+					t.Fatalf("second Close: %v", err)
+				}
+			})
 		})
-	}
-}
-
-func waitState(t *testing.T, c *websocket.Conn, want websocket.State) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for c.State() != want {
-		if time.Now().After(deadline) {
-			t.Fatalf("state %s, want %s", c.State(), want)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -157,17 +156,20 @@ func TestCloseFrames(t *testing.T) {
 		}
 	})
 	t.Run("peer that never answers", func(t *testing.T) {
-		a, b := tcpPair(t)
-		c := websocket.NewConn(a, websocket.RoleServer, &websocket.ConnOptions{CloseTimeout: 100 * time.Millisecond})
-		go io.Copy(io.Discard, b)
-		start := time.Now()
-		err := c.Close(1000, "")
-		if err == nil || time.Since(start) > 3*time.Second {
-			t.Errorf("Close to a silent peer: %v after %v, want an error after the timeout", err, time.Since(start))
-		}
-		if c.State() != websocket.StateClosed {
-			t.Errorf("state %s after a timed-out Close", c.State())
-		}
+		synctest.Test(t, func(t *testing.T) {
+			a, b := net.Pipe()
+			defer b.Close()
+			c := websocket.NewConn(a, websocket.RoleServer, &websocket.ConnOptions{CloseTimeout: 100 * time.Millisecond})
+			go io.Copy(io.Discard, b)
+			start := time.Now()
+			err := c.Close(1000, "")
+			if took := time.Since(start); err == nil || took != 100*time.Millisecond {
+				t.Errorf("Close to a silent peer: %v after %v, want an error after the 100ms timeout", err, took)
+			}
+			if c.State() != websocket.StateClosed {
+				t.Errorf("state %s after a timed-out Close", c.State())
+			}
+		})
 	})
 }
 
