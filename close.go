@@ -174,6 +174,7 @@ func (c *Conn) await(ctx context.Context, done chan struct{}, discard bool, time
 			return timedOut(ctx.Err())
 		case c.rsem <- struct{}{}:
 		}
+		progress := c.progressChan()
 		err := c.pump(ctx, done, discard)
 		release(c.rsem)
 		if err == errDataWaiting {
@@ -181,7 +182,7 @@ func (c *Conn) await(ctx context.Context, done chan struct{}, discard bool, time
 			case <-done:
 			case <-c.done:
 			case <-ctx.Done():
-			case <-c.progress: // the application took or finished a message
+			case <-progress: // the application took or finished a message
 			}
 			continue
 		}
@@ -344,8 +345,8 @@ func (c *Conn) closeTransport() {
 		if c.keepalive != nil {
 			c.keepalive.Stop()
 		}
-		if c.zidle != nil {
-			c.zidle.Stop()
+		if c.z != nil {
+			c.z.zidle.Stop()
 		}
 		c.mu.Unlock()
 		c.state.Store(int32(StateClosed))

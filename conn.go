@@ -44,70 +44,60 @@ import (
 type Conn struct {
 	rwc     io.ReadWriteCloser
 	netConn net.Conn // nil when rwc is not a net.Conn
-	role    Role
-	cfg     config
+	cfg     connConfig
 	proto   string
-	exts    []handshake.Extension
 
 	// Reading, owned by the holder of rsem. The endpoint holds the
 	// protocol state; its shared part is guarded by epmu.
 	rsem          chan struct{}
 	br            *bufio.Reader
-	ep            *endpoint.Endpoint
+	ep            endpoint.Endpoint
 	epmu          sync.Mutex
 	ev            endpoint.Event
 	rpend         []byte // the rest of a payload piece, in br's buffer
-	rpendEnd      bool   // rpend ends the message
-	direct        bool   // the latest piece was read straight into the caller's buffer
-	msgWaiting    bool   // a message has started that the application has not taken
-	msgActive     bool   // the application's current message is not fully read
-	msgType       MessageType
-	msgLimit      int64 // the current message's size limit, <0 for none
-	msgCompressed bool
 	mr            messageReader
-	appReads      atomic.Bool   // the application has read, so Close leaves data to it
-	progress      chan struct{} // signalled when the application takes or finishes a message
+	progress      atomic.Pointer[chan struct{}] // signalled when the application takes or finishes a message; made by the first waiter
+	msgOp         wire.Opcode                   // the current message's type
+	appReads      atomic.Bool                   // the application has read, so Close leaves data to it
+	role          Role
+	rpendEnd      bool // rpend ends the message
+	direct        bool // the latest piece was read straight into the caller's buffer
+	msgWaiting    bool // a message has started that the application has not taken
+	msgActive     bool // the application's current message is not fully read
+	msgCompressed bool
+	msgLimit      int64 // the current message's size limit, <0 for none
+	vectored      bool  // rwc is a TCP connection: writev saves a copy
+	localClose    bool  // Close sent the close frame and finishes the handshake (under mu)
 
-	// permessage-deflate (RFC 7692), when agreed, for the messages sent;
-	// the endpoint inflates those received. comp and zbuf belong to the
-	// holder of msem.
-	comp      *deflate.Compressor
-	compFlow  deflate.Flow
-	compLevel int
-	compOff   atomic.Bool
-	threshold int
-	zbuf      []byte
-	zidle     *time.Timer
+	// permessage-deflate (RFC 7692) for the messages sent, when agreed
+	// (nil otherwise); the endpoint inflates those received.
+	z *sendDeflate
 
 	// Writing. msem is held for a whole outgoing data message, fsem for each
 	// frame on the wire; control frames take only fsem, so they can go out
 	// between the fragments of a streamed message.
-	msem     chan struct{}
-	fsem     chan struct{}
-	wbuf     []byte    // data frames, owned by the holder of msem
-	iov      [2][]byte // header and payload for one writev, owned by the holder of fsem
-	wv       net.Buffers
-	hdr      [wire.MaxHeaderSize]byte // a frame header for writev, owned by the holder of fsem
-	vectored bool                     // rwc is a TCP connection: writev saves a copy
-	obuf     []byte                   // control frames from the endpoint, owned by the holder of fsem
-	maskRNG  *rand.ChaCha8
-	mw       MessageWriter
+	msem    chan struct{}
+	fsem    chan struct{}
+	wbuf    []byte    // data frames, owned by the holder of msem
+	iov     [2][]byte // header and payload for one writev, owned by the holder of fsem
+	wv      net.Buffers
+	hdr     [wire.MaxHeaderSize]byte // a frame header for writev, owned by the holder of fsem
+	obuf    []byte                   // control frames from the endpoint, owned by the holder of fsem
+	maskRNG *rand.ChaCha8
+	mw      MessageWriter
 
 	// Shared state, under mu.
-	mu         sync.Mutex
-	state      atomic.Int32
-	localClose bool                       // Close sent the close frame and finishes the handshake
-	closeErr   atomic.Pointer[CloseError] // sticky: why the connection ended
-	closeRecv  chan struct{}              // closed when the peer's close frame arrives
-	done       chan struct{}              // closed when the underlying connection is closed
-	pings      []pingWaiter
-	pingSeq    uint64
-	keepalive  *time.Timer
-	kaWait     chan struct{} // closed when the keepalive ping's pong arrives
-	epoch      time.Time     // the origin of the endpoint's clock
-	values     map[any]any
-	closeOnce  sync.Once
-	lingering  atomic.Bool // lingerClose is draining the peer's last bytes
+	mu        sync.Mutex
+	state     atomic.Int32
+	closeErr  atomic.Pointer[CloseError] // sticky: why the connection ended
+	closeRecv chan struct{}              // closed when the peer's close frame arrives
+	done      chan struct{}              // closed when the underlying connection is closed
+	pings     []pingWaiter
+	keepalive *time.Timer
+	kaWait    chan struct{} // closed when the keepalive ping's pong arrives
+	values    map[any]any
+	closeOnce sync.Once
+	lingering atomic.Bool // lingerClose is draining the peer's last bytes
 
 	count     connCounters
 	flog      *slog.Logger // nil unless frames are logged
@@ -156,16 +146,16 @@ func newConn(conn io.ReadWriteCloser, role Role, opts *ConnOptions, agreed *defl
 	c := &Conn{
 		rwc:       conn,
 		role:      role,
-		cfg:       newConfig(&o, role),
 		proto:     o.Subprotocol,
 		rsem:      make(chan struct{}, 1),
 		msem:      make(chan struct{}, 1),
 		fsem:      make(chan struct{}, 1),
 		closeRecv: make(chan struct{}),
 		done:      make(chan struct{}),
-		progress:  make(chan struct{}, 1),
-		epoch:     time.Now(),
 	}
+	cfg := newConfig(&o, role)
+	c.cfg = connConfig{closeTimeout: cfg.closeTimeout, onPing: cfg.onPing, onPong: cfg.onPong, writeBuf: cfg.writeBuf,
+		maxMessage: cfg.maxMessage, maxStream: cfg.maxStream, budget: cfg.budget}
 	c.netConn, _ = conn.(net.Conn)
 	_, c.vectored = conn.(*net.TCPConn)
 	c.flog = frameLogger(o.Logger)
@@ -177,9 +167,9 @@ func newConn(conn io.ReadWriteCloser, role Role, opts *ConnOptions, agreed *defl
 			c.br = bufio.NewReaderSize(c.br, minReadBuffer)
 		}
 	case len(o.Leftover) > 0:
-		c.br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(o.Leftover), conn), max(c.cfg.readBuf, minReadBuffer))
+		c.br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(o.Leftover), conn), max(cfg.readBuf, minReadBuffer))
 	default:
-		c.br = bufio.NewReaderSize(conn, max(c.cfg.readBuf, minReadBuffer))
+		c.br = bufio.NewReaderSize(conn, max(cfg.readBuf, minReadBuffer))
 	}
 	if len(o.Values) > 0 {
 		c.values = make(map[any]any, len(o.Values))
@@ -193,11 +183,11 @@ func newConn(conn io.ReadWriteCloser, role Role, opts *ConnOptions, agreed *defl
 		Role: role,
 		// A message that arrives before the application reads it is held
 		// to the larger limit; Read and Reader set their own (nextMessage).
-		MaxMessageSize: c.cfg.maxStream,
-		MaxFrameSize:   c.cfg.maxFrame,
-		PingInterval:   int64(max(c.cfg.pingInterval, 0)),
-		PongTimeout:    int64(c.cfg.pongTimeout),
-		PingPayload:    c.cfg.pingPayload,
+		MaxMessageSize: cfg.maxStream,
+		MaxFrameSize:   cfg.maxFrame,
+		PingInterval:   int64(max(cfg.pingInterval, 0)),
+		PongTimeout:    int64(cfg.pongTimeout),
+		PingPayload:    cfg.pingPayload,
 		Lock:           &c.epmu,
 	}
 	if c.flog != nil {
@@ -207,9 +197,9 @@ func newConn(conn io.ReadWriteCloser, role Role, opts *ConnOptions, agreed *defl
 		c.setCompression(*agreed, o.Compression)
 		eo.Deflate = &deflate.Agreement{Decompress: agreed.Decompress}
 	}
-	c.ep = endpoint.New(eo)
+	c.ep.Init(eo)
 	c.state.Store(int32(StateOpen))
-	if c.cfg.pingInterval > 0 {
+	if cfg.pingInterval > 0 {
 		c.ep.Tick(c.now())
 		c.scheduleTimer()
 	}
@@ -239,7 +229,12 @@ func (c *Conn) State() State { return State(c.state.Load()) }
 func (c *Conn) Subprotocol() string { return c.proto }
 
 // Extensions returns the extensions agreed in the handshake.
-func (c *Conn) Extensions() []handshake.Extension { return c.exts }
+func (c *Conn) Extensions() []handshake.Extension {
+	if c.z == nil {
+		return nil
+	}
+	return c.z.exts
+}
 
 // LocalAddr returns the local network address, or nil when the connection
 // is not a net.Conn.
@@ -452,6 +447,19 @@ func (c *Conn) endErr() error {
 	return ErrClosed
 }
 
+// sendDeflate is the compression of the messages a Conn sends. comp and
+// zbuf belong to the holder of msem.
+type sendDeflate struct {
+	comp      *deflate.Compressor
+	compFlow  deflate.Flow
+	compLevel int
+	off       atomic.Bool
+	threshold int
+	zbuf      []byte
+	zidle     *time.Timer
+	exts      []handshake.Extension // the agreed extension, for Extensions
+}
+
 // setCompression turns permessage-deflate on with agreement a.
 func (c *Conn) setCompression(a deflate.Agreement, o *CompressionOptions) {
 	level, threshold := 0, DefaultCompressionThreshold
@@ -461,19 +469,24 @@ func (c *Conn) setCompression(a deflate.Agreement, o *CompressionOptions) {
 			threshold = max(o.Threshold, 0)
 		}
 	}
-	c.comp = deflate.NewCompressor(a.Compress, level)
-	c.compFlow, c.compLevel = a.Compress, level
-	c.threshold = threshold
-	c.zidle = time.AfterFunc(time.Hour, c.releaseCompressor)
-	c.zidle.Stop()
-	c.exts = append(c.exts, a.Params.Extension())
+	c.z = &sendDeflate{}
+	c.z.comp = deflate.NewCompressor(a.Compress, level)
+	c.z.compFlow, c.z.compLevel = a.Compress, level
+	c.z.threshold = threshold
+	c.z.zidle = time.AfterFunc(time.Hour, c.releaseCompressor)
+	c.z.zidle.Stop()
+	c.z.exts = []handshake.Extension{a.Params.Extension()}
 }
 
 // SetCompression turns compression of the messages this side sends on or
 // off from the next message on, when permessage-deflate was agreed; without
 // it, SetCompression does nothing. Received messages are inflated either
 // way.
-func (c *Conn) SetCompression(on bool) { c.compOff.Store(!on) }
+func (c *Conn) SetCompression(on bool) {
+	if c.z != nil {
+		c.z.off.Store(!on)
+	}
+}
 
 // Compressed reports whether permessage-deflate was agreed.
-func (c *Conn) Compressed() bool { return c.comp != nil }
+func (c *Conn) Compressed() bool { return c.z != nil }

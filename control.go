@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/wskit/websocket/endpoint"
@@ -35,10 +36,7 @@ func (c *Conn) Ping(ctx context.Context) (time.Duration, error) {
 	if _, ok := c.rwc.(interface{ cannotPing() }); ok {
 		return 0, errCannotPing
 	}
-	c.mu.Lock()
-	c.pingSeq++
-	seq := c.pingSeq
-	c.mu.Unlock()
+	seq := pingSeq.Add(1)
 	// The top bit keeps these payloads apart from the keepalive's.
 	var p [8]byte
 	binary.BigEndian.PutUint64(p[:], seq|1<<63)
@@ -102,9 +100,16 @@ func (c *Conn) SetKeepAlive(interval, pongTimeout time.Duration) {
 	c.scheduleTimer()
 }
 
-// now is the time on the connection's monotonic clock, as the endpoint
-// counts it.
-func (c *Conn) now() int64 { return int64(time.Since(c.epoch)) }
+// pingSeq numbers the payloads of Ping, across connections.
+var pingSeq atomic.Uint64
+
+// clockStart is the origin of the clock the endpoints are told: the time on
+// it is time.Since(clockStart), which is monotonic (and, in a synctest
+// bubble, follows the bubble's clock).
+var clockStart = time.Now()
+
+// now is the time on the endpoints' clock.
+func (c *Conn) now() int64 { return int64(time.Since(clockStart)) }
 
 // scheduleTimer arms the keepalive timer for when the endpoint next wants
 // to be told the time, or stops it when it wants none.
@@ -142,8 +147,8 @@ func (c *Conn) keepAliveTick() {
 	// A keepalive ping may wait behind a data frame going out to a slow
 	// reader for as long as its pong may take, not just the close timeout.
 	deadline := time.Now().Add(c.cfg.closeTimeout)
-	if at, ok := c.ep.KeepalivePending(); ok && c.epoch.Add(time.Duration(at)).After(deadline) {
-		deadline = c.epoch.Add(time.Duration(at))
+	if at, ok := c.ep.KeepalivePending(); ok && clockStart.Add(time.Duration(at)).After(deadline) {
+		deadline = clockStart.Add(time.Duration(at))
 	}
 	if c.sendOutgoingBy(deadline) != nil {
 		return
@@ -155,7 +160,7 @@ func (c *Conn) keepAliveTick() {
 		wait := make(chan struct{})
 		c.kaWait = wait
 		c.mu.Unlock()
-		ctx, cancel := context.WithDeadline(context.Background(), c.epoch.Add(time.Duration(at)))
+		ctx, cancel := context.WithDeadline(context.Background(), clockStart.Add(time.Duration(at)))
 		c.await(ctx, wait, false, func(err error) error { return err })
 		cancel()
 	}

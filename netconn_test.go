@@ -132,10 +132,15 @@ func TestNetConnDeadlineMidMessage(t *testing.T) {
 				t.Fatal(err)
 			}
 			buf := make([]byte, 100)
-			n, err := io.ReadAtLeast(c, buf, len("first-"))
-			if err != nil || string(buf[:n]) != "first-" {
-				t.Fatalf("first fragment: %q, %v", buf[:n], err)
+			if !comp {
+				n, err := io.ReadAtLeast(c, buf, len("first-"))
+				if err != nil || string(buf[:n]) != "first-" {
+					t.Fatalf("first fragment: %q, %v", buf[:n], err)
+				}
 			}
+			// A compressed message is inflated once 64 KiB more of it, or
+			// its end, is in hand (deflate.Inflater), so its first
+			// fragment is not readable yet: the deadline passes either way.
 			c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
 			_, err = c.Read(buf)
 			var ne net.Error

@@ -194,6 +194,18 @@ type config struct {
 	budget       Budget
 }
 
+// connConfig is what a Conn keeps of its config once the endpoint has the
+// rest.
+type connConfig struct {
+	closeTimeout time.Duration
+	onPing       func([]byte)
+	onPong       func([]byte)
+	writeBuf     int
+	maxMessage   int64 // for a message read whole, <0 for none
+	maxStream    int64 // for a message read through Reader, <0 for none
+	budget       Budget
+}
+
 func newConfig(o *ConnOptions, role Role) config {
 	var z ConnOptions
 	if o == nil {

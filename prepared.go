@@ -84,14 +84,14 @@ func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
 	}
 	defer release(c.msem)
 	op := wire.Opcode(pm.typ)
-	if c.compressing() && len(pm.data) >= c.threshold {
-		if !c.compFlow.NoContextTakeover {
-			z := c.comp.Finish(c.comp.Compress(c.zbuf[:0], pm.data))
+	if c.compressing() && len(pm.data) >= c.z.threshold {
+		if !c.z.compFlow.NoContextTakeover {
+			z := c.z.comp.Finish(c.z.comp.Compress(c.z.zbuf[:0], pm.data))
 			err := c.writeData(ctx, true, wire.RSV1, op, z)
 			c.compressedMessageDone(z)
 			return err
 		}
-		return c.writeData(ctx, true, wire.RSV1, op, pm.compressed(c.compFlow, c.compLevel))
+		return c.writeData(ctx, true, wire.RSV1, op, pm.compressed(c.z.compFlow, c.z.compLevel))
 	}
 	if c.role == RoleClient {
 		return c.writeData(ctx, true, 0, op, pm.data)

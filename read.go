@@ -39,7 +39,7 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 	}
 	c.mr.ctx = ctx
 	c.mr.eof = false
-	return c.msgType, &c.mr, nil
+	return MessageType(c.msgOp), &c.mr, nil
 }
 
 // Read waits for the next data message and returns it whole, in a new slice
@@ -103,15 +103,18 @@ func (c *Conn) readWhole(dst []byte) (MessageType, []byte, error) {
 				if err != io.EOF {
 					return 0, nil, err
 				}
-				return c.msgType, p, nil
+				return MessageType(c.msgOp), p, nil
 			}
 		}
 		n, err := c.readPayload(p[len(p):cap(p)])
 		p = p[:len(p)+n]
+		if err == io.EOF {
+			return MessageType(c.msgOp), p, nil
+		}
 		if err != nil {
 			c.releaseHeld(held)
 			if err == io.EOF {
-				return c.msgType, p, nil
+				return MessageType(c.msgOp), p, nil
 			}
 			return 0, nil, err
 		}
@@ -346,10 +349,25 @@ func (c *Conn) endMessage() error {
 // signalProgress wakes a Ping or Close waiting for the application to take
 // or finish a message.
 func (c *Conn) signalProgress() {
-	select {
-	case c.progress <- struct{}{}:
-	default:
+	if p := c.progress.Load(); p != nil {
+		select {
+		case *p <- struct{}{}:
+		default:
+		}
 	}
+}
+
+// progressChan returns the channel signalProgress signals, making it on
+// first use: a connection that no Ping or Close ever waits on has none.
+func (c *Conn) progressChan() chan struct{} {
+	if p := c.progress.Load(); p != nil {
+		return *p
+	}
+	ch := make(chan struct{}, 1)
+	if c.progress.CompareAndSwap(nil, &ch) {
+		return ch
+	}
+	return *c.progress.Load()
 }
 
 // What receive waits for.
@@ -391,7 +409,7 @@ func (c *Conn) receive(p []byte, mode int) error {
 			continue
 		case endpoint.MessageStart:
 			c.count.msgsIn.Add(1)
-			c.msgType = MessageType(c.ev.Type)
+			c.msgOp = c.ev.Type
 			c.msgCompressed = c.ev.Compressed
 			c.msgWaiting = true
 			if mode == recvPayload {

@@ -39,8 +39,8 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 		return err
 	}
 	defer release(c.msem)
-	if c.compressing() && len(p) >= c.threshold {
-		z := c.comp.Finish(c.comp.Compress(c.zbuf[:0], p))
+	if c.compressing() && len(p) >= c.z.threshold {
+		z := c.z.comp.Finish(c.z.comp.Compress(c.z.zbuf[:0], p))
 		err := c.writeData(ctx, true, wire.RSV1, wire.Opcode(typ), z)
 		c.compressedMessageDone(z)
 		return err
@@ -49,18 +49,18 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 }
 
 // compressing reports whether the next message is to be compressed.
-func (c *Conn) compressing() bool { return c.comp != nil && !c.compOff.Load() }
+func (c *Conn) compressing() bool { return c.z != nil && !c.z.off.Load() }
 
 // compressedMessageDone keeps a reasonably sized output buffer for the next
 // message and arranges for an idle compressor to give its working memory
 // back. The caller holds msem.
 func (c *Conn) compressedMessageDone(z []byte) {
 	if cap(z) <= 64<<10 {
-		c.zbuf = z[:0]
+		c.z.zbuf = z[:0]
 	} else {
-		c.zbuf = nil
+		c.z.zbuf = nil
 	}
-	c.zidle.Reset(compressionIdle)
+	c.z.zidle.Reset(compressionIdle)
 }
 
 // releaseCompressor gives an idle compressor's working memory back to the
@@ -68,7 +68,7 @@ func (c *Conn) compressedMessageDone(z []byte) {
 func (c *Conn) releaseCompressor() {
 	select {
 	case c.msem <- struct{}{}:
-		c.comp.Release()
+		c.z.comp.Release()
 		release(c.msem)
 	default:
 	}
@@ -187,7 +187,7 @@ func (w *MessageWriter) Close() error {
 			return ErrInvalidUTF8
 		}
 	}
-	if w.compressed && !w.fed && w.n < w.c.threshold {
+	if w.compressed && !w.fed && w.n < w.c.z.threshold {
 		w.compressed = false // too small to be worth it
 	}
 	return w.flush(flushFinal)
@@ -227,12 +227,12 @@ func (w *MessageWriter) send(p []byte, why int) error {
 		return err
 	}
 	w.fed = true
-	z := c.comp.Compress(c.zbuf[:0], p)
+	z := c.z.comp.Compress(c.z.zbuf[:0], p)
 	switch why {
 	case flushFragment:
-		z = c.comp.Flush(z)
+		z = c.z.comp.Flush(z)
 	case flushFinal:
-		z = c.comp.Finish(z)
+		z = c.z.comp.Finish(z)
 	}
 	var err error
 	if len(z) > 0 || fin {
@@ -246,7 +246,7 @@ func (w *MessageWriter) send(p []byte, why int) error {
 	if fin {
 		c.compressedMessageDone(z)
 	} else if cap(z) <= 64<<10 {
-		c.zbuf = z[:0]
+		c.z.zbuf = z[:0]
 	}
 	return err
 }

@@ -166,63 +166,73 @@ var (
 // the groups are used from different goroutines.
 type Endpoint struct {
 	o    Options
-	lock interface {
-		Lock()
-		Unlock()
-	}
+	lock locker
 
 	r recvState
-	s sendState
+	s *sendState // made at the first message sent
 
 	// Shared state, under lock.
-	state     State
-	closeSent bool
-	closeRecv bool
-	failure   error // why this side failed the connection, sticky
-	pong      [wire.MaxControlPayload]byte
-	npong     int
-	havePong  bool
-	q         []byte // control frames queued besides the pong, in order
-	now       int64  // the time of the latest Tick
-	ticked    bool
-	nextPing  int64 // when the next keepalive ping is due, 0 for none
-	pongDue   int64 // when the outstanding keepalive ping times out, 0 for none
-	pingAt    int64 // when it was sent
-	kaPayload [wire.MaxControlPayload]byte
-	nka       int
-	pingSeq   uint64
-	closeDue  int64 // when the closing handshake times out, 0 for none
-	rng       *rand.ChaCha8
+	failure                                error                         // why this side failed the connection, sticky
+	pong                                   *[wire.MaxControlPayload]byte // the pong to send, made at the first ping
+	q                                      []byte                        // control frames queued besides the pong, in order
+	now                                    int64                         // the time of the latest Tick
+	nextPing                               int64                         // when the next keepalive ping is due, 0 for none
+	pongDue                                int64                         // when the outstanding keepalive ping times out, 0 for none
+	pingAt                                 int64                         // when it was sent
+	pingSeq                                uint64                        // of the latest keepalive ping, when PingPayload is empty
+	closeDue                               int64                         // when the closing handshake times out, 0 for none
+	rng                                    *rand.ChaCha8
+	npong                                  uint8
+	state                                  State
+	closeSent, closeRecv, havePong, ticked bool
 }
 
 // New returns an endpoint in StateOpen, as after a successful opening
 // handshake. Keepalive starts with the first Tick.
 func New(o Options) *Endpoint {
+	e := new(Endpoint)
+	e.Init(o)
+	return e
+}
+
+// Init makes e a new endpoint with options o, as New does, for a driver
+// that keeps its Endpoint inside its own per-connection struct (one
+// allocation less per connection). e must not be in use.
+func (e *Endpoint) Init(o Options) {
 	if o.MaxMessageSize == 0 {
 		o.MaxMessageSize = DefaultMaxMessageSize
 	}
 	if o.PongTimeout <= 0 {
 		o.PongTimeout = o.PingInterval
 	}
-	e := &Endpoint{o: o, lock: o.Lock, state: StateOpen}
-	if e.lock == nil {
-		e.lock = noLock{}
-	}
+	*e = Endpoint{o: o, lock: locker{o.Lock}, state: StateOpen}
 	e.r.limit = o.MaxMessageSize
 	e.r.val = wire.Validator{Role: o.Role, MaxFrameSize: max(o.MaxFrameSize, 0)}
 	if a := o.Deflate; a != nil {
 		e.r.val.ExtensionRSV = wire.RSV1
 		e.r.z = deflate.NewInflater(a.Decompress)
-		e.s.deflate = true
-		e.s.compFlow = a.Compress
 	}
-	return e
 }
 
-type noLock struct{}
+// locker holds Options.Lock, or nothing.
+type locker struct {
+	l interface {
+		Lock()
+		Unlock()
+	}
+}
 
-func (noLock) Lock()   {}
-func (noLock) Unlock() {}
+func (l locker) Lock() {
+	if l.l != nil {
+		l.l.Lock()
+	}
+}
+
+func (l locker) Unlock() {
+	if l.l != nil {
+		l.l.Unlock()
+	}
+}
 
 // Role returns the endpoint's role.
 func (e *Endpoint) Role() wire.Role { return e.o.Role }

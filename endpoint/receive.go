@@ -1,7 +1,6 @@
 package endpoint
 
 import (
-	"bytes"
 	"io"
 
 	"github.com/wskit/websocket/deflate"
@@ -61,22 +60,21 @@ func (k Kind) String() string {
 // the slice given to Receive or into the Endpoint, and is valid until the
 // next Receive and until the caller reuses its buffer.
 type Event struct {
+	Data       []byte
+	Reason     string          // Close
+	Code       wire.StatusCode // Close
 	Kind       Kind
 	Type       wire.Opcode // MessageStart, Data, Inflate: OpText or OpBinary
 	Compressed bool        // MessageStart
-	Data       []byte
-	End        bool            // Data, Inflate
-	Keepalive  bool            // Pong
-	Code       wire.StatusCode // Close
-	Reason     string          // Close
+	End        bool        // Data, Inflate
+	Keepalive  bool        // Pong
 }
 
 // recvState is the receiving side, owned by the caller of Receive.
 type recvState struct {
 	dec   wire.Decoder
 	val   wire.Validator
-	wev   wire.Event
-	ctrl  [wire.MaxControlPayload]byte
+	ctrl  *[wire.MaxControlPayload]byte // a control payload that came in pieces
 	nctrl int
 
 	inMsg      bool // a data message started and its end is not yet handed out
@@ -122,6 +120,7 @@ func (e *Endpoint) Receive(p []byte, ev *Event) (int, error) {
 		return len(p), nil
 	}
 	n := 0
+	var wev wire.Event
 	for {
 		in := p[n:]
 		if r.compressed && r.dec.Remaining() > 0 && !r.dec.Header().Opcode.IsControl() {
@@ -135,10 +134,10 @@ func (e *Endpoint) Receive(p []byte, ev *Event) (int, error) {
 				in = in[:free]
 			}
 		}
-		k, err := r.dec.Decode(in, &r.wev)
+		k, err := r.dec.Decode(in, &wev)
 		n += k
 		var done bool
-		switch r.wev.Kind {
+		switch wev.Kind {
 		case wire.EventNone:
 			if err != nil {
 				return n, e.recvFail(err)
@@ -148,9 +147,9 @@ func (e *Endpoint) Receive(p []byte, ev *Event) (int, error) {
 			if err != nil {
 				return n, e.recvFail(err) // a length not in its minimal form
 			}
-			done, err = e.header(ev)
+			done, err = e.header(&wev, ev)
 		case wire.EventPayload:
-			done, err = e.payload(ev)
+			done, err = e.payload(&wev, ev)
 		}
 		if err != nil || done {
 			return n, err
@@ -159,9 +158,9 @@ func (e *Endpoint) Receive(p []byte, ev *Event) (int, error) {
 }
 
 // header acts on a frame header, reporting whether ev is complete.
-func (e *Endpoint) header(ev *Event) (bool, error) {
+func (e *Endpoint) header(w *wire.Event, ev *Event) (bool, error) {
 	r := &e.r
-	h := r.wev.Header
+	h := w.Header
 	if err := r.val.Check(h); err != nil {
 		return true, e.recvFail(err)
 	}
@@ -171,7 +170,7 @@ func (e *Endpoint) header(ev *Event) (bool, error) {
 	if h.Opcode.IsControl() {
 		r.nctrl = 0
 		if h.Length == 0 {
-			return true, e.control(h.Opcode, ev)
+			return true, e.control(h.Opcode, nil, ev)
 		}
 		return false, nil
 	}
@@ -203,15 +202,21 @@ func (e *Endpoint) header(ev *Event) (bool, error) {
 }
 
 // payload acts on a piece of payload, reporting whether ev is complete.
-func (e *Endpoint) payload(ev *Event) (bool, error) {
+func (e *Endpoint) payload(w *wire.Event, ev *Event) (bool, error) {
 	r := &e.r
-	w := &r.wev
 	if w.Header.Opcode.IsControl() {
+		if w.Offset == 0 && w.Remaining == 0 {
+			// The whole payload in one piece: no copy.
+			return true, e.control(w.Header.Opcode, w.Payload, ev)
+		}
+		if r.ctrl == nil {
+			r.ctrl = new([wire.MaxControlPayload]byte)
+		}
 		r.nctrl += copy(r.ctrl[r.nctrl:], w.Payload)
 		if w.Remaining > 0 {
 			return false, nil
 		}
-		return true, e.control(w.Header.Opcode, ev)
+		return true, e.control(w.Header.Opcode, r.ctrl[:r.nctrl], ev)
 	}
 	return true, e.piece(ev, w.Payload, w.Remaining == 0 && w.Header.Fin)
 }
@@ -374,22 +379,24 @@ func (e *Endpoint) recvFail(cause error) error {
 }
 
 // control acts on a whole control frame (RFC 6455 §5.5).
-func (e *Endpoint) control(op wire.Opcode, ev *Event) error {
+func (e *Endpoint) control(op wire.Opcode, payload []byte, ev *Event) error {
 	r := &e.r
-	payload := r.ctrl[:r.nctrl]
 	switch op {
 	case wire.OpPing:
 		e.lock.Lock()
 		if !e.closeSent {
 			// Only the latest ping needs its pong (RFC 6455 §5.5.3).
-			e.npong = copy(e.pong[:], payload)
+			if e.pong == nil {
+				e.pong = new([wire.MaxControlPayload]byte)
+			}
+			e.npong = uint8(copy(e.pong[:], payload))
 			e.havePong = true
 		}
 		e.lock.Unlock()
 		ev.Kind, ev.Data = Ping, payload
 	case wire.OpPong:
 		e.lock.Lock()
-		ka := e.pongDue != 0 && bytes.Equal(payload, e.kaPayload[:e.nka])
+		ka := e.pongDue != 0 && e.isKeepalive(payload)
 		if ka {
 			e.pongDue = 0
 			e.nextPing = e.pingAt + e.o.PingInterval

@@ -26,13 +26,24 @@ type sendState struct {
 	rng        *rand.ChaCha8
 }
 
+// sender returns the sending side's state, made on first use.
+func (e *Endpoint) sender() *sendState {
+	if e.s == nil {
+		e.s = &sendState{}
+		if a := e.o.Deflate; a != nil {
+			e.s.deflate, e.s.compFlow = true, a.Compress
+		}
+	}
+	return e.s
+}
+
 // SetCompression turns compression of the messages sent on or off from the
 // next message on, when permessage-deflate was agreed.
-func (e *Endpoint) SetCompression(on bool) { e.s.off = !on }
+func (e *Endpoint) SetCompression(on bool) { e.sender().off = !on }
 
 // compressing reports whether a message of n bytes is to be compressed.
 func (e *Endpoint) compressing(n int) bool {
-	if !e.s.deflate || e.s.off {
+	if s := e.sender(); !s.deflate || s.off {
 		return false
 	}
 	t := e.o.Threshold
@@ -62,7 +73,7 @@ func (e *Endpoint) AppendMessage(dst []byte, op wire.Opcode, p []byte) ([]byte, 
 	if err := e.canSend(op, p); err != nil {
 		return dst, err
 	}
-	if e.s.inMsg {
+	if e.sender().inMsg {
 		return dst, ErrMessageInProgress
 	}
 	h := wire.Header{Fin: true, Opcode: op}
@@ -85,7 +96,7 @@ func (e *Endpoint) AppendMessage(dst []byte, op wire.Opcode, p []byte) ([]byte, 
 // fragments; a final fragment that ends inside a character returns
 // ErrInvalidUTF8 and nothing is appended.
 func (e *Endpoint) AppendFragment(dst []byte, op wire.Opcode, p []byte, fin bool) ([]byte, error) {
-	s := &e.s
+	s := e.sender()
 	first := !s.inMsg
 	switch {
 	case first && op == wire.OpContinuation, !first && op != wire.OpContinuation:
@@ -166,7 +177,7 @@ func (e *Endpoint) keepZ(z []byte) {
 // pool (see deflate.Compressor.Release); the sending side's owner calls it
 // between messages.
 func (e *Endpoint) ReleaseCompressor() {
-	if e.s.comp != nil && !e.s.inMsg {
+	if e.s != nil && e.s.comp != nil && !e.s.inMsg {
 		e.s.comp.Release()
 	}
 }

@@ -1,6 +1,7 @@
 package endpoint
 
 import (
+	"bytes"
 	"encoding/binary"
 
 	"github.com/wskit/websocket/wire"
@@ -36,13 +37,14 @@ func (e *Endpoint) Tick(now int64) error {
 		return e.failLocked(ErrPongTimeout)
 	}
 	if e.nextPing != 0 && now >= e.nextPing && !e.closeSent {
-		if len(e.o.PingPayload) > 0 {
-			e.nka = copy(e.kaPayload[:], e.o.PingPayload)
-		} else {
+		payload := e.o.PingPayload
+		var seq [8]byte
+		if len(payload) == 0 {
 			e.pingSeq++
-			e.nka = len(binary.BigEndian.AppendUint64(e.kaPayload[:0], e.pingSeq))
+			binary.BigEndian.PutUint64(seq[:], e.pingSeq)
+			payload = seq[:]
 		}
-		e.queueLocked(wire.OpPing, e.kaPayload[:e.nka])
+		e.queueLocked(wire.OpPing, payload)
 		e.pingAt, e.pongDue, e.nextPing = now, now+e.o.PongTimeout, 0
 	}
 	return nil
@@ -91,4 +93,13 @@ func (e *Endpoint) KeepalivePending() (int64, bool) {
 	e.lock.Lock()
 	defer e.lock.Unlock()
 	return e.pongDue, e.pongDue != 0
+}
+
+// isKeepalive reports whether a pong's payload answers the latest
+// keepalive ping.
+func (e *Endpoint) isKeepalive(payload []byte) bool {
+	if len(e.o.PingPayload) > 0 {
+		return bytes.Equal(payload, e.o.PingPayload)
+	}
+	return len(payload) == 8 && binary.BigEndian.Uint64(payload) == e.pingSeq
 }

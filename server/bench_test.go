@@ -31,7 +31,8 @@ func BenchmarkBroadcast(b *testing.B) {
 
 func benchBroadcast(b *testing.B, conns int) {
 	srv := server.New(&server.Options{SendQueue: 1024})
-	srv.Handle("/", server.HandlerFunc(readUntilEnd))
+	started := newStarts()
+	srv.Handle("/", started.wrap(readUntilEnd))
 	base := serve(b, srv, nil)
 	progress := make([]atomic.Int64, conns)
 	var wg sync.WaitGroup
@@ -46,9 +47,7 @@ func benchBroadcast(b *testing.B, conns int) {
 			}
 		})
 	}
-	for srv.Count() < conns {
-		waitABit()
-	}
+	started.wait(conns)
 	pm := []byte(`{"type":"tick","symbol":"WSKT","price":101.25,"size":300}  `)
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -118,7 +118,8 @@ func TestBroadcastStalledReader(t *testing.T) {
 	srv := server.New(&server.Options{SendQueue: queue, AcceptOptions: websocket.AcceptOptions{
 		ConnOptions: websocket.ConnOptions{CloseTimeout: time.Until(testutil.Deadline(t))},
 	}})
-	srv.Handle("/feed", server.HandlerFunc(readUntilEnd))
+	started := newStarts()
+	srv.Handle("/feed", started.wrap(readUntilEnd))
 	base := serve(t, srv, smallSendBuffers)
 	ctx := testCtx(t)
 
@@ -146,9 +147,7 @@ func TestBroadcastStalledReader(t *testing.T) {
 	for _, c := range clients {
 		t.Cleanup(func() { c.CloseNow() })
 	}
-	for srv.Count() < conns {
-		waitABit()
-	}
+	started.wait(conns)
 	var stalledConn *websocket.Conn
 	for _, c := range srv.Conns() {
 		if _, port := splitPort(c.RemoteAddr()); port == portOf(stalled.conn.LocalAddr()) {
@@ -246,14 +245,13 @@ func TestBroadcastStalledReader(t *testing.T) {
 func TestBroadcastDropPolicy(t *testing.T) {
 	const queue, messages = 4, 200
 	srv := server.New(&server.Options{SendQueue: queue, OnQueueFull: server.DropMessage})
-	srv.Handle("/feed", server.HandlerFunc(readUntilEnd))
+	started := newStarts()
+	srv.Handle("/feed", started.wrap(readUntilEnd))
 	base := serve(t, srv, smallSendBuffers)
 	ctx := testCtx(t)
 	stalled := dialStalled(t, base, "/feed")
 	healthy := dial(t, base+"/feed", nil)
-	for srv.Count() < 2 {
-		waitABit()
-	}
+	started.wait(2)
 	var stalledConn *websocket.Conn
 	for _, c := range srv.Find("", portOf(stalled.conn.LocalAddr())) {
 		stalledConn = c

@@ -20,7 +20,8 @@ func dialFrom(t *testing.T, url, local string) *websocket.Conn {
 // ::websocket::find does, and by address prefix.
 func TestFind(t *testing.T) {
 	srv := server.New(nil)
-	srv.Handle("/", server.HandlerFunc(readUntilEnd))
+	started := newStarts()
+	srv.Handle("/", started.wrap(readUntilEnd))
 	base := serve(t, srv, nil)
 	hosts := []string{"127.0.0.1", "127.0.0.2", "127.0.0.2", "127.0.0.3", "127.0.1.1"}
 	ports := map[string]string{} // client port -> host
@@ -30,9 +31,7 @@ func TestFind(t *testing.T) {
 		ports[portOf(clients[i].LocalAddr())] = h
 	}
 	first := clients[0]
-	for srv.Count() < len(hosts) {
-		waitABit()
-	}
+	started.wait(len(hosts))
 	firstPort := portOf(first.LocalAddr())
 	cases := []struct {
 		host, port string

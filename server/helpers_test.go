@@ -95,3 +95,25 @@ func handshakeRefusal(t *testing.T, url string, opts *websocket.DialOptions) ref
 }
 
 func waitABit() { time.Sleep(20 * time.Millisecond) }
+
+// starts tells a test when connections reach their handlers: the server
+// registers a connection before it calls the handler, so after wait(n) it
+// holds n more, with no polling.
+type starts chan struct{}
+
+func newStarts() starts { return make(starts, 1<<16) }
+
+// wrap returns f as a Handler that reports each connection it is given.
+func (s starts) wrap(f func(context.Context, *websocket.Conn) error) server.Handler {
+	return server.HandlerFunc(func(ctx context.Context, c *websocket.Conn) error {
+		s <- struct{}{}
+		return f(ctx, c)
+	})
+}
+
+// wait returns once n more connections have reached their handlers.
+func (s starts) wait(n int) {
+	for range n {
+		<-s
+	}
+}

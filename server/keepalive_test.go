@@ -26,23 +26,33 @@ func TestKeepAlivePerServerAndPerConn(t *testing.T) {
 	srv := server.New(opts)
 	srv.Handle("/", server.HandlerFunc(readUntilEnd))
 	base := serve(t, srv, nil)
-	count := func(url string) int64 {
-		var pings atomic.Int64
-		c := dial(t, url, &websocket.DialOptions{ConnOptions: websocket.ConnOptions{
-			OnPing: func([]byte) { pings.Add(1) },
-		}})
-		ctx := testCtx(t)
-		go readUntilEnd(ctx, c)
-		time.Sleep(400 * time.Millisecond)
-		c.Close(websocket.StatusNormalClosure, "")
-		return pings.Load()
+	ctx := testCtx(t)
+	var quietPings, loudPings atomic.Int64
+	third := make(chan struct{})
+	quiet := dial(t, base+"/?quiet=1", &websocket.DialOptions{ConnOptions: websocket.ConnOptions{
+		OnPing: func([]byte) { quietPings.Add(1) },
+	}})
+	go readUntilEnd(ctx, quiet)
+	loud := dial(t, base+"/", &websocket.DialOptions{ConnOptions: websocket.ConnOptions{
+		OnPing: func([]byte) {
+			if loudPings.Add(1) == 3 {
+				close(third)
+			}
+		},
+	}})
+	go readUntilEnd(ctx, loud)
+	// Three pings 40ms apart on one connection: the other, open all that
+	// time without keepalive, got none.
+	select {
+	case <-third:
+	case <-ctx.Done():
+		t.Fatalf("server keepalive every 40ms: %d pings before the test's deadline", loudPings.Load())
 	}
-	if n := count(base + "/"); n < 3 {
-		t.Errorf("server keepalive every 40ms: %d pings in 400ms", n)
-	}
-	if n := count(base + "/?quiet=1"); n != 0 {
+	if n := quietPings.Load(); n != 0 {
 		t.Errorf("keepalive off for this connection: %d pings", n)
 	}
+	loud.Close(websocket.StatusNormalClosure, "")
+	quiet.Close(websocket.StatusNormalClosure, "")
 }
 
 // One broadcast reaches clients with different compression settings, each
@@ -51,7 +61,8 @@ func TestBroadcastMixedCompression(t *testing.T) {
 	opts := &server.Options{}
 	opts.Compression = &websocket.CompressionOptions{}
 	srv := server.New(opts)
-	srv.Handle("/", server.HandlerFunc(readUntilEnd))
+	started := newStarts()
+	srv.Handle("/", started.wrap(readUntilEnd))
 	base := serve(t, srv, nil)
 	ctx := testCtx(t)
 	clients := []*websocket.Conn{
@@ -60,9 +71,7 @@ func TestBroadcastMixedCompression(t *testing.T) {
 			Options: deflate.Options{NoContextTakeover: true, PeerNoContextTakeover: true}}}}),
 		dial(t, base+"/", nil),
 	}
-	for srv.Count() < len(clients) {
-		waitABit()
-	}
+	started.wait(len(clients))
 	var msgs [][]byte
 	for i := range 5 {
 		msgs = append(msgs, bytes.Repeat([]byte(fmt.Sprintf(`{"seq":%d,"price":101.5,"side":"buy"},`, i)), 40))

@@ -18,7 +18,8 @@ import (
 func TestShutdown(t *testing.T) {
 	const conns = 100
 	srv := server.New(nil)
-	srv.Handle("/", server.HandlerFunc(echo))
+	started := newStarts()
+	srv.Handle("/", started.wrap(echo))
 	base := serve(t, srv, nil)
 	ctx := testCtx(t)
 
@@ -28,9 +29,7 @@ func TestShutdown(t *testing.T) {
 		c := dial(t, base+"/", nil)
 		wg.Go(func() { codes <- websocket.CloseStatus(readUntilEnd(ctx, c)) })
 	}
-	for srv.Count() < conns {
-		waitABit()
-	}
+	started.wait(conns)
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	start := time.Now()
@@ -69,16 +68,15 @@ func TestShutdown(t *testing.T) {
 func TestShutdownDeadline(t *testing.T) {
 	srv := server.New(nil)
 	handlerDone := make(chan error, 1)
-	srv.Handle("/", server.HandlerFunc(func(ctx context.Context, c *websocket.Conn) error {
+	started := newStarts()
+	srv.Handle("/", started.wrap(func(ctx context.Context, c *websocket.Conn) error {
 		<-ctx.Done() // never reads, so never sees the close handshake end
 		handlerDone <- ctx.Err()
 		return nil
 	}))
 	base := serve(t, srv, nil)
 	c := dial(t, base+"/", nil)
-	for srv.Count() < 1 {
-		waitABit()
-	}
+	started.wait(1)
 	sctx, cancel := context.WithTimeout(testCtx(t), 300*time.Millisecond)
 	defer cancel()
 	// The client reads nothing either, so the close handshake cannot end.
