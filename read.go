@@ -108,9 +108,6 @@ func (c *Conn) readWhole(dst []byte) (MessageType, []byte, error) {
 		}
 		n, err := c.readPayload(p[len(p):cap(p)])
 		p = p[:len(p)+n]
-		if err == io.EOF {
-			return MessageType(c.msgOp), p, nil
-		}
 		if err != nil {
 			c.releaseHeld(held)
 			if err == io.EOF {
