@@ -28,7 +28,8 @@ type Context struct {
 	parent context.Context
 	stop   func() bool // the parent's AfterFunc
 
-	cbmu sync.Mutex // held while an expiry runs its callbacks; before mu
+	cbmu sync.Mutex     // held while an expiry runs its callbacks; before mu
+	late sync.WaitGroup // callbacks registered after their epoch expired
 
 	mu    sync.Mutex
 	done  chan struct{}
@@ -64,12 +65,16 @@ func (d *Context) Err() error {
 }
 
 // AfterFunc calls f once the current epoch expires (see context.AfterFunc).
+// When the epoch has already expired, f runs at once in a goroutine of its
+// own, as context.AfterFunc does: context.AfterFunc registers a child
+// context's callback while holding that child's lock, and the callback
+// takes the lock, so calling it here would deadlock.
 func (d *Context) AfterFunc(f func()) func() bool {
 	d.cbmu.Lock()
 	d.mu.Lock()
 	if d.err != nil {
 		d.mu.Unlock()
-		f()
+		d.late.Go(f)
 		d.cbmu.Unlock()
 		return func() bool { return false }
 	}
@@ -172,6 +177,7 @@ func (d *Context) Begin() error {
 	}
 	d.cbmu.Lock() // the expiry's callbacks have run
 	defer d.cbmu.Unlock()
+	d.late.Wait() // and so have those registered after it
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.parent.Err() != nil {

@@ -161,9 +161,31 @@ func (p *progress) end(k key, e event) {
 		for _, l := range out { // build failures, panics outside a test
 			fmt.Fprint(p.out, "    ", l)
 		}
-		for tk := range p.running { // a panic ends the package's tests unreported
+		// A panic (a timeout's among them) ends the package's tests
+		// unreported, its dump in the output of the test that was running.
+		var unfinished []key
+		for tk := range p.running {
 			if tk.pkg == k.pkg {
+				unfinished = append(unfinished, tk)
 				delete(p.running, tk)
+			}
+		}
+		for tk := range p.output {
+			if tk.pkg == k.pkg && tk.test != "" && !slices.Contains(unfinished, tk) {
+				unfinished = append(unfinished, tk)
+			}
+		}
+		slices.SortFunc(unfinished, func(a, b key) int { return strings.Compare(a.test, b.test) })
+		for _, tk := range unfinished {
+			out := p.output[tk]
+			delete(p.output, tk)
+			if len(out) == 0 {
+				continue
+			}
+			p.failed = append(p.failed, k.pkg+" "+tk.test+" (did not finish)")
+			fmt.Fprintf(p.out, "--- UNFINISHED %s %s\n", short(k.pkg), tk.test)
+			for _, l := range digest(out) {
+				fmt.Fprint(p.out, "    ", l)
 			}
 		}
 	case "pass":
@@ -239,4 +261,82 @@ func topLevel(test string) string {
 
 func short(pkg string) string {
 	return strings.TrimPrefix(pkg, "github.com/wskit/websocket/")
+}
+
+// digest shortens the output of a test a panic ended: the last lines it
+// logged, the panic with its list of running tests, and the goroutines of
+// the dump grouped by where they wait, most numerous first, each shown by
+// its first frames outside the runtime, sync and testing.
+func digest(out []string) []string {
+	panicAt := slices.IndexFunc(out, func(l string) bool { return strings.HasPrefix(l, "panic: ") })
+	if panicAt < 0 {
+		return out[max(0, len(out)-maxLogged):]
+	}
+	res := slices.Clone(out[max(0, panicAt-maxLogged):panicAt])
+	i := panicAt
+	for ; i < len(out) && strings.TrimSpace(out[i]) != ""; i++ {
+		res = append(res, out[i])
+	}
+	type group struct {
+		where string
+		n     int
+	}
+	var groups []*group
+	byWhere := map[string]*group{}
+	for i < len(out) {
+		for i < len(out) && !strings.HasPrefix(out[i], "goroutine ") {
+			i++
+		}
+		if i == len(out) {
+			break
+		}
+		_, state, _ := strings.Cut(out[i], "[")
+		state, _, _ = strings.Cut(state, "]")
+		state, _, _ = strings.Cut(state, ",") // drop how long it has waited
+		var frames []string
+		for i++; i < len(out) && strings.TrimSpace(out[i]) != ""; i++ {
+			l := out[i]
+			if strings.HasPrefix(l, "\t") || len(frames) == maxFrames || strings.HasPrefix(l, "created by ") {
+				continue
+			}
+			fn, _, _ := strings.Cut(strings.TrimSpace(l), "(0x")
+			fn = strings.TrimSuffix(fn, "(...)")
+			if !boring(fn) {
+				frames = append(frames, fn)
+			}
+		}
+		where := "[" + state + "] " + strings.Join(frames, " <- ")
+		g := byWhere[where]
+		if g == nil {
+			g = &group{where: where}
+			byWhere[where] = g
+			groups = append(groups, g)
+		}
+		g.n++
+	}
+	slices.SortStableFunc(groups, func(a, b *group) int { return b.n - a.n })
+	for j, g := range groups {
+		if j == maxGroups {
+			res = append(res, fmt.Sprintf("... and %d more kinds of goroutine\n", len(groups)-j))
+			break
+		}
+		res = append(res, fmt.Sprintf("%4d × %s\n", g.n, g.where))
+	}
+	return res
+}
+
+const (
+	maxLogged = 20 // lines kept of what a test logged before it panicked
+	maxFrames = 4  // frames shown for a group of goroutines
+	maxGroups = 15 // groups of goroutines shown
+)
+
+// boring reports whether a frame is the machinery every goroutine shows.
+func boring(fn string) bool {
+	for _, p := range []string{"runtime.", "internal/", "sync.", "testing.", "time.Sleep", "created by"} {
+		if strings.HasPrefix(fn, p) {
+			return true
+		}
+	}
+	return false
 }

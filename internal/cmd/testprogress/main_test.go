@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -58,7 +59,8 @@ not json: a build error
 	for _, want := range []string{
 		"FAIL m/a (51.0s)\n",
 		"not json: a build error\n",
-		"race: 1 packages, 2 tests passed, 2 failed, 1 skipped in 1m0s\n",
+		"race: 1 packages, 2 tests passed, 3 failed, 1 skipped in 1m0s\n",
+		"--- UNFINISHED m/a TestSlow/sub\n",
 		"  skipped: m/a TestSkip: x_test.go:3: needs a GPU\n",
 		"  FAILED: m/a TestBad\n",
 		"  FAILED: m/a\n",
@@ -77,5 +79,69 @@ func TestProgressEmptyStreamFails(t *testing.T) {
 	}
 	if p.finish(time.Now()) {
 		t.Error("an empty stream counted as a pass")
+	}
+}
+
+// TestTimeoutDigest feeds the stream go test -json gives for a test that
+// hung until -timeout: the panic and its dump are output of the innermost
+// running test, which never ends.
+func TestTimeoutDigest(t *testing.T) {
+	lines := []string{
+		"=== RUN   TestHang/sub\n",
+		"    x_test.go:3: last words\n",
+		"panic: test timed out after 1s\n",
+		"\trunning tests:\n",
+		"\t\tTestHang/sub (1s)\n",
+		"\n",
+		"goroutine 7 [sync.Mutex.Lock, 2 minutes]:\n",
+		"internal/sync.runtime_SemacquireMutex(0x0?, 0x0?, 0x0?)\n",
+		"\t/go/src/runtime/sema.go:95 +0x25\n",
+		"sync.(*Mutex).Lock(...)\n",
+		"\t/go/src/sync/mutex.go:46\n",
+		"m/a.(*conn).Read(0xc000010000)\n",
+		"\t/m/a/conn.go:75 +0x337\n",
+		"created by m/a.TestHang.func1 in goroutine 6\n",
+		"\t/m/a/x_test.go:3 +0x9f\n",
+		"\n",
+	}
+	var stream strings.Builder
+	stream.WriteString(`{"Action":"start","Package":"m/a"}` + "\n")
+	stream.WriteString(`{"Action":"run","Package":"m/a","Test":"TestHang"}` + "\n")
+	stream.WriteString(`{"Action":"run","Package":"m/a","Test":"TestHang/sub"}` + "\n")
+	for range 2 { // two goroutines waiting in the same place
+		for _, l := range lines[6:] {
+			fmt.Fprintf(&stream, `{"Action":"output","Package":"m/a","Test":"TestHang/sub","Output":%q}`+"\n", l)
+		}
+	}
+	var head strings.Builder
+	for _, l := range lines[:6] {
+		fmt.Fprintf(&head, `{"Action":"output","Package":"m/a","Test":"TestHang/sub","Output":%q}`+"\n", l)
+	}
+	all := strings.Replace(stream.String(), `{"Action":"output"`, head.String()+`{"Action":"output"`, 1)
+	all += `{"Action":"fail","Package":"m/a","Elapsed":1}` + "\n"
+
+	var out strings.Builder
+	p := newProgress(&out, "race", time.Now())
+	if err := p.read(strings.NewReader(all)); err != nil {
+		t.Fatal(err)
+	}
+	if p.finish(time.Now()) {
+		t.Error("finish reported success after a timeout")
+	}
+	got := out.String()
+	for _, want := range []string{
+		"--- UNFINISHED m/a TestHang/sub\n",
+		"    x_test.go:3: last words\n",
+		"panic: test timed out after 1s\n",
+		"\t\tTestHang/sub (1s)\n",
+		"   2 × [sync.Mutex.Lock] m/a.(*conn).Read\n",
+		"  FAILED: m/a TestHang/sub (did not finish)\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "sema.go") {
+		t.Errorf("output has the dump's file lines:\n%s", got)
 	}
 }
