@@ -38,20 +38,17 @@ func verdictClass(r *conformance.Result) string {
 	return "fail"
 }
 
-// buildReference builds the reference server in reference/name into a
-// temporary folder (its modules come from the module proxy) and returns the
-// binary's path.
-func buildReference(t *testing.T, name string) string {
-	t.Helper()
+// buildReference builds the reference server in reference/name into dir
+// (its modules come from the module proxy) and returns the binary's path.
+func buildReference(dir, name string) (string, error) {
 	src := filepath.Join(referenceDir, name)
-	dir := t.TempDir()
 	for _, f := range []string{"go.mod", "go.sum", "main.go"} {
 		b, err := os.ReadFile(filepath.Join(src, f))
 		if err != nil {
-			t.Fatalf("reference server %s: %v", name, err)
+			return "", fmt.Errorf("reference server %s: %v", name, err)
 		}
 		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
-			t.Fatal(err)
+			return "", err
 		}
 	}
 	bin := filepath.Join(dir, name)
@@ -59,9 +56,43 @@ func buildReference(t *testing.T, name string) string {
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building reference server %s: %v\n%s", name, err, out)
+		return "", fmt.Errorf("building reference server %s: %v\n%s", name, err, out)
 	}
-	return bin
+	return bin, nil
+}
+
+// buildReferences starts building every named reference server at once
+// (a build is mostly waiting on one core) and returns a function that
+// waits for one of them.
+func buildReferences(t *testing.T, names []string) func(t *testing.T, name string) string {
+	type built struct {
+		bin string
+		err error
+	}
+	results := map[string]chan built{}
+	for _, name := range names {
+		ch := make(chan built, 1)
+		results[name] = ch
+		dir := t.TempDir()
+		go func() {
+			bin, err := buildReference(dir, name)
+			ch <- built{bin, err}
+		}()
+	}
+	t.Cleanup(func() { // the builds end before their folders go
+		for _, ch := range results {
+			ch <- <-ch
+		}
+	})
+	return func(t *testing.T, name string) string {
+		t.Helper()
+		b := <-results[name]
+		results[name] <- b
+		if b.err != nil {
+			t.Fatal(b.err)
+		}
+		return b.bin
+	}
 }
 
 // startReference starts a reference server on a free loopback port and
@@ -119,7 +150,7 @@ var referenceExceptions = map[string]map[string]string{
 // wait that it meets when nothing else runs (coder once took longer than
 // that to close TCP after failing 3.6 at load 27 on 2 cores). A judge that
 // is wrong about a case is wrong twice.
-func runReference(t *testing.T, name string, cases []conformance.Case) []string {
+func runReference(t *testing.T, name, bin string, cases []conformance.Case) []string {
 	t.Helper()
 	want := map[string]string{}
 	b, err := os.ReadFile(filepath.Join(referenceDir, strings.TrimSuffix(name, "-echo")+".json"))
@@ -129,7 +160,7 @@ func runReference(t *testing.T, name string, cases []conformance.Case) []string 
 	if err := json.Unmarshal(b, &want); err != nil {
 		t.Fatal(err)
 	}
-	url := startReference(t, buildReference(t, name))
+	url := startReference(t, bin)
 
 	parallel := 2
 	if v, err := strconv.Atoi(os.Getenv("CONFORMANCE_PARALLEL")); err == nil && v > 0 {
@@ -240,9 +271,11 @@ func TestReferenceServers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"gorilla-echo", "coder-echo"} {
+	names := []string{"gorilla-echo", "coder-echo"}
+	built := buildReferences(t, names)
+	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
-			differ := runReference(t, name, cases)
+			differ := runReference(t, name, built(t, name), cases)
 			agree := 0
 			exc := referenceExceptions[name]
 			for i, d := range differ {
