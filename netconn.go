@@ -78,6 +78,10 @@ func (nc *netConn) Read(p []byte) (int, error) {
 			}
 			if typ != nc.typ {
 				err := fmt.Errorf("websocket: NetConn got a %v message, want %v", typ, nc.typ)
+				// The message is this reader's, so Close would wait for
+				// it to be read: drop it first (it is bounded by the
+				// connection's limits like any other).
+				io.Copy(io.Discard, r)
 				nc.c.Close(StatusUnsupportedData, "want "+nc.typ.String()+" messages")
 				return 0, nc.opErr("read", err)
 			}

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"golang.org/x/net/nettest"
@@ -193,6 +194,35 @@ func TestNetConnWrongType(t *testing.T) {
 	if _, err := c.Read(make([]byte, 10)); websocket.CloseStatus(err) != 4000 {
 		t.Fatalf("Read after the peer closed with 4000: %v", err)
 	}
+}
+
+// TestNetConnWrongTypeNoStall: the refused message is the NetConn's own,
+// so its close handshake must not wait for someone to read it. In a
+// synctest bubble a stall shows as the close timeout passing on the
+// bubble's clock.
+func TestNetConnWrongTypeNoStall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := net.Pipe()
+		srv := websocket.NewConn(b, websocket.RoleServer, nil)
+		cli := websocket.NewConn(a, websocket.RoleClient, nil)
+		nc := websocket.NetConn(context.Background(), cli, websocket.MessageBinary)
+		ctx := context.Background()
+		go srv.Write(ctx, websocket.MessageText, make([]byte, 3000))
+		peer := make(chan error, 1)
+		go func() { _, _, err := srv.Read(ctx); peer <- err }()
+		start := time.Now()
+		if _, err := nc.Read(make([]byte, 10)); err == nil {
+			t.Fatal("Read of a text message from a binary NetConn succeeded")
+		}
+		if took := time.Since(start); took != 0 {
+			t.Errorf("the refusing Read took %v of the bubble's clock, want no wait", took)
+		}
+		if err := <-peer; websocket.CloseStatus(err) != websocket.StatusUnsupportedData {
+			t.Fatalf("peer saw %v, want 1003", err)
+		}
+		srv.CloseNow()
+		cli.CloseNow()
+	})
 }
 
 // TestNetConnWriteDeadline fills the socket towards a peer that does not
