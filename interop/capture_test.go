@@ -8,15 +8,21 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/wskit/websocket/internal/testutil"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcapgo"
+
 	"github.com/wskit/websocket"
+	"github.com/wskit/websocket/internal/testutil"
 )
 
 // These tests capture real traffic between wskit and Python websockets on
@@ -49,10 +55,19 @@ func buildWS(t *testing.T) string {
 }
 
 // startCapture runs tcpdump on lo for the given ports until the returned
-// function is called (at most 60 s), and returns the capture file.
+// function is called, and returns the capture file. Stopping waits until
+// the file holds a marker connection made after the traffic: tcpdump
+// writes packets in the order it sees them, so everything before the
+// marker is in the file by then.
 func startCapture(t *testing.T, ports ...string) (file string, stop func()) {
 	t.Helper()
 	file = filepath.Join(t.TempDir(), "capture.pcap")
+	marker, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	markerPort := marker.Addr().(*net.TCPAddr).Port
+	ports = append(ports, strconv.Itoa(markerPort))
 	var filter []string
 	for _, p := range ports {
 		filter = append(filter, "tcp port "+p)
@@ -92,7 +107,20 @@ func startCapture(t *testing.T, ports ...string) (file string, stop func()) {
 			return
 		}
 		stopped = true
-		time.Sleep(time.Second) // let the last packets reach the file
+		defer marker.Close()
+		if c, err := net.Dial("tcp", marker.Addr().String()); err == nil {
+			c.Close()
+		}
+		for !capturedPort(file, markerPort) {
+			if ctx.Err() != nil {
+				t.Errorf("the capture never showed the marker connection to port %d", markerPort)
+				break
+			}
+			select { // poll the file
+			case <-ctx.Done():
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
 		cmd.Process.Signal(os.Interrupt)
 		done := make(chan struct{})
 		go func() { cmd.Wait(); close(done) }()
@@ -107,6 +135,30 @@ func startCapture(t *testing.T, ports ...string) (file string, stop func()) {
 	}
 	t.Cleanup(stop)
 	return file, stop
+}
+
+// capturedPort reports whether the pcap file holds a TCP packet from or to
+// port yet (a record still being written counts as absent).
+func capturedPort(file string, port int) bool {
+	f, err := os.Open(file)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	r, err := pcapgo.NewReader(f)
+	if err != nil {
+		return false
+	}
+	for {
+		data, _, err := r.ReadPacketData()
+		if err != nil {
+			return false
+		}
+		pkt := gopacket.NewPacket(data, r.LinkType(), gopacket.DecodeOptions{Lazy: true, NoCopy: true})
+		if tcp, ok := pkt.Layer(layers.LayerTypeTCP).(*layers.TCP); ok && (int(tcp.SrcPort) == port || int(tcp.DstPort) == port) {
+			return true
+		}
+	}
 }
 
 // wsEvent is one line of `ws inspect --json` or `ws proxy --json`.

@@ -228,7 +228,7 @@ func TestProxyUIPage(t *testing.T) {
 				t.Fatalf("raw handshake: %v %v", resp, err)
 			}
 			raw.Write(wire.AppendFrame(nil, wire.Header{Fin: true, Opcode: wire.OpText, Length: 8}, []byte("unmasked")))
-			raw.SetReadDeadline(time.Now().Add(10 * time.Second))
+			raw.SetReadDeadline(testutil.Deadline(t))
 			io.Copy(io.Discard, br) // until the server closes
 		case "paused-traffic":
 			c := dial(false) // #4
