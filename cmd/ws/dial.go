@@ -52,6 +52,7 @@ type dialConfig struct {
 	protocols   listFlag
 	origin      string
 	insecure    bool
+	h2          bool
 	cacert      string
 	proxy       string
 	ping        time.Duration
@@ -70,6 +71,7 @@ func runDial(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.Var(&c.headers, "H", "add a request `header` 'Name: value' (repeatable)")
 	fs.Var(&c.protocols, "subprotocol", "offer a `subprotocol` (repeatable, in order of preference)")
 	fs.StringVar(&c.origin, "origin", "", "send this `origin` as the Origin header")
+	fs.BoolVar(&c.h2, "h2", false, "open the WebSocket as a stream of an HTTP/2 connection (RFC 8441); wss:// falls back to HTTP/1.1 when the server does not allow it")
 	fs.BoolVar(&c.insecure, "insecure", false, "skip TLS certificate verification (wss://)")
 	fs.StringVar(&c.cacert, "cacert", "", "trust the PEM CA certificates in `file` (wss://)")
 	fs.StringVar(&c.proxy, "proxy", "", "connect through this HTTP proxy `URL` with CONNECT (default: from HTTP_PROXY/HTTPS_PROXY)")
@@ -143,6 +145,7 @@ func (c *dialConfig) options() (*websocket.DialOptions, error) {
 	o := &websocket.DialOptions{
 		Subprotocols: c.protocols,
 		Origin:       c.origin,
+		HTTP2:        c.h2,
 	}
 	o.MaxMessageSize = maxMessage
 	if c.ping > 0 {
