@@ -38,7 +38,7 @@ import (
 	"github.com/wskit/websocket/handshake"
 )
 
-const installHint = "install the interop peers with `bash scripts/test.sh` (it runs apt-get install python3-websockets python3-autobahn chromium nodejs npm, then npm ci in interop/)"
+const installHint = "install the interop peers with `bash scripts/test.sh` (it runs apt-get install python3-websockets python3-autobahn chromium nodejs npm nghttp2-proxy, then npm ci in interop/)"
 
 // python is the Debian interpreter, which sees Debian's python3-websockets.
 const python = "/usr/bin/python3"
