@@ -375,3 +375,16 @@ func TestH2Cleartext(t *testing.T) {
 		t.Fatal("the server did not see the WebSocket arrive over HTTP/2")
 	}
 }
+
+// TestH2CleartextToHTTP1Server: ws:// with HTTP2 to a server that speaks
+// only HTTP/1.1 fails at once, with an error, not at the timeout.
+func TestH2CleartextToHTTP1Server(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	ctx := testCtx(t)
+	_, _, err := websocket.Dial(ctx, "ws"+srv.URL[len("http"):], &websocket.DialOptions{HTTP2: true, NoProxy: true})
+	if err == nil || errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+		t.Fatalf("Dial: %v (test context %v), want an HTTP/2 error", err, ctx.Err())
+	}
+	t.Log(err)
+}
