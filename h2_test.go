@@ -31,7 +31,7 @@ type h2Server struct {
 	closeBy chan websocket.StatusCode
 }
 
-func newH2Server(t *testing.T, opts *websocket.AcceptOptions, handle func(*websocket.Conn)) *h2Server {
+func newH2Server(t testing.TB, opts *websocket.AcceptOptions, handle func(*websocket.Conn), configure ...func(*http.Server)) *h2Server {
 	t.Helper()
 	s := &h2Server{closeBy: make(chan websocket.StatusCode, 256)}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -56,6 +56,9 @@ func newH2Server(t *testing.T, opts *websocket.AcceptOptions, handle func(*webso
 		if st == http.StateNew {
 			s.conns.Add(1)
 		}
+	}
+	for _, f := range configure {
+		f(s.Config)
 	}
 	s.EnableHTTP2 = true
 	s.StartTLS()
