@@ -33,9 +33,14 @@ func acceptStream(w http.ResponseWriter, r *http.Request, protocol string, exts 
 	}
 	send := &flushWriter{w: w, rc: rc}
 	// The stream ends when the handler returns (net/http then ends it with
-	// END_STREAM); a write deadline that passed resets it.
-	reset := func() { rc.SetWriteDeadline(time.Unix(1, 0)) }
-	s := newH2Stream(r.Body, send, reset, local, remoteAddr)
+	// END_STREAM); a write blocked when the Conn closes is cut short by
+	// resetting the stream.
+	end := func(busy bool) {
+		if busy {
+			rc.SetWriteDeadline(past)
+		}
+	}
+	s := newH2Stream(r.Body, send, end, local, remoteAddr)
 	co := o.ConnOptions
 	co.Subprotocol = protocol
 	co.BufferedReader, co.Leftover, co.Extensions = nil, nil, nil

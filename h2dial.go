@@ -217,12 +217,13 @@ func roundTripStream(ctx context.Context, e *h2Entry, key h2Key, creq *handshake
 		resp.Body.Close() // resets the stream
 		return nil, resp, fail(err)
 	}
-	abort := func() {
+	// END_STREAM, then RST_STREAM(CANCEL) for what the server still sends.
+	end := func(bool) {
 		pw.Close()
 		cancel()
 		release()
 	}
-	s := newH2Stream(resp.Body, pw, abort, e.nc.LocalAddr(), e.nc.RemoteAddr())
+	s := newH2Stream(resp.Body, pw, end, e.nc.LocalAddr(), e.nc.RemoteAddr())
 	co := o.ConnOptions
 	co.Subprotocol = result.Protocol
 	co.BufferedReader, co.Leftover, co.Extensions = nil, nil, nil

@@ -20,9 +20,9 @@ import (
 // waiting on a deadline of its own. Writes cannot be interrupted without
 // resetting the stream: a write deadline that passes ends the stream.
 type h2Stream struct {
-	body          io.ReadCloser // the peer's DATA
-	send          io.Writer     // our DATA; each Write is flushed
-	abort         func()        // resets or ends the stream at once
+	body          io.ReadCloser   // the peer's DATA
+	send          io.Writer       // our DATA; each Write is flushed
+	end           func(busy bool) // ends the stream; busy: a Write is blocked in it
 	local, remote net.Addr
 
 	mu       sync.Mutex
@@ -35,8 +35,10 @@ type h2Stream struct {
 	rexpired bool
 	rwake    chan struct{} // closed when the read deadline passes or is changed
 
-	wmu    sync.Mutex
-	wtimer *time.Timer
+	wmu      sync.Mutex
+	wtimer   *time.Timer
+	writing  sync.WaitGroup // Writes in progress
+	nwriting int            // how many, under mu
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -45,8 +47,8 @@ type h2Stream struct {
 // h2ReadBuffer is how much of the peer's data the pump holds at a time.
 const h2ReadBuffer = 16 << 10
 
-func newH2Stream(body io.ReadCloser, send io.Writer, abort func(), local, remote net.Addr) *h2Stream {
-	s := &h2Stream{body: body, send: send, abort: abort, local: local, remote: remote,
+func newH2Stream(body io.ReadCloser, send io.Writer, end func(busy bool), local, remote net.Addr) *h2Stream {
+	s := &h2Stream{body: body, send: send, end: end, local: local, remote: remote,
 		filled: make(chan struct{}, 1), drained: make(chan struct{}, 1),
 		rwake: make(chan struct{}), closed: make(chan struct{})}
 	go s.pump()
@@ -159,13 +161,26 @@ func (s *h2Stream) expireLocked() {
 	s.rwake = make(chan struct{})
 }
 
+// Write sends p and flushes it. Close waits for a Write in progress, so
+// that once Close returns nothing touches the stream (a server handler
+// may then return).
 func (s *h2Stream) Write(p []byte) (int, error) {
+	s.mu.Lock()
 	select {
 	case <-s.closed:
+		s.mu.Unlock()
 		return 0, net.ErrClosed
 	default:
 	}
-	return s.send.Write(p)
+	s.writing.Add(1)
+	s.nwriting++
+	s.mu.Unlock()
+	n, err := s.send.Write(p)
+	s.mu.Lock()
+	s.nwriting--
+	s.mu.Unlock()
+	s.writing.Done()
+	return n, err
 }
 
 // SetWriteDeadline ends the stream when t passes: HTTP/2 cannot take back
@@ -193,11 +208,13 @@ func (s *h2Stream) SetDeadline(t time.Time) error {
 	return errors.Join(s.SetReadDeadline(t), s.SetWriteDeadline(t))
 }
 
-// Close ends the stream both ways at once.
+// Close ends the stream both ways at once: it resets a stream that a
+// Write is blocked in, and waits for that Write to return.
 func (s *h2Stream) Close() error {
 	s.closeOnce.Do(func() {
-		close(s.closed)
 		s.mu.Lock()
+		close(s.closed)
+		busy := s.nwriting > 0
 		if s.rtimer != nil {
 			s.rtimer.Stop()
 			s.rtimer = nil
@@ -209,8 +226,9 @@ func (s *h2Stream) Close() error {
 			s.wtimer = nil
 		}
 		s.wmu.Unlock()
-		s.abort()
+		s.end(busy)
 		s.body.Close()
+		s.writing.Wait()
 	})
 	return nil
 }
