@@ -391,3 +391,56 @@ func TestH2CleartextToHTTP1Server(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+// TestH2DialCancelled cancels Dial while the server has not answered the
+// extended CONNECT: Dial returns the context's error, the stream is given
+// back, and the next Dial on the same connection works.
+func TestH2DialCancelled(t *testing.T) {
+	arrived := make(chan struct{}, 1)
+	release := make(chan struct{})
+	s := newH2Server(t, nil, nil, func(srv *http.Server) {
+		h := srv.Handler
+		srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/slow" {
+				arrived <- struct{}{}
+				select {
+				case <-release:
+				case <-r.Context().Done():
+				}
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	defer close(release)
+	ctx := testCtx(t)
+	do := s.dialOpts()
+	keep, _, err := websocket.Dial(ctx, s.url(), do) // holds the connection open
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer keep.CloseNow()
+	dctx, cancel := context.WithCancel(ctx)
+	go func() {
+		<-arrived
+		cancel()
+	}()
+	_, _, err = websocket.Dial(dctx, s.url()+"/slow", do)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Dial: %v, want context.Canceled", err)
+	}
+	c, _, err := websocket.Dial(ctx, s.url(), do)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if err := c.Write(ctx, websocket.MessageText, []byte("after")); err != nil {
+		t.Fatal(err)
+	}
+	if _, got, err := c.Read(ctx); err != nil || string(got) != "after" {
+		t.Fatalf("echo after the cancelled Dial: %q, %v", got, err)
+	}
+	if n := s.conns.Load(); n != 1 {
+		t.Fatalf("%d TCP connections, want 1", n)
+	}
+}
