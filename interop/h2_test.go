@@ -107,3 +107,23 @@ func TestChromiumHTTP2Fallback(t *testing.T) {
 		t.Fatalf("the server should log one WebSocket over HTTP/1.1; it logged:\n%s", log)
 	}
 }
+
+// TestChromiumChatHTTP2 runs `ws serve --h2`'s chat (server.Server with its
+// routes, hooks and broadcast) with two Chromium pages whose WebSockets are
+// HTTP/2 streams, as the server's log says.
+func TestChromiumChatHTTP2(t *testing.T) {
+	need(t, "chromium")
+	t.Setenv("WSKIT_IGNORE_CERT", "1")
+	bin := buildWS(t)
+	srv := start(t, bin, "serve", "--addr", "127.0.0.1:0", "--h2")
+	url := srv.line(t, `chat at (https://\S+/) `)[1]
+	p := start(t, "node", "peers/browser.js", "chat", url)
+	p.line(t, "^chat ok$")
+	p.wait(t)
+	srv.cmd.Process.Signal(os.Interrupt)
+	<-srv.done
+	log := srv.errb.String()
+	if n := strings.Count(log, "http=HTTP/2.0"); n != 2 || strings.Contains(log, "http=HTTP/1.1") {
+		t.Fatalf("the server should log two WebSockets over HTTP/2; it logged:\n%s", log)
+	}
+}
