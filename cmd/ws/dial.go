@@ -29,7 +29,10 @@ own line to stdout: text as is, binary as hex (or base64 with
 With --file or --stdin-binary one binary message is sent instead, then the
 connection is closed. With --echo every message received is sent back
 unchanged (same type, same bytes) until the peer closes. With --compress
-permessage-deflate is offered, and used when the server agrees.
+permessage-deflate is offered, and used when the server agrees. With --h2
+the WebSocket is a stream of an HTTP/2 connection (RFC 8441, as browsers
+open them): over wss:// it falls back to HTTP/1.1 when the server does not
+allow that; over ws:// it speaks h2c and fails when the server does not.
 
 On a terminal (or with --interactive) ws dial says what was agreed, marks
 what you send with > and what arrives with <, escapes control characters,
@@ -41,6 +44,7 @@ Examples:
   ws dial -H 'Authorization: Bearer x' --subprotocol chat wss://example.com/
   ws dial --file photo.png ws://127.0.0.1:8080/
   ws dial --compress ws://127.0.0.1:9001/
+  ws dial --h2 --insecure wss://127.0.0.1:8080/
 `
 
 // maxMessage is the largest message ws accepts, in both commands.
