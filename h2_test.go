@@ -444,3 +444,47 @@ func TestH2DialCancelled(t *testing.T) {
 		t.Fatalf("%d TCP connections, want 1", n)
 	}
 }
+
+// TestH2Negotiation: over HTTP/2 the origin policy refuses with 403, the
+// hook's refusal is written as over HTTP/1.1, and the subprotocol is the
+// server's most preferred one the client offers (RFC 8441 §5).
+func TestH2Negotiation(t *testing.T) {
+	s := newH2Server(t, &websocket.AcceptOptions{
+		Subprotocols: []string{"v2", "v1"},
+		OnUpgrade: func(u *websocket.Upgrade) error {
+			if u.Request.URL.Query().Get("token") != "ok" {
+				return websocket.Refuse(http.StatusUnauthorized, "no token")
+			}
+			u.Header.Set("X-Hook", "yes")
+			return nil
+		},
+	}, nil)
+	ctx := testCtx(t)
+
+	do := s.dialOpts()
+	do.Origin = "https://evil.example"
+	_, resp, err := websocket.Dial(ctx, s.url()+"/?token=ok", do)
+	var he *websocket.HandshakeError
+	if !errors.As(err, &he) || he.StatusCode != http.StatusForbidden || resp == nil || resp.ProtoMajor != 2 {
+		t.Fatalf("foreign origin: %v (response %v), want a 403 over HTTP/2", err, resp)
+	}
+
+	do = s.dialOpts()
+	_, resp, err = websocket.Dial(ctx, s.url()+"/", do)
+	if !errors.As(err, &he) || he.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("no token: %v, want 401", err)
+	}
+	if body, _ := io.ReadAll(resp.Body); string(body) != "no token\n" {
+		t.Fatalf("refusal body %q", body)
+	}
+
+	do.Subprotocols = []string{"v1", "v2"}
+	c, resp, err := websocket.Dial(ctx, s.url()+"/?token=ok", do)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if c.Subprotocol() != "v2" || resp.Header.Get("X-Hook") != "yes" || resp.Header.Get("Sec-WebSocket-Accept") != "" {
+		t.Fatalf("subprotocol %q, headers %v", c.Subprotocol(), resp.Header)
+	}
+}
