@@ -69,6 +69,15 @@ var ErrOriginNotAllowed = errors.New("websocket: origin not allowed")
 // After a successful Accept the handler must not use w or r.Body again.
 // Read and write deadlines net/http left on the connection are cleared.
 //
+// Accept also takes a WebSocket opened as an HTTP/2 extended CONNECT with
+// :protocol websocket (RFC 8441), which browsers send when the server
+// advertises SETTINGS_ENABLE_CONNECT_PROTOCOL: it answers 200, and the
+// stream's request and response bodies carry the frames. The stream lives
+// as long as the handler: over HTTP/2 (r.ProtoMajor == 2) the handler must
+// not return before the Conn is done (wait on [Conn.Done]). Go 1.26's
+// HTTP/2 server advertises the setting only with GODEBUG=http2xconnect=1;
+// importing github.com/wskit/websocket/xconnect sets it (docs/http2.md).
+//
 // The handshake is read by net/http, under the http.Server's limits, and
 // its zero value has none: set ReadHeaderTimeout, MaxHeaderBytes and
 // IdleTimeout, or a client that never finishes its request holds a
@@ -81,7 +90,14 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	if opts != nil {
 		o = *opts
 	}
-	offer, err := handshake.CheckRequest(r)
+	stream := handshake.IsExtendedConnect(r)
+	var offer *handshake.Offer
+	var err error
+	if stream {
+		offer, err = handshake.CheckExtendedConnect(r)
+	} else {
+		offer, err = handshake.CheckRequest(r)
+	}
 	if err != nil {
 		var re *handshake.RequestError
 		if errors.As(err, &re) {
@@ -131,6 +147,13 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		}
 	}
 
+	var agreed *deflate.Agreement
+	if compress {
+		agreed = &agreement
+	}
+	if stream {
+		return acceptStream(w, r, protocol, exts, &o, agreed)
+	}
 	netConn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		err = fmt.Errorf("websocket: cannot take over the connection: %w", err)
@@ -156,10 +179,6 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		co.Leftover = bytes.Clone(held)
 	}
 	co.Extensions = nil
-	var agreed *deflate.Agreement
-	if compress {
-		agreed = &agreement
-	}
 	c := newConn(netConn, RoleServer, &co, agreed)
 	// The write buffer is made at the first write that needs one; a
 	// connection that only gets broadcasts (PreparedMessage) never does.

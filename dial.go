@@ -57,6 +57,17 @@ type DialOptions struct {
 	// proxy); nil means a net.Dialer.
 	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 
+	// HTTP2 opens the WebSocket as a stream of an HTTP/2 connection, with
+	// an extended CONNECT (RFC 8441), sharing one connection per origin
+	// (and TLSConfig) with the other WebSockets Dial opened so that are
+	// still open; the connection closes with the last of them. Over wss://
+	// TLS offers h2 and http/1.1, and Dial falls back to an HTTP/1.1
+	// upgrade when the server picks http/1.1 or does not advertise
+	// SETTINGS_ENABLE_CONNECT_PROTOCOL. Over ws:// it speaks HTTP/2 in
+	// cleartext (h2c, prior knowledge) and a server without the setting
+	// is an error wrapping handshake.ErrExtendedConnectNotSupported.
+	HTTP2 bool
+
 	// HandshakeTimeout bounds the connect, TLS and WebSocket handshakes;
 	// 0 means DefaultHandshakeTimeout. ctx still applies.
 	HandshakeTimeout time.Duration
@@ -140,17 +151,39 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 			}
 		}
 	}
-	req, err := creq.HTTPRequest(ctx)
-	if err != nil {
-		return nil, nil, err
+	var conn *Conn
+	var resp *http.Response
+	if o.HTTP2 {
+		conn, resp, err = dialStream(ctx, &o, creq, &httpURL, secure)
+	} else {
+		var req *http.Request
+		req, err = creq.HTTPRequest(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		var netConn net.Conn
+		netConn, err = dialTransport(ctx, &o, req, &httpURL, secure, []string{"http/1.1"})
+		if err != nil {
+			return nil, nil, err
+		}
+		conn, resp, err = finishHandshake(ctx, netConn, creq, req, &o)
 	}
+	if err != nil {
+		return nil, resp, err
+	}
+	if o.Jar != nil {
+		if rc := resp.Cookies(); len(rc) > 0 {
+			o.Jar.SetCookies(&httpURL, rc)
+		}
+	}
+	return conn, resp, nil
+}
 
-	netConn, err := dialTransport(ctx, &o, req, &httpURL, secure)
-	if err != nil {
-		return nil, nil, err
-	}
+// finishHandshake runs the HTTP/1.1 opening handshake on netConn within
+// ctx, closing netConn when it fails.
+func finishHandshake(ctx context.Context, netConn net.Conn, creq *handshake.ClientRequest, req *http.Request, o *DialOptions) (*Conn, *http.Response, error) {
 	stopWatch := context.AfterFunc(ctx, func() { netConn.SetDeadline(past) })
-	conn, resp, err := handshakeOver(netConn, creq, req, &o)
+	conn, resp, err := handshakeOver(netConn, creq, req, o)
 	if !stopWatch() || ctx.Err() != nil {
 		if err == nil {
 			conn.CloseNow()
@@ -162,17 +195,12 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 		netConn.Close()
 		return nil, resp, err
 	}
-	if o.Jar != nil {
-		if rc := resp.Cookies(); len(rc) > 0 {
-			o.Jar.SetCookies(&httpURL, rc)
-		}
-	}
 	return conn, resp, nil
 }
 
 // dialTransport opens the TCP connection, through a proxy if one applies,
-// and TLS for wss.
-func dialTransport(ctx context.Context, o *DialOptions, req *http.Request, target *url.URL, secure bool) (net.Conn, error) {
+// and TLS for wss offering the ALPN protocols alpn.
+func dialTransport(ctx context.Context, o *DialOptions, req *http.Request, target *url.URL, secure bool, alpn []string) (net.Conn, error) {
 	dial := o.NetDialContext
 	if dial == nil {
 		var d net.Dialer
@@ -212,8 +240,8 @@ func dialTransport(ctx context.Context, o *DialOptions, req *http.Request, targe
 	if cfg.ServerName == "" {
 		cfg.ServerName = target.Hostname()
 	}
-	// WebSocket runs over HTTP/1.1 (RFC 6455 §4.1); never negotiate h2.
-	cfg.NextProtos = []string{"http/1.1"}
+	// RFC 6455 §4.1 WebSocket runs over HTTP/1.1; RFC 8441 over h2 too.
+	cfg.NextProtos = alpn
 	tc := tls.Client(netConn, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		netConn.Close()
@@ -299,29 +327,36 @@ func handshakeOver(netConn net.Conn, creq *handshake.ClientRequest, req *http.Re
 		}
 		return nil, resp, &HandshakeError{StatusCode: resp.StatusCode, Err: verr}
 	}
-	var agreement deflate.Agreement
-	compress := false
-	if o.Compression != nil {
-		var err error
-		agreement, compress, err = deflate.ClientVerify(result.Extensions, o.Compression.Options)
-		if err != nil {
-			// RFC 7692 §7.1: a response the client cannot accept fails the
-			// connection.
-			netConn.Write(closeFrame(StatusMandatoryExtension))
-			return nil, resp, fmt.Errorf("websocket: %w", err)
-		}
+	agreed, err := clientAgreement(result, o)
+	if err != nil {
+		// RFC 7692 §7.1: a response the client cannot accept fails the
+		// connection.
+		netConn.Write(closeFrame(StatusMandatoryExtension))
+		return nil, resp, err
 	}
 	co := o.ConnOptions
 	co.Subprotocol = result.Protocol
 	co.BufferedReader = br
 	co.Leftover = nil
 	co.Extensions = nil
-	var agreed *deflate.Agreement
-	if compress {
-		agreed = &agreement
-	}
 	c := newConn(netConn, RoleClient, &co, agreed)
 	return c, resp, nil
+}
+
+// clientAgreement is the permessage-deflate agreement the server's
+// response makes, nil for none.
+func clientAgreement(result *handshake.ClientResult, o *DialOptions) (*deflate.Agreement, error) {
+	if o.Compression == nil {
+		return nil, nil
+	}
+	agreement, compress, err := deflate.ClientVerify(result.Extensions, o.Compression.Options)
+	if err != nil {
+		return nil, fmt.Errorf("websocket: %w", err)
+	}
+	if !compress {
+		return nil, nil
+	}
+	return &agreement, nil
 }
 
 // closeFrame returns a client's close frame with code, for a connection

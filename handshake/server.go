@@ -97,34 +97,45 @@ func CheckRequest(r *http.Request) (*Offer, error) {
 			"Sec-WebSocket-Key "+quote(key)+" is not 16 bytes in padded base64", ErrInvalidKey)
 	}
 
-	versions := r.Header.Values("Sec-WebSocket-Version")
+	offer, err := checkOfferHeaders(r.Header)
+	if err != nil {
+		return nil, err
+	}
+	offer.Key = key
+	return offer, nil
+}
+
+// checkOfferHeaders checks the version, subprotocol and extension headers
+// that an HTTP/1.1 upgrade and an HTTP/2 extended CONNECT share (RFC 6455
+// §4.2.1 items 6, 8 and 9; RFC 8441 §5) and returns the offer without a key.
+func checkOfferHeaders(h http.Header) (*Offer, error) {
+	versions := h.Values("Sec-WebSocket-Version")
 	if len(versions) == 0 || len(versions) == 1 && trimOWS(versions[0]) == "" {
-		h := http.Header{}
-		h.Set("Sec-WebSocket-Version", Version)
-		return nil, requestError(http.StatusBadRequest, h, "missing Sec-WebSocket-Version header", ErrMissingVersion)
+		rh := http.Header{}
+		rh.Set("Sec-WebSocket-Version", Version)
+		return nil, requestError(http.StatusBadRequest, rh, "missing Sec-WebSocket-Version header", ErrMissingVersion)
 	}
 	if len(versions) != 1 || trimOWS(versions[0]) != Version {
-		h := http.Header{}
-		h.Set("Upgrade", "websocket")
-		h.Set("Connection", "Upgrade")
-		h.Set("Sec-WebSocket-Version", Version)
-		return nil, requestError(http.StatusUpgradeRequired, h,
+		rh := http.Header{}
+		rh.Set("Upgrade", "websocket")
+		rh.Set("Connection", "Upgrade")
+		rh.Set("Sec-WebSocket-Version", Version)
+		return nil, requestError(http.StatusUpgradeRequired, rh,
 			"Sec-WebSocket-Version "+quote(strings.Join(versions, ", "))+" is not supported, want "+Version, ErrUnsupportedVersion)
 	}
 
-	protocols, reason := parseProtocols(r.Header.Values("Sec-WebSocket-Protocol"))
+	protocols, reason := parseProtocols(h.Values("Sec-WebSocket-Protocol"))
 	if reason != "" {
 		return nil, requestError(http.StatusBadRequest, nil, "malformed Sec-WebSocket-Protocol header: "+reason, ErrBadProtocols)
 	}
-	exts, reason := parseExtensions(r.Header.Values("Sec-WebSocket-Extensions"))
+	exts, reason := parseExtensions(h.Values("Sec-WebSocket-Extensions"))
 	if reason != "" {
 		return nil, requestError(http.StatusBadRequest, nil, "malformed Sec-WebSocket-Extensions header: "+reason, ErrBadExtensions)
 	}
 	return &Offer{
-		Key:        key,
 		Protocols:  protocols,
 		Extensions: exts,
-		Origin:     r.Header.Get("Origin"),
+		Origin:     h.Get("Origin"),
 	}, nil
 }
 

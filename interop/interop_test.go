@@ -38,7 +38,7 @@ import (
 	"github.com/wskit/websocket/handshake"
 )
 
-const installHint = "install the interop peers with `bash scripts/test.sh` (it runs apt-get install python3-websockets python3-autobahn chromium nodejs npm, then npm ci in interop/)"
+const installHint = "install the interop peers with `bash scripts/test.sh` (it runs apt-get install python3-websockets python3-autobahn chromium nodejs npm nghttp2-proxy, then npm ci in interop/)"
 
 // python is the Debian interpreter, which sees Debian's python3-websockets.
 const python = "/usr/bin/python3"
@@ -360,6 +360,14 @@ func testPeerServer(t *testing.T, m compMode, name string, args ...string) {
 // serves /page, the Chromium client page. m sets its compression, and every
 // connection checks that it was agreed (or not) accordingly.
 func wskitServer(t *testing.T, m compMode) (*httptest.Server, chan error) {
+	mux, results := wskitHandler(t, m)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv, results
+}
+
+// wskitHandler is wskitServer's handler.
+func wskitHandler(t *testing.T, m compMode) (*http.ServeMux, chan error) {
 	results := make(chan error, 10)
 	mux := http.NewServeMux()
 	handle := func(path string, f func(ctx context.Context, c *websocket.Conn) error) {
@@ -397,9 +405,7 @@ func wskitServer(t *testing.T, m compMode) (*httptest.Server, chan error) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		io.WriteString(w, browserPage)
 	})
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return srv, results
+	return mux, results
 }
 
 // browserPage echoes like the peer scripts and shows how the connection

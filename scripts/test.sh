@@ -31,6 +31,9 @@ command -v npm >/dev/null 2>&1 || missing+=(npm)
 # tcpdump and compare ws inspect with tshark's decoding.
 command -v tcpdump >/dev/null 2>&1 || missing+=(tcpdump)
 command -v tshark >/dev/null 2>&1 || missing+=(tshark)
+# nghttpx (interop/nghttpx_test.go) is the other RFC 8441 implementation
+# that wskit's HTTP/2 client is tested against.
+command -v nghttpx >/dev/null 2>&1 || missing+=(nghttp2-proxy)
 # The broker modules (broker/redis, broker/nats) test against real
 # brokers that their tests start on loopback ports.
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)

@@ -233,7 +233,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "websocket open",
 		slog.String("remote", cl.remote()), slog.String("path", r.URL.Path),
-		slog.String("subprotocol", conn.Subprotocol()), slog.Bool("compressed", conn.Compressed()))
+		slog.String("subprotocol", conn.Subprotocol()), slog.Bool("compressed", conn.Compressed()),
+		slog.String("http", r.Proto))
 	// The handler runs on a goroutine of its own, so that net/http's,
 	// with the deep stack it grew serving the request, ends now: an idle
 	// connection then holds a small stack.
@@ -245,6 +246,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.finish(cl, rt.Handler.ServeWebSocket(s.ctx, conn))
 	}()
+	if r.ProtoMajor >= 2 {
+		// An HTTP/2 WebSocket (RFC 8441) is the request's stream, which
+		// ends when this handler returns.
+		<-conn.Done()
+	}
 }
 
 // acceptOptions returns the options for a handshake taken by rt, which

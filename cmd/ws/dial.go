@@ -29,7 +29,10 @@ own line to stdout: text as is, binary as hex (or base64 with
 With --file or --stdin-binary one binary message is sent instead, then the
 connection is closed. With --echo every message received is sent back
 unchanged (same type, same bytes) until the peer closes. With --compress
-permessage-deflate is offered, and used when the server agrees.
+permessage-deflate is offered, and used when the server agrees. With --h2
+the WebSocket is a stream of an HTTP/2 connection (RFC 8441, as browsers
+open them): over wss:// it falls back to HTTP/1.1 when the server does not
+allow that; over ws:// it speaks h2c and fails when the server does not.
 
 On a terminal (or with --interactive) ws dial says what was agreed, marks
 what you send with > and what arrives with <, escapes control characters,
@@ -41,6 +44,7 @@ Examples:
   ws dial -H 'Authorization: Bearer x' --subprotocol chat wss://example.com/
   ws dial --file photo.png ws://127.0.0.1:8080/
   ws dial --compress ws://127.0.0.1:9001/
+  ws dial --h2 --insecure wss://127.0.0.1:8080/
 `
 
 // maxMessage is the largest message ws accepts, in both commands.
@@ -52,6 +56,7 @@ type dialConfig struct {
 	protocols   listFlag
 	origin      string
 	insecure    bool
+	h2          bool
 	cacert      string
 	proxy       string
 	ping        time.Duration
@@ -70,6 +75,7 @@ func runDial(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.Var(&c.headers, "H", "add a request `header` 'Name: value' (repeatable)")
 	fs.Var(&c.protocols, "subprotocol", "offer a `subprotocol` (repeatable, in order of preference)")
 	fs.StringVar(&c.origin, "origin", "", "send this `origin` as the Origin header")
+	fs.BoolVar(&c.h2, "h2", false, "open the WebSocket as a stream of an HTTP/2 connection (RFC 8441); wss:// falls back to HTTP/1.1 when the server does not allow it")
 	fs.BoolVar(&c.insecure, "insecure", false, "skip TLS certificate verification (wss://)")
 	fs.StringVar(&c.cacert, "cacert", "", "trust the PEM CA certificates in `file` (wss://)")
 	fs.StringVar(&c.proxy, "proxy", "", "connect through this HTTP proxy `URL` with CONNECT (default: from HTTP_PROXY/HTTPS_PROXY)")
@@ -143,6 +149,7 @@ func (c *dialConfig) options() (*websocket.DialOptions, error) {
 	o := &websocket.DialOptions{
 		Subprotocols: c.protocols,
 		Origin:       c.origin,
+		HTTP2:        c.h2,
 	}
 	o.MaxMessageSize = maxMessage
 	if c.ping > 0 {

@@ -38,6 +38,13 @@ gets SIGTERM after a second and SIGKILL three seconds later.
 With --dir DIR, requests that are not WebSocket handshakes get the files
 in DIR (instead of the chat page, whose WebSocket stays at /ws).
 
+With --h2 the server speaks HTTP/2 as well as HTTP/1.1, and advertises
+SETTINGS_ENABLE_CONNECT_PROTOCOL, so browsers (and ws dial --h2) open
+WebSockets as streams of one HTTP/2 connection (RFC 8441). It serves TLS
+with a self-signed certificate made at start unless --tls-cert is given,
+or, with --no-tls, cleartext HTTP/1.1 and h2c. Without --h2, HTTP/1.1
+only.
+
 Browsers' handshakes are accepted from the page's own origin (the Host
 header); --origin adds others, for a page served elsewhere or behind a
 proxy that rewrites Host (patterns as in path.Match: example.com,
@@ -65,6 +72,7 @@ Examples:
   ws serve --echo --addr 127.0.0.1:9001
   ws serve --max-conns 1000 --log warn
   ws serve --tls-cert cert.pem --tls-key key.pem
+  ws serve --echo --h2
   ws serve --exec './count.sh' --dir ./public --origin example.com
   ws serve --addr :8081 --broker nats://127.0.0.1:4222
   ws serve --addr :8082 --broker redis://127.0.0.1:6379
@@ -83,6 +91,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.Var(&origins, "origin", "also accept browser handshakes from this origin `pattern` (repeatable)")
 	cert := fs.String("tls-cert", "", "serve wss:// and https:// with the PEM certificate in `file` (needs --tls-key)")
 	key := fs.String("tls-key", "", "the PEM private key `file` for --tls-cert")
+	h2 := fs.Bool("h2", false, "speak HTTP/2 too, with WebSockets as HTTP/2 streams (RFC 8441): over TLS (a self-signed certificate for localhost unless --tls-cert), or h2c with --no-tls")
+	noTLS := fs.Bool("no-tls", false, "with --h2: serve cleartext HTTP/1.1 and h2c instead of TLS")
 	var compress, noCompress bool
 	fs.BoolVar(&compress, "compress", false, "accept permessage-deflate when a client offers it (the default)")
 	fs.BoolVar(&noCompress, "no-compress", false, "refuse permessage-deflate")
@@ -99,6 +109,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	if (*cert == "") != (*key == "") {
 		fmt.Fprintln(stderr, "ws serve: --tls-cert and --tls-key go together")
+		return exitUsage
+	}
+	if *noTLS && (!*h2 || *cert != "") {
+		fmt.Fprintln(stderr, "ws serve: --no-tls goes with --h2 and without --tls-cert")
 		return exitUsage
 	}
 	if compress && noCompress {
@@ -179,7 +193,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		if *dir != "" {
 			files := http.FileServer(http.Dir(*dir))
 			handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if handshake.IsUpgradeRequest(r) {
+				if handshake.IsUpgradeRequest(r) || handshake.IsExtendedConnect(r) {
 					ws.ServeHTTP(w, r)
 					return
 				}
@@ -213,6 +227,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return exitError
 		}
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{pair}}
+	} else if *h2 && !*noTLS {
+		pair, fingerprint, err := selfSigned()
+		if err != nil {
+			fmt.Fprintf(stderr, "ws serve: cannot make a certificate: %v\n", err)
+			return exitError
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{pair}}
+		*cert = "self-signed"
+		fmt.Fprintf(stdout, "ws serve: self-signed certificate, SHA-256 %s (ws dial --insecure; Chromium --ignore-certificate-errors)\n", fingerprint)
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -221,6 +244,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	srv := server.HTTPServer("", handler)
 	srv.TLSConfig = tlsConfig
+	srv.Protocols = serveProtocols(*h2)
 	scheme, wsScheme := "http", "ws"
 	if *cert != "" {
 		scheme, wsScheme = "https", "wss"
@@ -240,7 +264,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 	errc := make(chan error, 1)
 	go func() {
-		if *cert != "" {
+		if tlsConfig != nil {
 			errc <- srv.ServeTLS(ln, "", "")
 		} else {
 			errc <- srv.Serve(ln)

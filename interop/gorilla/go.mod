@@ -1,6 +1,6 @@
 module github.com/wskit/websocket/interop/gorilla
 
-go 1.26
+go 1.26.0
 
 replace github.com/wskit/websocket => ../..
 
@@ -9,4 +9,8 @@ require (
 	github.com/wskit/websocket v0.0.0-00010101000000-000000000000
 )
 
-require github.com/klauspost/compress v1.20.3 // indirect
+require (
+	github.com/klauspost/compress v1.20.3 // indirect
+	golang.org/x/net v0.62.0 // indirect
+	golang.org/x/text v0.43.0 // indirect
+)

@@ -23,7 +23,10 @@ async function main() {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      // WSKIT_IGNORE_CERT=1: the Go test's loopback TLS server has a test certificate.
+      ...(process.env.WSKIT_IGNORE_CERT === '1' ? ['--ignore-certificate-errors'] : [])],
+    ignoreHTTPSErrors: process.env.WSKIT_IGNORE_CERT === '1',
   });
   try {
     const [mode, ...urls] = process.argv.slice(2);
