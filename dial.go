@@ -311,16 +311,11 @@ func handshakeOver(netConn net.Conn, creq *handshake.ClientRequest, req *http.Re
 			return nil, resp, fmt.Errorf("websocket: %w", err)
 		}
 	}
-	co := o.ConnOptions
-	co.Subprotocol = result.Protocol
-	co.BufferedReader = br
-	co.Leftover = nil
-	co.Extensions = nil
 	var agreed *deflate.Agreement
 	if compress {
 		agreed = &agreement
 	}
-	c := newConn(netConn, RoleClient, &co, agreed)
+	c := newConn(netConn, RoleClient, &o.ConnOptions, result.Protocol, br, nil, agreed)
 	return c, resp, nil
 }
 
