@@ -2,6 +2,7 @@ package websocket_test
 
 import (
 	"bytes"
+	"context"
 	"net"
 	"net/http"
 	"testing"
@@ -91,5 +92,48 @@ func readUntil(b *testing.B, nc net.Conn, buf []byte, done func([]byte) bool) {
 			b.Fatalf("read: %v (%q)", err, buf[:got])
 		}
 		got += n
+	}
+}
+
+// BenchmarkReadWithPing reads 16-byte messages over loopback TCP, each
+// behind a ping that the read answers with a pong: the cost of a control
+// frame answered on the read path.
+func BenchmarkReadWithPing(b *testing.B) {
+	a, s := tcpPair(b)
+	c := websocket.NewConn(s, websocket.RoleServer, &websocket.ConnOptions{PingInterval: -1})
+	defer c.CloseNow()
+	mask := [4]byte{1, 2, 3, 4}
+	unit := wire.AppendFrame(nil, wire.Header{Fin: true, Opcode: wire.OpPing, Masked: true, Mask: mask}, []byte("p"))
+	unit = wire.AppendFrame(unit, wire.Header{Fin: true, Opcode: wire.OpBinary, Masked: true, Mask: mask}, make([]byte, 16))
+	batch := bytes.Repeat(unit, 64)
+	go func() { // drain the pongs
+		buf := make([]byte, 32<<10)
+		for {
+			if _, err := a.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := a.Write(batch); err != nil {
+				return
+			}
+		}
+	}()
+	ctx := context.Background()
+	buf := make([]byte, 0, 64)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := c.AppendRead(ctx, buf[:0]); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
