@@ -1,9 +1,11 @@
 package websocket
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -86,9 +88,10 @@ var ErrOriginNotAllowed = errors.New("websocket: origin not allowed")
 //	srv := &http.Server{Addr: addr, Handler: h,
 //		ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 16 << 10, IdleTimeout: time.Minute}
 func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
-	var o AcceptOptions
-	if opts != nil {
-		o = *opts
+	// opts is only read: copying it (and its ConnOptions) made a frame
+	// large enough to grow net/http's goroutine stack at every handshake.
+	if opts == nil {
+		opts = &noAcceptOptions
 	}
 	stream := handshake.IsExtendedConnect(r)
 	var offer *handshake.Offer
@@ -107,41 +110,28 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		}
 		return nil, err
 	}
-	if !o.InsecureSkipOriginCheck && offer.Origin != "" {
-		if err := checkOrigin(r, offer.Origin, o.OriginPatterns); err != nil {
+	if !opts.InsecureSkipOriginCheck && offer.Origin != "" {
+		if err := checkOrigin(r, offer.Origin, opts.OriginPatterns); err != nil {
 			refuse(w, http.StatusForbidden, nil, err.Error())
 			return nil, err
 		}
 	}
-	protocol := handshake.SelectProtocol(offer.Protocols, o.Subprotocols)
-	if o.OnUpgrade != nil {
-		u := &Upgrade{Request: r, Offered: offer.Protocols, Subprotocol: protocol, Header: o.ResponseHeader.Clone()}
-		if u.Header == nil {
-			u.Header = make(http.Header)
-		}
-		if len(o.Values) > 0 {
-			u.values = make(map[any]any, len(o.Values))
-			for k, v := range o.Values {
-				u.values[k] = v
-			}
-		}
-		if refusal, err := runUpgradeHook(o.OnUpgrade, u); err != nil {
+	protocol := handshake.SelectProtocol(offer.Protocols, opts.Subprotocols)
+	co, header := &opts.ConnOptions, opts.ResponseHeader
+	if opts.OnUpgrade != nil {
+		var refusal *Refusal
+		co, header, refusal, err = upgradeHook(r, opts, offer, &protocol)
+		if err != nil {
 			writeRefusal(w, refusal)
 			return nil, err
-		}
-		protocol = u.Subprotocol
-		o.ResponseHeader = u.Header
-		o.Values = u.values
-		if u.PingInterval != 0 {
-			o.PingInterval = u.PingInterval
 		}
 	}
 	var exts []handshake.Extension
 	var agreement deflate.Agreement
 	compress := false
-	if o.Compression != nil {
+	if co.Compression != nil {
 		var ext handshake.Extension
-		ext, agreement, compress = deflate.ServerAccept(offer.Extensions, o.Compression.Options)
+		ext, agreement, compress = deflate.ServerAccept(offer.Extensions, co.Compression.Options)
 		if compress {
 			exts = append(exts, ext)
 		}
@@ -152,7 +142,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		agreed = &agreement
 	}
 	if stream {
-		return acceptStream(w, r, protocol, exts, &o, agreed)
+		return acceptStream(w, r, protocol, exts, co, header, agreed)
 	}
 	netConn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
@@ -161,28 +151,65 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		return nil, err
 	}
 	netConn.SetDeadline(time.Time{})
-	// The 101 response goes out through the hijacked writer's buffer, which
-	// then becomes the connection's write buffer.
-	resp := handshake.AppendResponse(brw.Writer.AvailableBuffer(), offer.Key, protocol, exts, o.ResponseHeader)
+	// The 101 response goes out through the hijacked writer's buffer.
+	resp := handshake.AppendResponse(brw.Writer.AvailableBuffer(), offer.Key, protocol, exts, header)
 	if _, err := netConn.Write(resp); err != nil {
 		netConn.Close()
 		return nil, fmt.Errorf("websocket: writing the handshake response: %w", err)
 	}
-	co := o.ConnOptions
-	co.Subprotocol = protocol
 	// Read the connection directly, not through net/http's reader and its
 	// bookkeeping; bytes it already holds (frames sent right behind the
-	// handshake) come first.
-	co.BufferedReader, co.Leftover = nil, nil
+	// handshake) come first. Its buffer, which net/http made for this
+	// connection and never takes back after a hijack, is reused when it
+	// has the size asked for.
+	var leftover []byte
 	if n := brw.Reader.Buffered(); n > 0 {
 		held, _ := brw.Reader.Peek(n)
-		co.Leftover = bytes.Clone(held)
+		leftover = bytes.Clone(held)
 	}
-	co.Extensions = nil
-	c := newConn(netConn, RoleServer, &co, agreed)
+	var br *bufio.Reader
+	if brw.Reader.Size() == readBufferSize(co) {
+		br = brw.Reader
+		if leftover != nil {
+			br.Reset(io.MultiReader(bytes.NewReader(leftover), netConn))
+		} else {
+			br.Reset(netConn)
+		}
+	}
+	c := newConn(netConn, RoleServer, co, protocol, br, leftover, agreed)
 	// The write buffer is made at the first write that needs one; a
 	// connection that only gets broadcasts (PreparedMessage) never does.
 	return c, nil
+}
+
+// noAcceptOptions stands for nil options, read only.
+var noAcceptOptions AcceptOptions
+
+// upgradeHook runs opts.OnUpgrade on a valid handshake and returns the
+// options and response header the connection gets, copies made only when
+// a hook runs, or the refusal and its error. It may change the subprotocol.
+func upgradeHook(r *http.Request, opts *AcceptOptions, offer *handshake.Offer, protocol *string) (*ConnOptions, http.Header, *Refusal, error) {
+	u := &Upgrade{Request: r, Offered: offer.Protocols, Subprotocol: *protocol, Header: opts.ResponseHeader.Clone()}
+	if u.Header == nil {
+		u.Header = make(http.Header)
+	}
+	if len(opts.Values) > 0 {
+		u.values = make(map[any]any, len(opts.Values))
+		for k, v := range opts.Values {
+			u.values[k] = v
+		}
+	}
+	if refusal, err := runUpgradeHook(opts.OnUpgrade, u); err != nil {
+		return nil, nil, refusal, err
+	}
+	co := new(ConnOptions)
+	*co = opts.ConnOptions
+	co.Values = u.values
+	if u.PingInterval != 0 {
+		co.PingInterval = u.PingInterval
+	}
+	*protocol = u.Subprotocol
+	return co, u.Header, nil, nil
 }
 
 // refuse answers a handshake that is not accepted.

@@ -278,9 +278,7 @@ func (c *Conn) gotClose(code StatusCode, reason string) error {
 		// Close is waiting for this frame and ends the connection.
 		return c.endErr()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.closeTimeout)
-	err := c.flushOutgoing(ctx)
-	cancel()
+	err := c.flushOutgoingBy(time.Now().Add(c.cfg.closeTimeout))
 	if err != nil || c.role == RoleServer {
 		c.closeTransport()
 	} else {

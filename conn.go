@@ -117,12 +117,11 @@ type Conn struct {
 // opts.BufferedReader or opts.Leftover. The Conn owns conn from now on and
 // closes it when the connection ends.
 func NewConn(conn io.ReadWriteCloser, role Role, opts *ConnOptions) *Conn {
-	var o ConnOptions
-	if opts != nil {
-		o = *opts
+	if opts == nil {
+		opts = &noAcceptOptions.ConnOptions
 	}
 	var agreed *deflate.Agreement
-	for _, e := range o.Extensions {
+	for _, e := range opts.Extensions {
 		if e.Name != deflate.ExtensionName {
 			continue
 		}
@@ -136,24 +135,25 @@ func NewConn(conn io.ReadWriteCloser, role Role, opts *ConnOptions) *Conn {
 		}
 		break
 	}
-	return newConn(conn, role, &o, agreed)
+	return newConn(conn, role, opts, opts.Subprotocol, opts.BufferedReader, opts.Leftover, agreed)
 }
 
-// newConn is NewConn with permessage-deflate's agreement, if any, already
-// made (by the handshake of Dial or Accept).
-func newConn(conn io.ReadWriteCloser, role Role, opts *ConnOptions, agreed *deflate.Agreement) *Conn {
-	o := *opts
+// newConn is NewConn with the per-connection parts apart from o, which it
+// only reads (so that Accept need not copy it): the subprotocol, the
+// reader or bytes already read, and permessage-deflate's agreement, if
+// any, already made (by the handshake of Dial or Accept).
+func newConn(conn io.ReadWriteCloser, role Role, o *ConnOptions, proto string, br *bufio.Reader, leftover []byte, agreed *deflate.Agreement) *Conn {
 	c := &Conn{
 		rwc:       conn,
 		role:      role,
-		proto:     o.Subprotocol,
+		proto:     proto,
 		rsem:      make(chan struct{}, 1),
 		msem:      make(chan struct{}, 1),
 		fsem:      make(chan struct{}, 1),
 		closeRecv: make(chan struct{}),
 		done:      make(chan struct{}),
 	}
-	cfg := newConfig(&o, role)
+	cfg := newConfig(o, role)
 	c.cfg = connConfig{closeTimeout: cfg.closeTimeout, onPing: cfg.onPing, onPong: cfg.onPong, writeBuf: cfg.writeBuf,
 		maxMessage: cfg.maxMessage, maxStream: cfg.maxStream, budget: cfg.budget}
 	c.netConn, _ = conn.(net.Conn)
@@ -161,13 +161,13 @@ func newConn(conn io.ReadWriteCloser, role Role, opts *ConnOptions, agreed *defl
 	c.flog = frameLogger(o.Logger)
 	c.initWatches()
 	switch {
-	case o.BufferedReader != nil:
-		c.br = o.BufferedReader
+	case br != nil:
+		c.br = br
 		if c.br.Size() < minReadBuffer {
 			c.br = bufio.NewReaderSize(c.br, minReadBuffer)
 		}
-	case len(o.Leftover) > 0:
-		c.br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(o.Leftover), conn), max(cfg.readBuf, minReadBuffer))
+	case len(leftover) > 0:
+		c.br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(leftover), conn), max(cfg.readBuf, minReadBuffer))
 	default:
 		c.br = bufio.NewReaderSize(conn, max(cfg.readBuf, minReadBuffer))
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -194,6 +195,49 @@ func (c *Conn) flushOutgoing(ctx context.Context) error {
 	stop := c.watchWrite(ctx)
 	n, err := c.rwc.Write(c.obuf)
 	return c.writeResult(ctx, n, err, stop())
+}
+
+// flushOutgoingBy is flushOutgoing bounded by a deadline rather than a
+// context. On a connection with write deadlines, when no write is in
+// progress, it sets the deadline on the socket itself: no context, timer
+// or callback is made for each pong or close frame sent.
+func (c *Conn) flushOutgoingBy(deadline time.Time) error {
+	if !c.ep.HasOutgoing() {
+		return nil
+	}
+	setDead := c.wwatch.setDead
+	if setDead == nil || !tryAcquire(c.fsem) {
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+		defer cancel()
+		return c.flushOutgoing(ctx)
+	}
+	defer release(c.fsem)
+	c.obuf = c.ep.AppendOutgoing(c.obuf[:0])
+	if len(c.obuf) == 0 {
+		return nil
+	}
+	// The holder of fsem owns the write deadline (see watch).
+	setDead(deadline)
+	n, err := c.rwc.Write(c.obuf)
+	setDead(time.Time{})
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		// As flushOutgoing reports its context's end.
+		if n == 0 {
+			return context.DeadlineExceeded
+		}
+		return c.abort(context.DeadlineExceeded)
+	}
+	return c.writeResult(context.Background(), n, err, false)
+}
+
+// tryAcquire takes sem if it is free.
+func tryAcquire(sem chan struct{}) bool {
+	select {
+	case sem <- struct{}{}:
+		return true
+	default:
+		return false
+	}
 }
 
 func closed(ch chan struct{}) bool {

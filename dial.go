@@ -334,12 +334,7 @@ func handshakeOver(netConn net.Conn, creq *handshake.ClientRequest, req *http.Re
 		netConn.Write(closeFrame(StatusMandatoryExtension))
 		return nil, resp, err
 	}
-	co := o.ConnOptions
-	co.Subprotocol = result.Protocol
-	co.BufferedReader = br
-	co.Leftover = nil
-	co.Extensions = nil
-	c := newConn(netConn, RoleClient, &co, agreed)
+	c := newConn(netConn, RoleClient, &o.ConnOptions, result.Protocol, br, nil, agreed)
 	return c, resp, nil
 }
 

@@ -13,9 +13,9 @@ import (
 // acceptStream answers an HTTP/2 extended CONNECT that Accept found valid
 // with 200 (RFC 8441 §5) and makes the stream the Conn's transport: the
 // request body carries the client's frames, the response body ours.
-func acceptStream(w http.ResponseWriter, r *http.Request, protocol string, exts []handshake.Extension, o *AcceptOptions, agreed *deflate.Agreement) (*Conn, error) {
+func acceptStream(w http.ResponseWriter, r *http.Request, protocol string, exts []handshake.Extension, co *ConnOptions, header http.Header, agreed *deflate.Agreement) (*Conn, error) {
 	rc := http.NewResponseController(w)
-	for name, values := range handshake.ExtendedConnectHeader(protocol, exts, o.ResponseHeader) {
+	for name, values := range handshake.ExtendedConnectHeader(protocol, exts, header) {
 		w.Header()[name] = values
 	}
 	w.WriteHeader(http.StatusOK)
@@ -41,10 +41,7 @@ func acceptStream(w http.ResponseWriter, r *http.Request, protocol string, exts 
 		}
 	}
 	s := newH2Stream(r.Body, send, end, local, remoteAddr)
-	co := o.ConnOptions
-	co.Subprotocol = protocol
-	co.BufferedReader, co.Leftover, co.Extensions = nil, nil, nil
-	return newConn(s, RoleServer, &co, agreed), nil
+	return newConn(s, RoleServer, co, protocol, nil, nil, agreed), nil
 }
 
 // flushWriter sends each write at once.

@@ -224,8 +224,5 @@ func roundTripStream(ctx context.Context, e *h2Entry, key h2Key, creq *handshake
 		release()
 	}
 	s := newH2Stream(resp.Body, pw, end, e.nc.LocalAddr(), e.nc.RemoteAddr())
-	co := o.ConnOptions
-	co.Subprotocol = result.Protocol
-	co.BufferedReader, co.Leftover, co.Extensions = nil, nil, nil
-	return newConn(s, RoleClient, &co, agreed), resp, nil
+	return newConn(s, RoleClient, &o.ConnOptions, result.Protocol, nil, nil, agreed), resp, nil
 }

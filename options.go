@@ -207,9 +207,8 @@ type connConfig struct {
 }
 
 func newConfig(o *ConnOptions, role Role) config {
-	var z ConnOptions
 	if o == nil {
-		o = &z
+		o = &noAcceptOptions.ConnOptions
 	}
 	c := config{
 		maxMessage:   o.MaxMessageSize,
@@ -243,9 +242,7 @@ func newConfig(o *ConnOptions, role Role) config {
 	if len(c.pingPayload) > 125 {
 		c.pingPayload = c.pingPayload[:125]
 	}
-	if c.readBuf <= 0 {
-		c.readBuf = DefaultReadBufferSize
-	}
+	c.readBuf = readBufferSize(o)
 	if c.writeBuf <= 0 {
 		c.writeBuf = DefaultWriteBufferSize
 	}
@@ -253,4 +250,13 @@ func newConfig(o *ConnOptions, role Role) config {
 		c.writeBuf = 256
 	}
 	return c
+}
+
+// readBufferSize is the size of the read buffer o asks for.
+func readBufferSize(o *ConnOptions) int {
+	n := o.ReadBufferSize
+	if n <= 0 {
+		n = DefaultReadBufferSize
+	}
+	return max(n, minReadBuffer)
 }

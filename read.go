@@ -491,9 +491,7 @@ func (c *Conn) sendOutgoingBy(deadline time.Time) error {
 	if !c.ep.HasOutgoing() {
 		return nil
 	}
-	ctx, cancel := context.WithDeadline(context.Background(), deadline)
-	defer cancel()
-	err := c.flushOutgoing(ctx)
+	err := c.flushOutgoingBy(deadline)
 	var ce *CloseError
 	if err != nil && !errors.As(err, &ce) {
 		return c.abort(err)
