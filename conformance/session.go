@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/wskit/websocket/endpoint"
 	"github.com/wskit/websocket/wire"
 )
 
@@ -75,6 +76,15 @@ type session struct {
 	comp   *compressor   // used by the script goroutine
 	decomp *decompressor // used by the reader goroutine
 
+	// The protocol engine: the reader goroutine receives with it; its
+	// shared state is under emu, its outgoing frames are taken under mu.
+	ep  endpoint.Endpoint
+	emu sync.Mutex
+	// The message being received, as the engine's OnFrame saw its frames
+	// (reader goroutine only).
+	msgRSV byte
+	msgN   int
+
 	// The writer's queue.
 	wmu    sync.Mutex
 	wqueue []writeJob
@@ -118,11 +128,33 @@ func newSession(c *Case, o *Options, nc net.Conn, rd io.Reader, role wire.Role, 
 		notify:     make(chan struct{}, 1),
 		readerExit: make(chan struct{}),
 	}
+	eo := endpoint.Options{
+		Role:           role,
+		MaxMessageSize: maxMessage,
+		Mask:           randomMask,
+		Lock:           &s.emu,
+		OnFrame:        s.onFrame,
+	}
 	if defl != nil {
 		s.comp = newCompressor(defl.testerBits, defl.testerNoContext)
 		s.decomp = newDecompressor(defl.peerBits, defl.peerNoContext)
+		eo.ExtensionRSV = wire.RSV1 // inflated by the tester itself
 	}
+	s.ep.Init(eo)
 	return s
+}
+
+// onFrame counts the frames of the message being received and keeps the
+// RSV bits of its first; the engine calls it on the reader goroutine for
+// frames received, and under emu for frames it queues.
+func (s *session) onFrame(sent bool, h wire.Header) {
+	if sent || h.Opcode.IsControl() {
+		return
+	}
+	if h.Opcode != wire.OpContinuation {
+		s.msgRSV, s.msgN = h.RSV, 0
+	}
+	s.msgN++
 }
 
 // run executes the case and returns its result.
@@ -252,8 +284,7 @@ func (s *session) write(ctx context.Context, pieces [][]byte) error {
 func (s *session) appendFrame(dst []byte, f Frame) []byte {
 	h := wire.Header{Fin: f.Fin, RSV: f.RSV, Opcode: f.Opcode, Masked: s.mask}
 	if s.mask {
-		k := rand.Uint32()
-		h.Mask = [4]byte{byte(k), byte(k >> 8), byte(k >> 16), byte(k >> 24)}
+		h.Mask = randomMask()
 	}
 	return wire.AppendFrame(dst, h, f.Payload)
 }
@@ -289,11 +320,19 @@ func (s *session) post(ev inEvent) {
 	}
 }
 
-// readLoop decodes what the peer sends until the connection ends. It
-// validates every frame as an endpoint of its role must, reassembles and
-// inflates messages, answers pings and the peer's close, and fails the
-// connection (1002, or the code the failure calls for) when the peer breaks
-// the protocol, which fails the case.
+// readLoop feeds what the peer sends to the endpoint engine until the
+// connection ends, and records what the engine reports. The engine
+// validates every frame as an endpoint of the tester's role must (RFC 6455
+// §5), answers pings and the peer's close, and fails the connection with
+// the code the failure calls for when the peer breaks the protocol, which
+// fails the case.
+//
+// Two checks stay the tester's own, so that a fault the implementation
+// under test shares with its engine cannot pass unseen: a compressed
+// message is inflated by the tester's permessage-deflate (deflate.go,
+// written on compress/flate), and a text message is checked for UTF-8
+// with the standard library once whole, after the engine's incremental
+// check.
 func (s *session) readLoop() {
 	defer func() {
 		s.mu.Lock()
@@ -304,71 +343,46 @@ func (s *session) readLoop() {
 		s.mu.Unlock()
 		s.post(inEvent{kind: inEnd})
 	}()
-	buf := make([]byte, 128<<10)
 	var (
-		dec     wire.Decoder
-		ev      wire.Event
-		val     = wire.Validator{Role: s.role}
-		msg     []byte
-		msgOp   wire.Opcode
-		msgRSV  byte
-		msgN    int
-		control []byte
+		msg []byte
+		ev  endpoint.Event
 	)
-	if s.defl != nil {
-		val.ExtensionRSV = wire.RSV1
-	}
+	buf := make([]byte, 128<<10)
 	for {
 		n, rerr := s.rd.Read(buf)
 		p := buf[:n]
-		for len(p) > 0 {
-			used, err := dec.Decode(p, &ev)
+		for {
+			used, err := s.ep.Receive(p, &ev)
+			p = p[used:]
 			if err != nil {
-				s.fail(err)
+				if ev.Kind == endpoint.Close {
+					s.peerClose(ev.Code, ev.Data, err)
+					s.afterClose()
+				} else {
+					s.fail(err)
+				}
 				return
 			}
-			p = p[used:]
-			h := ev.Header
 			switch ev.Kind {
-			case wire.EventHeader:
-				if err := val.Check(h); err != nil {
-					s.fail(err)
-					return
-				}
-				if h.Opcode.IsControl() {
-					control = control[:0]
-					break
-				}
-				if h.Opcode != wire.OpContinuation {
-					msg, msgOp, msgRSV, msgN = nil, h.Opcode, h.RSV, 0
-				}
-				msgN++
-				if int64(len(msg))+h.Length > maxMessage {
-					s.fail(fmt.Errorf("websocket: message of more than %d bytes", maxMessage))
-					return
-				}
-				msg = slices.Grow(msg, int(h.Length))
-			case wire.EventPayload:
-				if h.Opcode.IsControl() {
-					control = append(control, ev.Payload...)
-				} else {
-					msg = append(msg, ev.Payload...)
-				}
-			}
-			if !ev.FrameEnd() {
-				continue
-			}
-			switch {
-			case h.Opcode.IsControl():
-				if s.control(h.Opcode, control) {
-					s.afterClose()
-					return
-				}
-			case h.Fin:
-				if !s.message(msgOp, msgRSV, msg, msgN) {
-					return
-				}
+			case endpoint.MessageStart:
 				msg = nil
+			case endpoint.Data:
+				msg = append(msg, ev.Data...)
+				if ev.End && !s.message(ev.Type, s.msgRSV, msg, s.msgN) {
+					return
+				}
+			case endpoint.Ping:
+				s.post(inEvent{kind: inPing, payload: bytes.Clone(ev.Data)})
+				s.flush()
+			case endpoint.Pong:
+				s.post(inEvent{kind: inPong, payload: bytes.Clone(ev.Data)})
+			case endpoint.Close:
+				s.peerClose(ev.Code, ev.Data, nil)
+				s.afterClose()
+				return
+			}
+			if ev.Kind == endpoint.None {
+				break
 			}
 		}
 		if rerr != nil {
@@ -383,6 +397,12 @@ func (s *session) readLoop() {
 			return
 		}
 	}
+}
+
+// randomMask is a fresh masking key for each frame (RFC 6455 §5.3).
+func randomMask() [4]byte {
+	k := rand.Uint32()
+	return [4]byte{byte(k), byte(k >> 8), byte(k >> 16), byte(k >> 24)}
 }
 
 // message delivers a complete data message; it returns false when the
@@ -405,50 +425,63 @@ func (s *session) message(op wire.Opcode, rsv byte, payload []byte, frames int) 
 	return true
 }
 
-// control handles a control frame; it returns true after a close frame.
-func (s *session) control(op wire.Opcode, payload []byte) bool {
-	p := bytes.Clone(payload)
-	switch op {
-	case wire.OpPing:
-		s.post(inEvent{kind: inPing, payload: p})
-		s.mu.Lock()
-		closing := s.closeSent
-		s.mu.Unlock()
-		if !closing {
-			s.enqueue(writeJob{pieces: [][]byte{s.appendFrame(nil, Frame{Opcode: wire.OpPong, Fin: true, Payload: p})}})
-		}
-	case wire.OpPong:
-		s.post(inEvent{kind: inPong, payload: p})
-	case wire.OpClose:
-		code, reason, err := wire.ParseClosePayload(p)
-		s.mu.Lock()
-		s.closeRecv = true
-		s.peerCode, s.peerReason = code, reason
-		if err != nil && s.violation == nil {
-			// RFC 6455 §5.5.1, §7.4: a close the peer should never send.
-			s.violation = fmt.Errorf("invalid close frame (payload 0x%x): %w", p, err)
-		}
-		if s.closer == "" {
-			s.closer = byPeer
-		}
-		answer := !s.closeSent
-		s.closeSent = true
-		s.mu.Unlock()
-		s.post(inEvent{kind: inClose, payload: p, err: err})
-		if answer {
-			// Echo the code (RFC 6455 §5.5.1), or 1002 for a payload
-			// that is not a valid close.
-			reply := code
-			if err != nil {
-				reply = wire.StatusProtocolError
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), s.opts.closeWait())
-			s.write(ctx, [][]byte{s.closeFrame(reply)})
-			cancel()
-		}
-		return true
+// flush hands the control frames the engine queued (a pong, a close) to
+// the writer. s.mu keeps them in order with the frames the script marks
+// as closing (see markClose).
+func (s *session) flush() {
+	s.mu.Lock()
+	out := s.ep.AppendOutgoing(nil)
+	s.mu.Unlock()
+	if len(out) > 0 {
+		s.enqueue(writeJob{pieces: [][]byte{out}})
 	}
-	return false
+}
+
+// markClose tells the engine that the script is about to send a close
+// frame of its own making (which may be deliberately bad), so that the
+// engine answers no ping after it and does not echo the peer's close. The
+// close frame the engine queues for it is dropped; control frames queued
+// before it are returned, to go out first. The caller holds s.mu.
+func (s *session) markClose() []byte {
+	out := s.ep.AppendOutgoing(nil)
+	if s.ep.Close(wire.StatusNormalClosure, "") == nil {
+		s.ep.AppendOutgoing(nil)
+	}
+	return out
+}
+
+// peerClose records the peer's close frame (err: why it is not valid) and
+// sends the engine's answer: the echo of its code, or the failure's code
+// for a close that is not valid (RFC 6455 §5.5.1, §7.4), unless the tester
+// closed first.
+func (s *session) peerClose(code wire.StatusCode, payload []byte, err error) {
+	p := bytes.Clone(payload)
+	s.mu.Lock()
+	s.closeRecv = true
+	s.peerCode, s.peerReason = code, ""
+	if err == nil {
+		_, s.peerReason, _ = wire.ParseClosePayload(p)
+	} else if s.violation == nil {
+		s.violation = fmt.Errorf("invalid close frame (payload 0x%x): %w", p, err)
+	}
+	if s.closer == "" {
+		s.closer = byPeer
+	}
+	s.closeSent = true
+	out := s.ep.AppendOutgoing(nil)
+	s.mu.Unlock()
+	s.post(inEvent{kind: inClose, payload: p, err: err})
+	s.writeNow(out)
+}
+
+// writeNow writes b, if any, waiting up to closeWait.
+func (s *session) writeNow(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.closeWait())
+	s.write(ctx, [][]byte{b})
+	cancel()
 }
 
 // afterClose ends the connection once both close frames are out: a server
@@ -482,8 +515,8 @@ func (s *session) afterClose() {
 }
 
 // fail records the peer's protocol violation and fails the connection
-// (RFC 6455 §7.1.7): a close frame with the failure's code unless one was
-// sent, then TCP is closed.
+// (RFC 6455 §7.1.7): the engine's close frame with the failure's code,
+// unless a close was sent, then TCP is closed.
 func (s *session) fail(err error) {
 	s.mu.Lock()
 	if s.violation == nil {
@@ -492,15 +525,12 @@ func (s *session) fail(err error) {
 	if s.closer == "" {
 		s.closer = byTester
 	}
-	send := !s.closeSent
 	s.closeSent = true
+	s.ep.Fail(err)
+	out := s.ep.AppendOutgoing(nil)
 	s.mu.Unlock()
 	s.post(inEvent{kind: inViolation, err: err})
-	if send {
-		ctx, cancel := context.WithTimeout(context.Background(), s.opts.closeWait())
-		s.write(ctx, [][]byte{s.closeFrame(wire.CloseCodeFor(err))})
-		cancel()
-	}
+	s.writeNow(out)
 	s.drop()
 }
 
@@ -671,6 +701,9 @@ func (s *session) send(ctx context.Context, st *Step) {
 				s.closer = byTester
 			}
 			s.closeSent = true
+			if out := s.markClose(); len(out) > 0 {
+				s.enqueue(writeJob{pieces: [][]byte{out}})
+			}
 			s.mu.Unlock()
 		}
 	}
@@ -720,17 +753,21 @@ func (s *session) finish(ctx context.Context) {
 			s.pump(ctx, time.Now().Add(settle), func() bool { return met() || s.gone() })
 			s.mu.Lock()
 			send := !s.closeSent && !s.readerDone && !s.closeRecv
+			var pieces [][]byte
 			if send {
 				s.closeSent = true
 				if s.closer == "" {
 					s.closer = byTester
+				}
+				if out := s.markClose(); len(out) > 0 {
+					pieces = append(pieces, out)
 				}
 			}
 			s.mu.Unlock()
 			if send {
 				s.log.printf("sent close 1000")
 				wctx, cancel := context.WithTimeout(ctx, s.opts.closeWait())
-				if err := s.write(wctx, [][]byte{s.closeFrame(wire.StatusNormalClosure)}); err != nil {
+				if err := s.write(wctx, append(pieces, s.closeFrame(wire.StatusNormalClosure))); err != nil {
 					s.log.printf("write failed: %v", err)
 				}
 				cancel()

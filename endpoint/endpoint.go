@@ -52,6 +52,14 @@ type Options struct {
 	// (RFC 6455 §5.1).
 	Role wire.Role
 
+	// ExtensionRSV, for a driver that implements an extension itself
+	// (with Deflate nil), holds the RSV bits that extension agreed
+	// (RFC 6455 §5.2): frames carrying them pass validation, and a message
+	// whose first frame carries them is handed out as Data as it arrived,
+	// without the UTF-8 check, for the driver to decode and check. A
+	// conformance tester with its own inflater is such a driver.
+	ExtensionRSV byte
+
 	// MaxMessageSize is the largest message accepted, in payload bytes as
 	// the application receives them (inflated, for a compressed message);
 	// 0 means DefaultMaxMessageSize and a negative value no limit.
@@ -207,9 +215,9 @@ func (e *Endpoint) Init(o Options) {
 	}
 	*e = Endpoint{o: o, lock: locker{o.Lock}, state: StateOpen}
 	e.r.limit = o.MaxMessageSize
-	e.r.val = wire.Validator{Role: o.Role, MaxFrameSize: max(o.MaxFrameSize, 0)}
+	e.r.val = wire.Validator{Role: o.Role, MaxFrameSize: max(o.MaxFrameSize, 0), ExtensionRSV: o.ExtensionRSV}
 	if a := o.Deflate; a != nil {
-		e.r.val.ExtensionRSV = wire.RSV1
+		e.r.val.ExtensionRSV |= wire.RSV1
 		e.r.z = deflate.NewInflater(a.Decompress)
 	}
 }

@@ -80,6 +80,7 @@ type recvState struct {
 	inMsg      bool // a data message started and its end is not yet handed out
 	typ        wire.Opcode
 	compressed bool
+	raw        bool  // the message carries Options.ExtensionRSV bits: no UTF-8 check
 	limit      int64 // the current (or next) message's size limit, <0 for none
 	msgIn      int64 // payload bytes of the current message's frames, as received
 	msgOut     int64 // bytes the current compressed message inflated to
@@ -99,7 +100,8 @@ type recvState struct {
 // A violation by the peer fails the connection (see [Endpoint.Fail]):
 // Receive returns the *wire.ProtocolError (or deflate.ErrCorrupt), whose
 // close code wire.CloseCodeFor gives, with the close frame queued; every
-// later call returns the same error. The payload of an uncompressed message
+// later call returns the same error; ev is empty then, except for a close
+// frame that is not valid, which ev shows. The payload of an uncompressed message
 // is unmasked in place in p.
 func (e *Endpoint) Receive(p []byte, ev *Event) (int, error) {
 	*ev = Event{}
@@ -179,6 +181,7 @@ func (e *Endpoint) header(w *wire.Event, ev *Event) (bool, error) {
 		r.inMsg = true
 		r.typ = h.Opcode
 		r.compressed = h.RSV&wire.RSV1 != 0 && r.z != nil
+		r.raw = h.RSV&e.o.ExtensionRSV != 0
 		r.msgIn, r.msgOut = 0, 0
 		r.utf8.Reset()
 		if r.compressed {
@@ -236,7 +239,7 @@ func (e *Endpoint) piece(ev *Event, p []byte, end bool) error {
 		return nil
 	}
 	ev.Kind, ev.Data = Data, p
-	if r.typ == wire.OpText {
+	if r.typ == wire.OpText && !r.raw {
 		if _, err := r.utf8.Validate(p); err != nil {
 			return e.recvFail(err)
 		}
@@ -406,6 +409,10 @@ func (e *Endpoint) control(op wire.Opcode, payload []byte, ev *Event) error {
 	case wire.OpClose:
 		code, reason, err := wire.ParseClosePayload(payload)
 		if err != nil {
+			// The peer's close is not valid (RFC 6455 §5.5.1, §7.4): the
+			// connection fails, and ev still shows the frame, with its
+			// payload in Data, for a driver that reports it.
+			ev.Kind, ev.Code, ev.Data = Close, code, payload
 			return e.recvFail(err)
 		}
 		e.lock.Lock()

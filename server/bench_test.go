@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,7 +33,8 @@ func benchBroadcast(b *testing.B, conns int) {
 	started := newStarts()
 	srv.Handle("/", started.wrap(readUntilEnd))
 	base := serve(b, srv, nil)
-	progress := make([]atomic.Int64, conns)
+	prog := newProgress(conns)
+	ctx := testCtx(b)
 	var wg sync.WaitGroup
 	for k := range conns {
 		c := dial(b, base+"/", &websocket.DialOptions{ConnOptions: websocket.ConnOptions{ReadBufferSize: 512}})
@@ -43,7 +43,7 @@ func benchBroadcast(b *testing.B, conns int) {
 				if _, _, err := c.Read(context.Background()); err != nil {
 					return
 				}
-				progress[k].Add(1)
+				prog.add(k)
 			}
 		})
 	}
@@ -58,13 +58,11 @@ func benchBroadcast(b *testing.B, conns int) {
 			b.Fatalf("broadcast %d: %+v %v", i, res, err)
 		}
 		// Keep the slowest reader within 512 messages, half the queue.
-		for i%64 == 63 && slowest(progress) < int64(i-512) {
-			time.Sleep(100 * time.Microsecond)
+		if i%64 == 63 {
+			prog.await(b, ctx, int64(i-512))
 		}
 	}
-	for slowest(progress) < int64(b.N) {
-		time.Sleep(100 * time.Microsecond)
-	}
+	prog.await(b, ctx, int64(b.N))
 	want := int64(b.N) * int64(conns)
 	elapsed := time.Since(start)
 	b.StopTimer()
@@ -97,7 +95,8 @@ func BenchmarkIdleServerConn(b *testing.B) {
 
 func idleServerConns(b *testing.B, conns int, echoed bool) {
 	srv := server.New(nil)
-	srv.Handle("/", server.HandlerFunc(func(ctx context.Context, c *websocket.Conn) error {
+	started, ended := newStarts(), endsOf(srv)
+	srv.Handle("/", started.wrap(func(ctx context.Context, c *websocket.Conn) error {
 		if echoed {
 			typ, p, err := c.Read(ctx)
 			if err != nil {
@@ -131,9 +130,7 @@ func idleServerConns(b *testing.B, conns int, echoed bool) {
 			}
 		}
 	}
-	for srv.Count() < conns {
-		waitABit()
-	}
+	started.wait(conns)
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	used := (after.HeapAlloc + after.StackInuse) - (before.HeapAlloc + before.StackInuse)
@@ -142,9 +139,7 @@ func idleServerConns(b *testing.B, conns int, echoed bool) {
 	for _, c := range clients {
 		c.Close()
 	}
-	for srv.Count() > 0 {
-		waitABit()
-	}
+	ended.wait(conns)
 	srv.Shutdown(testCtx(b))
 	hs.Close()
 }

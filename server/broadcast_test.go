@@ -160,12 +160,12 @@ func TestBroadcastStalledReader(t *testing.T) {
 
 	// Every normal client checks that it gets every message, in order.
 	errs := make(chan error, len(clients))
-	progress := make([]atomic.Int64, len(clients))
+	prog := newProgress(len(clients))
 	for k, c := range clients {
 		go func() {
-			defer progress[k].Store(messages) // a failed reader holds nobody back
+			defer prog.set(k, messages) // a failed reader holds nobody back
 			for i := range messages {
-				progress[k].Store(int64(i))
+				prog.set(k, int64(i))
 				_, p, err := c.Read(ctx)
 				if err != nil {
 					errs <- fmt.Errorf("message %d: %w", i, err)
@@ -207,9 +207,7 @@ func TestBroadcastStalledReader(t *testing.T) {
 		}
 		// Pace the broadcasts by the slowest healthy reader, so that on
 		// this shared machine only the stalled client fills its queue.
-		for slowest(progress) < int64(i+1-window) {
-			time.Sleep(time.Millisecond)
-		}
+		prog.await(t, ctx, int64(i+1-window))
 	}
 	for range clients {
 		if err := <-errs; err != nil {
@@ -257,14 +255,14 @@ func TestBroadcastDropPolicy(t *testing.T) {
 		stalledConn = c
 	}
 	done := make(chan error, 1)
-	var progress atomic.Int64
+	prog := newProgress(1)
 	go func() {
 		for range messages {
 			if _, _, err := healthy.Read(ctx); err != nil {
 				done <- err
 				return
 			}
-			progress.Add(1)
+			prog.add(0)
 		}
 		done <- nil
 	}()
@@ -272,9 +270,7 @@ func TestBroadcastDropPolicy(t *testing.T) {
 	for i := range messages {
 		// Keep the healthy client within half its queue, so that only the
 		// stalled one ever finds its queue full.
-		for progress.Load() < int64(i-queue/2) {
-			time.Sleep(time.Millisecond)
-		}
+		prog.await(t, ctx, int64(i-queue/2))
 		res, _ := srv.Broadcast(websocket.MessageBinary, make([]byte, 1024))
 		dropped += res.Dropped
 		if n := server.QueueLen(srv, stalledConn); n > queue {
@@ -326,14 +322,6 @@ func drainSome(s *stalledClient) (int, error) {
 type stalledResult struct {
 	msgs int
 	code wire.StatusCode
-}
-
-func slowest(progress []atomic.Int64) int64 {
-	m := int64(1 << 62)
-	for i := range progress {
-		m = min(m, progress[i].Load())
-	}
-	return m
 }
 
 func splitPort(a net.Addr) (string, string) {

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"time"
 
 	"github.com/wskit/websocket"
 	"github.com/wskit/websocket/server"
@@ -94,7 +93,10 @@ func Example_cookieAndTokenAuth() {
 // Broadcasting to every connection, and to those a registry query finds.
 func ExampleServer_Broadcast() {
 	srv := server.New(nil)
+	joined := make(chan struct{}, 1)
 	srv.Handle("/feed", server.HandlerFunc(func(ctx context.Context, c *websocket.Conn) error {
+		// The connection is in the registry before its handler runs.
+		joined <- struct{}{}
 		// Read until the client goes; broadcasts are sent by the server.
 		for {
 			if _, _, err := c.Read(ctx); err != nil {
@@ -111,9 +113,7 @@ func ExampleServer_Broadcast() {
 		log.Fatal(err)
 	}
 	defer c.CloseNow()
-	for srv.Count() == 0 { // the handshake ends on the client first
-		time.Sleep(time.Millisecond)
-	}
+	<-joined // the handshake ends on the client first
 	res, _ := srv.Broadcast(websocket.MessageText, []byte("price 101.5"))
 	fmt.Println("queued for", res.Queued)
 

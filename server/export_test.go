@@ -19,3 +19,8 @@ func QueueLen(s *Server, c *websocket.Conn) int {
 // OnBudgetChange makes s call f after every reservation, refusal and
 // release of its memory budget. Set it before s serves anything.
 func OnBudgetChange(s *Server, f func()) { s.budget.changed = f }
+
+// OnConnEnd makes s call f when it is done with a connection: its handler
+// returned, it is out of the registry, counted, logged and its MaxConns
+// slot is free. Set it before s serves anything.
+func OnConnEnd(s *Server, f func()) { s.ended = f }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -94,8 +95,6 @@ func handshakeRefusal(t *testing.T, url string, opts *websocket.DialOptions) ref
 	return refusal{resp.StatusCode, resp.Header, string(body)}
 }
 
-func waitABit() { time.Sleep(20 * time.Millisecond) }
-
 // starts tells a test when connections reach their handlers: the server
 // registers a connection before it calls the handler, so after wait(n) it
 // holds n more, with no polling.
@@ -115,5 +114,58 @@ func (s starts) wrap(f func(context.Context, *websocket.Conn) error) server.Hand
 func (s starts) wait(n int) {
 	for range n {
 		<-s
+	}
+}
+
+// endsOf tells a test when srv is done with connections (see
+// server.OnConnEnd): after wait(n), n more are out of its registry,
+// counted and logged. Call it before srv serves.
+func endsOf(srv *server.Server) starts {
+	s := newStarts()
+	server.OnConnEnd(srv, func() { s <- struct{}{} })
+	return s
+}
+
+// progress is how far each of a test's readers has got; a waiter wakes
+// at every change instead of polling.
+type progress struct {
+	n    []atomic.Int64
+	wake chan struct{}
+}
+
+func newProgress(readers int) *progress {
+	return &progress{n: make([]atomic.Int64, readers), wake: make(chan struct{}, 1)}
+}
+
+// set records that reader k has got to v.
+func (p *progress) set(k int, v int64) {
+	p.n[k].Store(v)
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// add records that reader k has got one further.
+func (p *progress) add(k int) { p.set(k, p.n[k].Load()+1) }
+
+// slowest returns how far the slowest reader has got.
+func (p *progress) slowest() int64 {
+	m := p.n[0].Load()
+	for i := range p.n {
+		m = min(m, p.n[i].Load())
+	}
+	return m
+}
+
+// await returns once every reader has got to v, failing t when ctx ends
+// first.
+func (p *progress) await(t testing.TB, ctx context.Context, v int64) {
+	for p.slowest() < v {
+		select {
+		case <-p.wake:
+		case <-ctx.Done():
+			t.Fatalf("readers at %d, waited for %d: %v", p.slowest(), v, ctx.Err())
+		}
 	}
 }

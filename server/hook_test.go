@@ -182,6 +182,7 @@ func readBody(resp *http.Response) string {
 // admits again when a connection ends.
 func TestMaxConns(t *testing.T) {
 	srv := server.New(&server.Options{MaxConns: 2})
+	ended := endsOf(srv)
 	srv.Handle("/", server.HandlerFunc(echo))
 	base := serve(t, srv, nil)
 	a := dial(t, base+"/", nil)
@@ -192,17 +193,12 @@ func TestMaxConns(t *testing.T) {
 	}
 	a.Close(websocket.StatusNormalClosure, "")
 	// The slot frees when the server has finished with the connection.
-	for i := 0; ; i++ {
-		c, _, err := websocket.Dial(testCtx(t), base+"/", nil)
-		if err == nil {
-			c.CloseNow()
-			break
-		}
-		if i == 100 {
-			t.Fatalf("no slot after a connection closed: %v", err)
-		}
-		waitABit()
+	ended.wait(1)
+	c, _, err := websocket.Dial(testCtx(t), base+"/", nil)
+	if err != nil {
+		t.Fatalf("no slot after a connection closed: %v", err)
 	}
+	c.CloseNow()
 	if got := srv.Stats().Refused[server.RefusedMaxConns]; got < 1 {
 		t.Errorf("Stats.Refused[max_conns] = %d", got)
 	}

@@ -43,6 +43,7 @@ func TestLogsAndCounters(t *testing.T) {
 	srv := server.New(&server.Options{
 		Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
+	ended := endsOf(srv)
 	srv.Handle("/echo", server.HandlerFunc(echo))
 	base := serve(t, srv, nil)
 	ctx := testCtx(t)
@@ -77,9 +78,7 @@ func TestLogsAndCounters(t *testing.T) {
 	var rest bytes.Buffer
 	rest.ReadFrom(br)
 
-	for srv.Count() > 0 || srv.Stats().CloseCodes[websocket.StatusProtocolError] == 0 {
-		waitABit()
-	}
+	ended.wait(2) // the echo and the one that broke the protocol
 	st := srv.Stats()
 	if st.Accepted != 2 || st.Refused[server.RefusedNoRoute] != 1 || st.Open != 0 {
 		t.Errorf("Stats: %+v", st)
@@ -144,7 +143,8 @@ func TestLogsAndCounters(t *testing.T) {
 func TestLogWhoClosed(t *testing.T) {
 	var logs logBuffer
 	srv := server.New(&server.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
-	srv.Handle("/echo", server.HandlerFunc(echo))
+	started, finished := newStarts(), endsOf(srv)
+	srv.Handle("/echo", started.wrap(echo))
 	srv.Handle("/once", server.HandlerFunc(func(ctx context.Context, c *websocket.Conn) error {
 		_, _, err := c.Read(ctx)
 		return err // returns with the connection open: the server closes it
@@ -166,9 +166,8 @@ func TestLogWhoClosed(t *testing.T) {
 	shut := dial(t, base+"/echo", nil)
 	ended := make(chan error, 1)
 	go func() { ended <- readUntilEnd(ctx, shut) }() // answers the close frame
-	for srv.Count() != 1 {
-		waitABit()
-	}
+	finished.wait(2)                                 // byClient and once
+	started.wait(2)                                  // byClient and shut
 	if err := srv.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}

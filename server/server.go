@@ -114,6 +114,7 @@ type Server struct {
 	drained   chan struct{} // closed when active drops to 0 during shutdown
 	closeCode websocket.StatusCode
 	budget    budget
+	ended     func() // for tests: called when a connection is done with (export_test.go)
 
 	brokerOnce sync.Once // channels are set up at first use
 	brokerImpl Broker
@@ -240,6 +241,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// connection then holds a small stack.
 	handed = true
 	go func() {
+		if s.ended != nil {
+			defer s.ended()
+		}
 		defer s.leave()
 		if limited {
 			defer s.slots.Add(-1)
