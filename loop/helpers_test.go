@@ -37,7 +37,7 @@ func start(t *testing.T, ev *loop.Events, o *loop.Options) (*loop.Server, string
 	go func() { served <- s.Serve(ln) }()
 	t.Cleanup(func() {
 		ctx := testutil.Ctx(t)
-		if err := s.Shutdown(ctx); err != nil {
+		if err := s.Shutdown(ctx); err != nil && err != loop.ErrServerClosed { // the test may have shut it down
 			t.Errorf("Shutdown: %v", err)
 		}
 		if err := <-served; err != loop.ErrServerClosed {

@@ -274,6 +274,7 @@ func (l *evloop) finish(c *Conn, err error) {
 	}
 	c.closed = true
 	c.out = nil
+	l.s.ended() // before the peer can see the end
 	syscall.Close(c.fd)
 	delete(l.conns, c.fd)
 	opened := c.opened
@@ -283,5 +284,4 @@ func (l *evloop) finish(c *Conn, err error) {
 	if opened {
 		c.push(task{kind: taskClose, code: code, reason: reason, err: cause})
 	}
-	l.s.ended()
 }
