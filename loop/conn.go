@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,7 +36,7 @@ type Conn struct {
 	mu   sync.Mutex
 	l    *evloop
 	fd   int
-	addr net.Addr
+	addr netip.AddrPort // the peer's; a net.Addr would cost an allocation
 	e    endpoint.Endpoint
 	out  []byte // bytes not yet written; nil when all are
 	hs   []byte // the opening handshake read so far
@@ -69,7 +70,7 @@ type Conn struct {
 }
 
 // RemoteAddr returns the peer's address.
-func (c *Conn) RemoteAddr() net.Addr { return c.addr }
+func (c *Conn) RemoteAddr() net.Addr { return net.TCPAddrFromAddrPort(c.addr) }
 
 // Subprotocol returns the subprotocol agreed in the handshake, or "".
 func (c *Conn) Subprotocol() string { return c.prot }

@@ -4,7 +4,7 @@ package loop
 
 import (
 	"container/heap"
-	"net"
+	"net/netip"
 	"sync"
 	"syscall"
 )
@@ -45,7 +45,7 @@ type evloop struct {
 
 type added struct {
 	fd       int
-	addr     net.Addr
+	addr     netip.AddrPort
 	buffered []byte
 }
 
@@ -84,7 +84,7 @@ func (l *evloop) wakeLocked() {
 	}
 }
 
-func (l *evloop) add(fd int, addr net.Addr, buffered []byte) {
+func (l *evloop) add(fd int, addr netip.AddrPort, buffered []byte) {
 	l.wmu.Lock()
 	l.adds = append(l.adds, added{fd, addr, buffered})
 	l.wakeLocked()

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/netip"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -161,7 +162,10 @@ func (s *Server) Adopt(nc net.Conn, buffered []byte) error {
 	if err != nil {
 		return err
 	}
-	addr := nc.RemoteAddr()
+	var addr netip.AddrPort
+	if ta, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+		addr = ta.AddrPort()
+	}
 	nc.Close()
 	syscall.CloseOnExec(fd)
 	if err := syscall.SetNonblock(fd, true); err != nil {
