@@ -5,6 +5,7 @@ package loop_test
 import (
 	"errors"
 	"net"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -148,6 +149,7 @@ func TestSlowConsumer(t *testing.T) {
 		t.Run(map[loop.Policy]string{loop.CloseSlow: "close", loop.DropMessage: "drop"}[policy], func(t *testing.T) {
 			var mu sync.Mutex
 			var full int
+			flooded := make(chan struct{})
 			msg := make([]byte, 64<<10)
 			ev := &loop.Events{OnText: func(c *loop.Conn, s string) {
 				// Flood until the queue is full (the kernel's buffers
@@ -160,16 +162,26 @@ func TestSlowConsumer(t *testing.T) {
 							mu.Unlock()
 						}
 						if policy == loop.CloseSlow {
+							close(flooded)
 							return
 						}
 					}
 				}
-				c.WriteText("end")
+				close(flooded)
+				// The queue may still be too full for "end": the peer
+				// reads now, so it drains.
+				for range 1_000_000 {
+					if c.WriteText("end") != loop.ErrQueueFull {
+						return
+					}
+					runtime.Gosched()
+				}
 			}}
 			rec := recordClose(ev)
 			_, addr := start(t, ev, &loop.Options{MaxQueue: 256 << 10, SlowConsumer: policy})
 			p := testutil.DialRaw(t, addr, "/", false)
 			p.Frame(wire.OpText, true, false, []byte("go"))
+			<-flooded // the peer reads nothing until the server has written all it could
 			if policy == loop.CloseSlow {
 				code, err := p.CloseCode(time.Minute)
 				if err != nil || code != 1008 {

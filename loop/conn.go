@@ -120,6 +120,7 @@ func (c *Conn) write(op wire.Opcode, p []byte) error {
 	}
 	bp := framePool.Get().(*[]byte)
 	b, err := c.e.AppendMessage((*bp)[:0], op, p)
+	c.e.DropSendBuffer() // an idle connection keeps no compression buffer
 	if err == nil {
 		b = c.e.AppendOutgoing(b)
 		c.sendLocked(b)
