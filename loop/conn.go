@@ -354,17 +354,27 @@ func (l *evloop) handshake(c *Conn, p []byte, now int64) {
 		c.mu.Unlock()
 		return
 	}
+	ok := l.upgradeLocked(c, req, now)
+	c.mu.Unlock()
+	if ok {
+		l.opened(c, req, rest, now)
+	}
+}
+
+// upgradeLocked checks req, a client's opening handshake (RFC 6455 §4.2),
+// and answers it: 101 with the agreed subprotocol and extensions, or the
+// error's status. It reports whether the connection is open.
+func (l *evloop) upgradeLocked(c *Conn, req *http.Request, now int64) bool {
+	o := &l.s.o
 	offer, err := handshake.CheckRequest(req)
 	if err != nil {
 		re := err.(*handshake.RequestError)
 		c.refuseLocked(re.Status, re.Header, re.Reason)
-		c.mu.Unlock()
-		return
+		return false
 	}
 	if check := o.CheckOrigin; check != nil && !check(req) || check == nil && !sameOrigin(req) {
 		c.refuseLocked(http.StatusForbidden, nil, "origin not allowed")
-		c.mu.Unlock()
-		return
+		return false
 	}
 	c.prot = handshake.SelectProtocol(offer.Protocols, o.Protocols)
 	eo := endpoint.Options{
@@ -395,7 +405,12 @@ func (l *evloop) handshake(c *Conn, p []byte, now int64) {
 		c.idleDue = now + int64(l.s.ev.Timeout)
 	}
 	c.sendLocked(handshake.AppendResponse(nil, offer.Key, c.prot, exts, nil))
-	c.mu.Unlock()
+	return true
+}
+
+// opened queues OnOpen for c and takes the bytes that came after its
+// handshake.
+func (l *evloop) opened(c *Conn, req *http.Request, rest []byte, now int64) {
 	c.push(task{kind: taskOpen, req: req})
 	if len(rest) > 0 {
 		l.receive(c, rest, now)

@@ -4,6 +4,7 @@ package loop
 
 import (
 	"container/heap"
+	"net/http"
 	"net/netip"
 	"sync"
 	"syscall"
@@ -46,6 +47,7 @@ type evloop struct {
 type added struct {
 	fd       int
 	addr     netip.AddrPort
+	req      *http.Request // read by net/http (Server.Upgrade), or nil
 	buffered []byte
 }
 
@@ -84,9 +86,9 @@ func (l *evloop) wakeLocked() {
 	}
 }
 
-func (l *evloop) add(fd int, addr netip.AddrPort, buffered []byte) {
+func (l *evloop) add(a added) {
 	l.wmu.Lock()
-	l.adds = append(l.adds, added{fd, addr, buffered})
+	l.adds = append(l.adds, a)
 	l.wakeLocked()
 	l.wmu.Unlock()
 }
@@ -198,7 +200,15 @@ func (l *evloop) open(a added, now int64) {
 		return
 	}
 	l.conns[a.fd] = c
-	if len(a.buffered) > 0 {
+	switch {
+	case a.req != nil:
+		c.mu.Lock()
+		ok := l.upgradeLocked(c, a.req, now)
+		c.mu.Unlock()
+		if ok {
+			l.opened(c, a.req, a.buffered, now)
+		}
+	case len(a.buffered) > 0:
 		l.handshake(c, a.buffered, now)
 	}
 	l.settle(c, now)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
 	"net/netip"
 	"runtime"
 	"sync"
@@ -146,6 +147,34 @@ func (s *Server) Serve(ln net.Listener) error {
 // read, to a loop; buffered are bytes already read from it. nc's
 // descriptor is duplicated and nc is closed.
 func (s *Server) Adopt(nc net.Conn, buffered []byte) error {
+	return s.adopt(nc, nil, buffered)
+}
+
+// Upgrade takes over the connection of r, a WebSocket upgrade request that
+// net/http read, from a handler: the connection is hijacked, its
+// descriptor handed to a loop, which checks r and answers it (101, or the
+// error's status). The handler must not use w afterwards.
+func (s *Server) Upgrade(w http.ResponseWriter, r *http.Request) error {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		return ErrNotTCP
+	}
+	nc, brw, err := hj.Hijack()
+	if err != nil {
+		return err
+	}
+	var buffered []byte
+	if n := brw.Reader.Buffered(); n > 0 {
+		buffered, _ = brw.Reader.Peek(n)
+	}
+	if err := s.adopt(nc, r, buffered); err != nil {
+		nc.Close()
+		return err
+	}
+	return nil
+}
+
+func (s *Server) adopt(nc net.Conn, req *http.Request, buffered []byte) error {
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
 		return ErrNotTCP
@@ -181,7 +210,7 @@ func (s *Server) Adopt(nc net.Conn, buffered []byte) error {
 	s.nconn.Add(1)
 	s.mu.Unlock()
 	l := s.loops[s.next.Add(1)%uint32(len(s.loops))]
-	l.add(fd, addr, append([]byte(nil), buffered...))
+	l.add(added{fd: fd, addr: addr, req: req, buffered: append([]byte(nil), buffered...)})
 	return nil
 }
 
