@@ -30,6 +30,11 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 		case endpoint.MessageStart:
 			c.msgType = ev.Type
 			c.msg = nil
+			if n := min(c.e.MessageLeft(), int64(len(p))); n > 0 {
+				// One frame of known size: room for what of it has
+				// arrived at once; never more than was received.
+				c.msg = make([]byte, 0, n)
+			}
 			continue
 		case endpoint.Data:
 			c.msg = append(c.msg, ev.Data...)

@@ -121,6 +121,15 @@ if [ -n "$outside" ]; then
 	exit 1
 fi
 
+# The event-loop server drives the endpoint and nothing else of wskit: no
+# root package, no server/ (which is to offer it as a mode).
+outside=$(go list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./loop | grep -v -x -e 'github.com/wskit/websocket/loop' -e 'github.com/wskit/websocket/endpoint' -e 'github.com/wskit/websocket/wire' -e 'github.com/wskit/websocket/handshake' -e 'github.com/wskit/websocket/deflate' | grep -v '^github.com/klauspost/compress' || true)
+if [ -n "$outside" ]; then
+	echo "loop may use only the standard library, endpoint, wire, handshake and deflate; it imports:" >&2
+	echo "$outside" >&2
+	exit 1
+fi
+
 # The long phases below all run even when one fails, and the failures are
 # listed at the end. Each prints a line at least every 30 s (testprogress
 # reads go test's -json stream: packages as they end, what is still running,
