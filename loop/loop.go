@@ -6,6 +6,7 @@ import (
 	"container/heap"
 	"net/http"
 	"net/netip"
+	"slices"
 	"sync"
 	"syscall"
 )
@@ -19,6 +20,7 @@ const (
 
 const (
 	readBufSize = 64 << 10
+	directRead  = 16 << 10   // the least payload still to come read into the message itself
 	drainTime   = int64(2e9) // how long a closed connection's input is read and dropped
 )
 
@@ -216,7 +218,19 @@ func (l *evloop) open(a added, now int64) {
 
 // readable reads once from c and acts on what came.
 func (l *evloop) readable(c *Conn, now int64) {
-	n, err := syscall.Read(c.fd, l.rbuf)
+	buf := l.rbuf
+	if c.phase == phaseOpen && c.e.InMessage() {
+		// A large uncompressed payload is read straight into the
+		// message, which the endpoint then unmasks and checks in place
+		// (endpoint.PayloadWant): one copy less. The receiving side is
+		// the loop's alone.
+		if want := c.e.PayloadWant(); want >= directRead {
+			n := int(min(want, readBufSize))
+			c.msg = slices.Grow(c.msg, n)
+			buf = c.msg[len(c.msg) : len(c.msg)+n]
+		}
+	}
+	n, err := syscall.Read(c.fd, buf)
 	if err == syscall.EAGAIN || err == syscall.EINTR {
 		return
 	}
@@ -224,7 +238,7 @@ func (l *evloop) readable(c *Conn, now int64) {
 		l.finish(c, ErrLost)
 		return
 	}
-	p := l.rbuf[:n]
+	p := buf[:n]
 	switch c.phase {
 	case phaseHandshake:
 		l.handshake(c, p, now)
