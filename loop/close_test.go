@@ -254,3 +254,28 @@ func TestBadRequest(t *testing.T) {
 		t.Fatalf("answer %q, want 400", got)
 	}
 }
+
+// TestSlowConsumerNeverReads: a slow consumer that reads nothing at all
+// never gets its close frame; the close timeout drops it.
+func TestSlowConsumerNeverReads(t *testing.T) {
+	msg := make([]byte, 64<<10)
+	ev := &loop.Events{OnText: func(c *loop.Conn, s string) {
+		for range 4096 {
+			if c.WriteBinary(msg) != nil {
+				return
+			}
+		}
+	}}
+	rec := recordClose(ev)
+	_, addr := start(t, ev, &loop.Options{MaxQueue: 256 << 10, CloseTimeout: 200 * time.Millisecond})
+	p := testutil.DialRaw(t, addr, "/", false)
+	begin := time.Now()
+	p.Frame(wire.OpText, true, false, []byte("go"))
+	<-rec.done
+	if d := time.Since(begin); d < 200*time.Millisecond {
+		t.Fatalf("dropped after %v, before the close timeout", d)
+	}
+	if rec.code != wire.StatusAbnormalClosure || rec.err == nil {
+		t.Fatalf("OnClose(%d), OnError(%v); want 1006 and the close timeout", rec.code, rec.err)
+	}
+}

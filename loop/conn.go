@@ -112,6 +112,7 @@ func (c *Conn) write(op wire.Opcode, p []byte) error {
 		if o.SlowConsumer == DropMessage {
 			return ErrQueueFull
 		}
+		c.e.Tick(c.l.s.now()) // the close timeout counts from now
 		c.e.Close(wire.StatusPolicyViolation, "too slow: send queue full")
 		c.out = c.e.AppendOutgoing(c.out)
 		c.flushLocked()
