@@ -37,7 +37,11 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 			}
 			continue
 		case endpoint.Data:
-			c.msg = append(c.msg, ev.Data...)
+			if n := len(c.msg); len(ev.Data) > 0 && cap(c.msg)-n >= len(ev.Data) && &c.msg[:n+1][n] == &ev.Data[0] {
+				c.msg = c.msg[:n+len(ev.Data)] // read into the message itself (see readable)
+			} else {
+				c.msg = append(c.msg, ev.Data...)
+			}
 			if ev.End {
 				ts = append(ts, c.message(now))
 			}
