@@ -122,11 +122,12 @@ func (c *Conn) write(op wire.Opcode, p []byte) error {
 	bp := framePool.Get().(*[]byte)
 	b, err := c.e.AppendMessage((*bp)[:0], op, p)
 	c.e.DropSendBuffer() // an idle connection keeps no compression buffer
+	kept := false
 	if err == nil {
 		b = c.e.AppendOutgoing(b)
-		c.sendLocked(b)
+		kept = c.sendLocked(b)
 	}
-	if cap(b) <= 256<<10 {
+	if !kept && cap(b) <= 256<<10 {
 		*bp = b[:0]
 		framePool.Put(bp)
 	}
@@ -167,18 +168,23 @@ func (c *Conn) control(f func() error) error {
 	return nil
 }
 
-// sendLocked writes b, queueing what the socket does not take; b is the
-// caller's again on return.
-func (c *Conn) sendLocked(b []byte) {
+// sendLocked writes b, queueing what the socket does not take. It reports
+// whether it kept b as the queue (when the queue was empty and the socket
+// took only part of b, which is then not copied); otherwise b is the
+// caller's again.
+func (c *Conn) sendLocked(b []byte) bool {
 	if len(c.out) == 0 && !c.lost {
 		n := c.writeLocked(b)
-		b = b[n:]
-		if len(b) == 0 {
-			return
+		if n == len(b) || c.lost {
+			return false
 		}
+		c.out = b[n:]
+		c.flushLocked()
+		return true
 	}
 	c.out = append(c.out, b...)
 	c.flushLocked()
+	return false
 }
 
 // writeLocked writes as much of b as the socket takes now.

@@ -16,14 +16,15 @@ import (
 )
 
 // TestEcho sends messages of every size class, text and binary, with and
-// without compression, on the worker pool and inline, and checks each
+// without compression, on the worker pool and inline (with pooled
+// message buffers), and checks each
 // comes back whole.
 func TestEcho(t *testing.T) {
 	sizes := []int{0, 1, 125, 126, 65535, 65536, 200_000, 1 << 20}
 	for _, inline := range []bool{false, true} {
 		for _, compress := range []bool{false, true} {
 			t.Run(fmt.Sprintf("inline=%v/compress=%v", inline, compress), func(t *testing.T) {
-				_, addr := start(t, echoEvents(), &loop.Options{Compression: true, Inline: inline})
+				_, addr := start(t, echoEvents(), &loop.Options{Compression: true, Inline: inline, ReuseMessages: inline})
 				ctx := testutil.Ctx(t)
 				c := dial(t, ctx, addr, compress)
 				if c.Compressed() != compress {

@@ -78,6 +78,12 @@ type Options struct {
 	Level       int
 	Threshold   int
 
+	// ReuseMessages hands OnText's and OnBinary's messages out of a pool
+	// shared by the connections: OnBinary's slice is then valid only
+	// until the callback returns, and the memory follows the messages in
+	// flight instead of being allocated for each.
+	ReuseMessages bool
+
 	// Protocols are the subprotocols supported, in order of preference.
 	Protocols []string
 

@@ -4,6 +4,8 @@ package loop
 
 import (
 	"net/http"
+	"slices"
+	"sync"
 
 	"github.com/wskit/websocket/deflate"
 	"github.com/wskit/websocket/endpoint"
@@ -30,10 +32,13 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 		case endpoint.MessageStart:
 			c.msgType = ev.Type
 			c.msg = nil
+			if l.s.o.ReuseMessages {
+				c.msg = getMsg()
+			}
 			if n := min(c.e.MessageLeft(), int64(len(p))); n > 0 {
 				// One frame of known size: room for what of it has
 				// arrived at once; never more than was received.
-				c.msg = make([]byte, 0, n)
+				c.msg = slices.Grow(c.msg, int(n))
 			}
 			continue
 		case endpoint.Data:
@@ -203,8 +208,10 @@ func (c *Conn) run(t task) {
 		}
 	case taskText:
 		ev.OnText(c, string(t.data))
+		c.l.s.putMsg(t.data)
 	case taskBinary:
 		ev.OnBinary(c, t.data)
+		c.l.s.putMsg(t.data)
 	case taskPing:
 		ev.OnPing(c, t.data)
 	case taskPong:
@@ -218,5 +225,23 @@ func (c *Conn) run(t task) {
 		if ev.OnClose != nil {
 			ev.OnClose(c, t.code, t.reason)
 		}
+	}
+}
+
+// msgPool holds message buffers for Options.ReuseMessages.
+var msgPool sync.Pool
+
+func getMsg() []byte {
+	if b, ok := msgPool.Get().(*[]byte); ok {
+		return (*b)[:0]
+	}
+	return nil
+}
+
+// putMsg gives a handled message's buffer back, with ReuseMessages.
+func (s *Server) putMsg(b []byte) {
+	if s.o.ReuseMessages && cap(b) > 0 && cap(b) <= 1<<20 {
+		b = b[:0]
+		msgPool.Put(&b)
 	}
 }

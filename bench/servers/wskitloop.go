@@ -36,11 +36,12 @@ func startWskitLoop(ln net.Listener, o Options) (Server, error) {
 		ev.OnClose = func(c *loop.Conn, _ wire.StatusCode, _ string) { reg.remove(c) }
 	}
 	s, err := loop.New(ev, &loop.Options{
-		Inline:      !o.Broadcast, // a broadcast writes to every connection: off the loop
-		Compression: o.Compress,
-		Level:       1,
-		MaxQueue:    64 << 20,
-		CheckOrigin: func(*http.Request) bool { return true },
+		Inline:        !o.Broadcast, // a broadcast writes to every connection: off the loop
+		ReuseMessages: true,         // as the other servers, pooled message buffers
+		Compression:   o.Compress,
+		Level:         1,
+		MaxQueue:      64 << 20,
+		CheckOrigin:   func(*http.Request) bool { return true },
 	})
 	if err != nil {
 		return nil, err
