@@ -77,3 +77,24 @@ func TestFragmented(t *testing.T) {
 		t.Fatalf("got %v %q %v, want the whole message", h, b, err)
 	}
 }
+
+// TestOrder: messages sent back to back are handled, on a pool of many
+// workers, in the order they came.
+func TestOrder(t *testing.T) {
+	_, addr := start(t, echoEvents(), &loop.Options{Workers: 16})
+	p := testutil.DialRaw(t, addr, "/", false)
+	const n = 500
+	var batch []byte
+	for i := range n {
+		batch = wire.AppendFrame(batch, wire.Header{Fin: true, Opcode: wire.OpText, Masked: true, Length: int64(len(fmt.Sprint(i)))}, []byte(fmt.Sprint(i)))
+	}
+	if _, err := p.Write(batch); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		_, b, err := p.NextData()
+		if err != nil || string(b) != fmt.Sprint(i) {
+			t.Fatalf("message %d came back as %q (%v)", i, b, err)
+		}
+	}
+}
