@@ -19,6 +19,25 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 	var ev endpoint.Event
 	var tasks [8]task
 	ts := tasks[:0]
+	inline := l.s.pool == nil
+	// emit hands t to the handlers. Inline, the handler runs at once,
+	// before the rest of p is taken in, as with a goroutine per
+	// connection: its reply goes out before a close frame that a later
+	// violation in p queues.
+	emit := func(t task) {
+		if !inline {
+			ts = append(ts, t)
+			return
+		}
+		if t.kind == taskNone {
+			return
+		}
+		c.out = c.e.AppendOutgoing(c.out)
+		c.flushLocked()
+		c.mu.Unlock()
+		c.run(t)
+		c.mu.Lock()
+	}
 	c.mu.Lock()
 	c.e.Tick(now)
 	for {
@@ -48,7 +67,7 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 				c.msg = append(c.msg, ev.Data...)
 			}
 			if ev.End {
-				ts = append(ts, c.message(now))
+				emit(c.message(now))
 			}
 			continue
 		case endpoint.Inflate:
@@ -57,20 +76,23 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 				break
 			}
 			if end {
-				ts = append(ts, c.message(now))
+				emit(c.message(now))
 			} else if ev.End {
 				c.e.Fail(deflate.ErrCorrupt) // the input is whole but the output is not
 				break
 			}
 			continue
 		case endpoint.Ping:
+			// Each ping's pong, in turn (the endpoint keeps only the
+			// latest one queued).
+			c.out = c.e.AppendOutgoing(c.out)
 			if ev0.OnPing != nil {
-				ts = append(ts, task{kind: taskPing, data: append([]byte(nil), ev.Data...)})
+				emit(task{kind: taskPing, data: append([]byte(nil), ev.Data...)})
 			}
 			continue
 		case endpoint.Pong:
 			if ev0.OnPong != nil {
-				ts = append(ts, task{kind: taskPong, data: append([]byte(nil), ev.Data...)})
+				emit(task{kind: taskPong, data: append([]byte(nil), ev.Data...)})
 			}
 			continue
 		case endpoint.Close:

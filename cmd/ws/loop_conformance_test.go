@@ -43,7 +43,7 @@ func startLoopEcho(t *testing.T, compress bool) string {
 	s, err := loop.New(&loop.Events{
 		OnText:   func(c *loop.Conn, s string) { c.WriteText(s) },
 		OnBinary: func(c *loop.Conn, p []byte) { c.WriteBinary(p) },
-	}, &loop.Options{Compression: compress, MaxMessageSize: maxMessage, MaxQueue: 2 * maxMessage})
+	}, &loop.Options{Compression: compress, Inline: true, MaxMessageSize: maxMessage, MaxQueue: 2 * maxMessage})
 	if err != nil {
 		t.Fatal(err)
 	}
