@@ -175,11 +175,11 @@ echo "== allocation assertions, without the race detector"
 # here: steady-state reads and writes must allocate nothing.
 step "allocation assertions" gotest allocs -count=1 -run 'Allocs|NoSecondCopy' . ./wsjson
 
-echo "== conformance: ws serve --echo and ws dial --echo, all 517 cases"
+echo "== conformance: ws serve --echo, the event-loop echo (package loop) and ws dial --echo, all 517 cases"
 # Too slow under the race detector, so they skip there and run here; any
 # FAILED or UNIMPLEMENTED case fails the run. CONFORMANCE_REPORTS=DIR keeps
 # the HTML reports.
-step conformance gotest conformance -count=1 -timeout 60m -run '^TestWskit(Server|Client)$' ./cmd/ws
+step conformance gotest conformance -count=1 -timeout 60m -run '^TestWskit(Server|LoopServer|Client)$' ./cmd/ws
 
 echo "== conformance: the judge against the reference servers, all 517 cases each"
 # ws check's verdicts on the gorilla and coder echo servers (built from
