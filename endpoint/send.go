@@ -181,3 +181,12 @@ func (e *Endpoint) ReleaseCompressor() {
 		e.s.comp.Release()
 	}
 }
+
+// DropSendBuffer forgets the buffer kept for compressing the next message
+// (up to 64 KiB), for a driver whose idle connections hold no buffer; the
+// next compressed message makes another.
+func (e *Endpoint) DropSendBuffer() {
+	if e.s != nil {
+		e.s.zbuf = nil
+	}
+}

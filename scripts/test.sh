@@ -124,6 +124,15 @@ if [ -n "$outside" ]; then
 	exit 1
 fi
 
+# The event-loop server drives the endpoint and nothing else of wskit: no
+# root package, no server/ (which is to offer it as a mode).
+outside=$(go list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./loop | grep -v -x -e 'github.com/wskit/websocket/loop' -e 'github.com/wskit/websocket/endpoint' -e 'github.com/wskit/websocket/wire' -e 'github.com/wskit/websocket/handshake' -e 'github.com/wskit/websocket/deflate' | grep -v '^github.com/klauspost/compress' || true)
+if [ -n "$outside" ]; then
+	echo "loop may use only the standard library, endpoint, wire, handshake and deflate; it imports:" >&2
+	echo "$outside" >&2
+	exit 1
+fi
+
 # The long phases below all run even when one fails, and the failures are
 # listed at the end. Each prints a line at least every 30 s (testprogress
 # reads go test's -json stream: packages as they end, what is still running,
@@ -169,11 +178,11 @@ echo "== allocation assertions, without the race detector"
 # here: steady-state reads and writes must allocate nothing.
 step "allocation assertions" gotest allocs -count=1 -run 'Allocs|NoSecondCopy' . ./wsjson
 
-echo "== conformance: ws serve --echo and ws dial --echo, all 517 cases"
+echo "== conformance: ws serve --echo, the event-loop echo (package loop) and ws dial --echo, all 517 cases"
 # Too slow under the race detector, so they skip there and run here; any
 # FAILED or UNIMPLEMENTED case fails the run. CONFORMANCE_REPORTS=DIR keeps
 # the HTML reports.
-step conformance gotest conformance -count=1 -timeout 60m -run '^TestWskit(Server|Client)$' ./cmd/ws
+step conformance gotest conformance -count=1 -timeout 60m -run '^TestWskit(Server|LoopServer|Client)$' ./cmd/ws
 
 echo "== conformance: the judge against the reference servers, all 517 cases each"
 # ws check's verdicts on the gorilla and coder echo servers (built from

@@ -51,12 +51,18 @@ const DeflateOffer = "permessage-deflate; client_no_context_takeover; server_no_
 // offering compression when compress is set; for "tcp" the connection is
 // raw.
 func Dial(ctx context.Context, addr, proto string, compress bool) (*Conn, error) {
-	var d net.Dialer
+	return dial(ctx, addr, proto, compress, nil, 64<<10)
+}
+
+// dial is Dial from the source address local (nil: the system's choice),
+// reading through a buffer of bufSize bytes.
+func dial(ctx context.Context, addr, proto string, compress bool, local net.Addr, bufSize int) (*Conn, error) {
+	d := net.Dialer{LocalAddr: local}
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	c := &Conn{nc: nc, br: bufio.NewReaderSize(nc, 64<<10)}
+	c := &Conn{nc: nc, br: bufio.NewReaderSize(nc, bufSize)}
 	if proto == "tcp" {
 		return c, nil
 	}

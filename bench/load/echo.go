@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,6 +66,28 @@ func (c *Config) defaults() {
 
 // DialAll opens n connections, a few at a time.
 func DialAll(ctx context.Context, addr, proto string, n int, compress bool) ([]*Conn, error) {
+	return dialAll(ctx, addr, proto, n, compress, 64<<10)
+}
+
+// spreadAbove is the connection count past which dialAll spreads its
+// connections over loopback source addresses: one source address has
+// about 28,000 ephemeral ports to a given server address.
+const spreadAbove = 10000
+
+// sourceAddr is the source address of connection i of n to addr: nil (the
+// system's choice) up to spreadAbove connections or for a server off
+// 127.0.0.0/8, and above that 127.0.0.2 and on, 10,000 connections each.
+func sourceAddr(addr string, i, n int) net.Addr {
+	host, _, _ := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host).To4(); n <= spreadAbove || ip == nil || ip[0] != 127 {
+		return nil
+	}
+	k := 2 + i/10000
+	return &net.TCPAddr{IP: net.IPv4(127, byte(k>>16), byte(k>>8), byte(k))}
+}
+
+// dialAll is DialAll with a read buffer of bufSize bytes per connection.
+func dialAll(ctx context.Context, addr, proto string, n int, compress bool, bufSize int) ([]*Conn, error) {
 	RaiseFileLimit(uint64(2*n + 1024))
 	conns := make([]*Conn, n)
 	var (
@@ -77,7 +100,7 @@ func DialAll(ctx context.Context, addr, proto string, n int, compress bool) ([]*
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			c, err := Dial(ctx, addr, proto, compress)
+			c, err := dial(ctx, addr, proto, compress, sourceAddr(addr, i, n), bufSize)
 			if err != nil {
 				mu.Lock()
 				if firstErr == nil {

@@ -33,8 +33,11 @@ func Idle(ctx context.Context, cfg Config) (IdleResult, error) {
 		return s.RSS
 	}
 	res.BaseRSS = rss()
-	dctx, cancel := context.WithTimeout(ctx, 120*time.Second)
-	conns, err := DialAll(dctx, cfg.Addr, cfg.Proto, cfg.Conns, false)
+	// Bounded, with time for the handshakes of 100,000s of connections.
+	dctx, cancel := context.WithTimeout(ctx, 120*time.Second+time.Duration(cfg.Conns)*time.Millisecond)
+	// An idle connection reads one 16-byte echo: a small buffer each keeps
+	// the client's memory in hand at 100,000 connections.
+	conns, err := dialAll(dctx, cfg.Addr, cfg.Proto, cfg.Conns, false, 4<<10)
 	cancel()
 	if err != nil {
 		return res, err
@@ -50,7 +53,7 @@ func Idle(ctx context.Context, cfg Config) (IdleResult, error) {
 	if cfg.Proto != "tcp" {
 		frame = ClientFrame(opBinary, false, payload)
 	}
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(60*time.Second + time.Duration(cfg.Conns)*time.Millisecond)
 	if err := each(conns, func(c *Conn) error {
 		c.nc.SetDeadline(deadline)
 		return c.check(cfg.Proto, frame, payload, false)

@@ -26,7 +26,7 @@ import (
 )
 
 // Libs lists the servers, in the order reports show them.
-var Libs = []string{"wskit", "wskit-accept", "gorilla", "coder", "gobwas", "gws", "nbio", "tcp"}
+var Libs = []string{"wskit", "wskit-loop", "wskit-accept", "gorilla", "coder", "gobwas", "gws", "nbio", "tcp"}
 
 // Options selects what a server supports beyond plain echo.
 type Options struct {
@@ -52,6 +52,8 @@ func Start(lib string, ln net.Listener, o Options) (Server, error) {
 	switch lib {
 	case "wskit":
 		return startWskit(ln, o)
+	case "wskit-loop":
+		return startWskitLoop(ln, o)
 	case "wskit-accept":
 		return startWskitAccept(ln, o)
 	case "gorilla":

@@ -35,7 +35,7 @@ func main() {
 	log.SetFlags(0)
 	log.SetPrefix("echo: ")
 
-	load.RaiseFileLimit(1 << 16)
+	load.RaiseFileLimit(1 << 20) // 100,000s of idle connections
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {

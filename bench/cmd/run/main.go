@@ -162,7 +162,7 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	load.RaiseFileLimit(1 << 16)
+	load.RaiseFileLimit(1 << 20) // 100,000s of idle connections
 
 	tmp, err := os.MkdirTemp("", "wskit-bench-")
 	if err != nil {

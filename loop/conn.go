@@ -1,0 +1,462 @@
+//go:build linux
+
+package loop
+
+import (
+	"bufio"
+	"bytes"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/wskit/websocket/deflate"
+	"github.com/wskit/websocket/endpoint"
+	"github.com/wskit/websocket/handshake"
+	"github.com/wskit/websocket/wire"
+)
+
+const stateClosed = endpoint.StateClosed
+
+type phase uint8
+
+const (
+	phaseHandshake phase = iota
+	phaseOpen
+	phaseRefused // the handshake failed: the answer is being written
+	phaseDrain   // shut down for writing, input dropped until EOF
+)
+
+// Conn is one connection of a Server. Its methods may be called from any
+// goroutine; none blocks on the network.
+type Conn struct {
+	mu   sync.Mutex
+	l    *evloop
+	fd   int
+	addr netip.AddrPort // the peer's; a net.Addr would cost an allocation
+	e    endpoint.Endpoint
+	out  []byte // bytes not yet written; nil when all are
+	hs   []byte // the opening handshake read so far
+	msg  []byte // the message being received
+	val  any
+	prot string
+
+	// Timers, on the loop's heap.
+	due      int64
+	hsDue    int64
+	idleDue  int64
+	drainDue int64
+	hidx     int32
+
+	// Handlers.
+	tasks     []task
+	queued    int // bytes of messages in tasks
+	scheduled bool
+
+	peerCode   wire.StatusCode
+	peerReason string
+	phase      phase
+	msgType    wire.Opcode
+	peerClose  bool // the peer's close frame arrived
+	opened     bool // OnOpen was queued
+	ending     bool // to be closed once out is written
+	lost       bool // a write failed: the loop is to drop the connection
+	closed     bool // the descriptor is closed
+	armedOut   bool // EPOLLOUT is on
+	paused     bool // EPOLLIN is off: too many bytes wait for handlers
+}
+
+// RemoteAddr returns the peer's address.
+func (c *Conn) RemoteAddr() net.Addr { return net.TCPAddrFromAddrPort(c.addr) }
+
+// Subprotocol returns the subprotocol agreed in the handshake, or "".
+func (c *Conn) Subprotocol() string { return c.prot }
+
+// SetValue and Value keep one value of the application's with the
+// connection.
+func (c *Conn) SetValue(v any) {
+	c.mu.Lock()
+	c.val = v
+	c.mu.Unlock()
+}
+
+// Value returns what SetValue stored.
+func (c *Conn) Value() any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.val
+}
+
+// WriteText sends a text message; it must be UTF-8 (RFC 6455 §8.1).
+func (c *Conn) WriteText(s string) error { return c.write(wire.OpText, []byte(s)) }
+
+// WriteBinary sends a binary message. p is not kept.
+func (c *Conn) WriteBinary(p []byte) error { return c.write(wire.OpBinary, p) }
+
+// framePool holds the buffers messages are framed in before a first write.
+var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+
+// write frames and sends a message: what the socket does not take at once
+// waits in the connection's queue, within Options.MaxQueue.
+func (c *Conn) write(op wire.Opcode, p []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.phase != phaseOpen || c.e.CloseSent() {
+		return ErrClosed
+	}
+	o := &c.l.s.o
+	if len(c.out) > 0 && len(c.out)+len(p) > o.MaxQueue {
+		if o.SlowConsumer == DropMessage {
+			return ErrQueueFull
+		}
+		c.e.Tick(c.l.s.now()) // the close timeout counts from now
+		c.e.Close(wire.StatusPolicyViolation, "too slow: send queue full")
+		c.out = c.e.AppendOutgoing(c.out)
+		c.flushLocked()
+		c.l.note(c)
+		return ErrQueueFull
+	}
+	bp := framePool.Get().(*[]byte)
+	b, err := c.e.AppendMessage((*bp)[:0], op, p)
+	c.e.DropSendBuffer() // an idle connection keeps no compression buffer
+	kept := false
+	if err == nil {
+		b = c.e.AppendOutgoing(b)
+		kept = c.sendLocked(b)
+	}
+	if !kept && cap(b) <= 256<<10 {
+		*bp = b[:0]
+		framePool.Put(bp)
+	}
+	if err == endpoint.ErrClosing {
+		return ErrClosed
+	}
+	return err
+}
+
+// Ping sends a ping with payload (at most 125 bytes).
+func (c *Conn) Ping(payload []byte) error {
+	return c.control(func() error { return c.e.Ping(payload) })
+}
+
+// Close starts the closing handshake with code and reason (RFC 6455
+// §7.1.2); the connection ends when the peer's close frame arrives, or
+// after Options.CloseTimeout.
+func (c *Conn) Close(code wire.StatusCode, reason string) error {
+	return c.control(func() error { return c.e.Close(code, reason) })
+}
+
+func (c *Conn) control(f func() error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.phase != phaseOpen {
+		return ErrClosed
+	}
+	c.e.Tick(c.l.s.now()) // timers that start now count from here
+	if err := f(); err != nil {
+		if err == endpoint.ErrClosing {
+			return ErrClosed
+		}
+		return err
+	}
+	c.out = c.e.AppendOutgoing(c.out)
+	c.flushLocked()
+	c.l.note(c) // the close timer, or the end
+	return nil
+}
+
+// sendLocked writes b, queueing what the socket does not take. It reports
+// whether it kept b as the queue (when the queue was empty and the socket
+// took only part of b, which is then not copied); otherwise b is the
+// caller's again.
+func (c *Conn) sendLocked(b []byte) bool {
+	if len(c.out) == 0 && !c.lost {
+		n := c.writeLocked(b)
+		if n == len(b) || c.lost {
+			return false
+		}
+		c.out = b[n:]
+		c.flushLocked()
+		return true
+	}
+	c.out = append(c.out, b...)
+	c.flushLocked()
+	return false
+}
+
+// writeLocked writes as much of b as the socket takes now.
+func (c *Conn) writeLocked(b []byte) int {
+	done := 0
+	for done < len(b) {
+		n, err := syscall.Write(c.fd, b[done:])
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			return done
+		case err != nil:
+			c.lost = true
+			c.out = nil
+			c.l.note(c)
+			return len(b)
+		}
+		done += n
+	}
+	return done
+}
+
+// flushLocked writes the queue, turning EPOLLOUT on while some is left.
+func (c *Conn) flushLocked() {
+	if c.closed || c.lost {
+		return
+	}
+	if len(c.out) > 0 {
+		n := c.writeLocked(c.out)
+		if c.lost {
+			return
+		}
+		c.out = c.out[n:]
+	}
+	if len(c.out) == 0 {
+		c.out = nil // an idle connection keeps no buffer
+		if c.ending {
+			c.l.note(c)
+		}
+	}
+	if want := len(c.out) > 0; want != c.armedOut {
+		c.armedOut = want
+		c.epollModLocked()
+	}
+}
+
+func (c *Conn) epollModLocked() {
+	var ev uint32
+	if !c.paused {
+		ev = syscall.EPOLLIN | syscall.EPOLLRDHUP
+	}
+	if c.armedOut {
+		ev |= syscall.EPOLLOUT
+	}
+	e := syscall.EpollEvent{Events: ev, Fd: int32(c.fd)}
+	syscall.EpollCtl(c.l.epfd, syscall.EPOLL_CTL_MOD, c.fd, &e)
+}
+
+// nextDueLocked is when the loop next has to look at c, 0 for never.
+func (c *Conn) nextDueLocked() int64 {
+	var due int64
+	at := func(t int64) {
+		if t != 0 && (due == 0 || t < due) {
+			due = t
+		}
+	}
+	switch c.phase {
+	case phaseHandshake, phaseRefused:
+		at(c.hsDue)
+	case phaseOpen:
+		if t, ok := c.e.NextTimer(); ok {
+			at(max(t, 1))
+		}
+		at(c.idleDue)
+	case phaseDrain:
+		at(c.drainDue)
+	}
+	return due
+}
+
+// timeout runs c's due timers.
+func (l *evloop) timeout(c *Conn, now int64) {
+	c.mu.Lock()
+	switch c.phase {
+	case phaseHandshake, phaseRefused:
+		if now >= c.hsDue {
+			c.mu.Unlock()
+			l.finish(c, ErrLost)
+			return
+		}
+	case phaseDrain:
+		if now >= c.drainDue {
+			c.mu.Unlock()
+			l.finish(c, nil)
+			return
+		}
+	case phaseOpen:
+		if err := c.e.Tick(now); err == endpoint.ErrCloseTimeout {
+			c.mu.Unlock()
+			l.finish(c, err)
+			return
+		}
+		c.out = c.e.AppendOutgoing(c.out)
+		c.flushLocked()
+		if c.idleDue != 0 && now >= c.idleDue {
+			c.idleDue = now + int64(l.s.ev.Timeout)
+			if l.s.ev.OnTimeout != nil {
+				c.mu.Unlock()
+				c.push(task{kind: taskTimeout})
+				return
+			}
+		}
+	}
+	c.mu.Unlock()
+}
+
+// goingAway closes c with 1001 for Shutdown, or drops it in the handshake.
+func (l *evloop) goingAway(c *Conn, now int64) {
+	c.mu.Lock()
+	if c.phase != phaseOpen {
+		c.mu.Unlock()
+		l.finish(c, ErrLost)
+		return
+	}
+	c.e.Tick(now)
+	if c.e.Close(wire.StatusGoingAway, "server shutting down") == nil {
+		c.out = c.e.AppendOutgoing(c.out)
+		c.flushLocked()
+	}
+	c.mu.Unlock()
+	l.settle(c, now)
+}
+
+// endLocked says how c ended: the code and reason for OnClose and the
+// error for OnError (nil after the peer's close frame).
+func (c *Conn) endLocked(err error) (wire.StatusCode, string, error) {
+	if c.peerClose {
+		return c.peerCode, c.peerReason, nil
+	}
+	if c.phase != phaseHandshake {
+		if f := c.e.Err(); f != nil {
+			if f == endpoint.ErrCloseTimeout {
+				return wire.StatusAbnormalClosure, "", f
+			}
+			return wire.CloseCodeFor(f), "", f
+		}
+	}
+	if err == nil {
+		err = ErrLost
+	}
+	return wire.StatusAbnormalClosure, "", err
+}
+
+// handshake takes bytes of the opening handshake; once the request is
+// whole it is checked (RFC 6455 §4.2) and answered.
+func (l *evloop) handshake(c *Conn, p []byte, now int64) {
+	o := &l.s.o
+	c.mu.Lock()
+	c.hs = append(c.hs, p...)
+	end := bytes.Index(c.hs, []byte("\r\n\r\n"))
+	if end < 0 {
+		if len(c.hs) > o.MaxHeaderBytes {
+			c.refuseLocked(http.StatusRequestHeaderFieldsTooLarge, nil, "request header too large")
+		}
+		c.mu.Unlock()
+		return
+	}
+	raw, rest := c.hs[:end+4], c.hs[end+4:]
+	c.hs = nil
+	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(raw)))
+	if err != nil {
+		c.refuseLocked(http.StatusBadRequest, nil, "malformed request: "+err.Error())
+		c.mu.Unlock()
+		return
+	}
+	ok := l.upgradeLocked(c, req, now)
+	c.mu.Unlock()
+	if ok {
+		l.opened(c, req, rest, now)
+	}
+}
+
+// upgradeLocked checks req, a client's opening handshake (RFC 6455 §4.2),
+// and answers it: 101 with the agreed subprotocol and extensions, or the
+// error's status. It reports whether the connection is open.
+func (l *evloop) upgradeLocked(c *Conn, req *http.Request, now int64) bool {
+	o := &l.s.o
+	offer, err := handshake.CheckRequest(req)
+	if err != nil {
+		re := err.(*handshake.RequestError)
+		c.refuseLocked(re.Status, re.Header, re.Reason)
+		return false
+	}
+	if check := o.CheckOrigin; check != nil && !check(req) || check == nil && !sameOrigin(req) {
+		c.refuseLocked(http.StatusForbidden, nil, "origin not allowed")
+		return false
+	}
+	c.prot = handshake.SelectProtocol(offer.Protocols, o.Protocols)
+	eo := endpoint.Options{
+		Role:           wire.RoleServer,
+		MaxMessageSize: o.MaxMessageSize,
+		Level:          o.Level,
+		Threshold:      o.Threshold,
+		PingInterval:   int64(o.PingInterval),
+		PongTimeout:    int64(o.PongTimeout),
+		CloseTimeout:   max(int64(o.CloseTimeout), 0),
+	}
+	var exts []handshake.Extension
+	if o.Compression {
+		do := deflate.Options{NoContextTakeover: true, PeerNoContextTakeover: true}
+		if o.Deflate != nil {
+			do = *o.Deflate
+		}
+		if resp, a, ok := deflate.ServerAccept(offer.Extensions, do); ok {
+			exts = []handshake.Extension{resp}
+			eo.Deflate = &a
+		}
+	}
+	c.e.Init(eo)
+	c.e.Tick(now)
+	c.phase = phaseOpen
+	c.opened = true
+	if l.s.ev.Timeout > 0 {
+		c.idleDue = now + int64(l.s.ev.Timeout)
+	}
+	c.sendLocked(handshake.AppendResponse(nil, offer.Key, c.prot, exts, nil))
+	return true
+}
+
+// opened queues OnOpen for c and takes the bytes that came after its
+// handshake.
+func (l *evloop) opened(c *Conn, req *http.Request, rest []byte, now int64) {
+	c.push(task{kind: taskOpen, req: req})
+	if len(rest) > 0 {
+		l.receive(c, rest, now)
+	}
+}
+
+// refuseLocked answers a request that is not a valid opening handshake
+// with status and closes the connection once that is written.
+func (c *Conn) refuseLocked(status int, h http.Header, reason string) {
+	var b []byte
+	b = append(b, "HTTP/1.1 "...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, ' ')
+	b = append(b, http.StatusText(status)...)
+	b = append(b, "\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "...)
+	b = strconv.AppendInt(b, int64(len(reason)), 10)
+	b = append(b, "\r\n"...)
+	for k, vs := range h {
+		for _, v := range vs {
+			if !strings.ContainsAny(k+v, "\r\n") {
+				b = append(b, k+": "+v+"\r\n"...)
+			}
+		}
+	}
+	b = append(b, "\r\n"...)
+	b = append(b, reason...)
+	c.hs = nil
+	c.ending = true
+	c.phase = phaseRefused
+	c.sendLocked(b)
+}
+
+// sameOrigin allows a request without Origin, or whose Origin's host is
+// the request's Host (RFC 6455 §10.2).
+func sameOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	_, host, ok := strings.Cut(origin, "://")
+	return ok && strings.EqualFold(host, r.Host)
+}

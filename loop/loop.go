@@ -1,0 +1,311 @@
+//go:build linux
+
+package loop
+
+import (
+	"container/heap"
+	"net/http"
+	"net/netip"
+	"slices"
+	"sync"
+	"syscall"
+)
+
+// Commands to a loop from other goroutines.
+const (
+	cmdGoingAway = 1 << iota // close open connections with 1001, drop handshakes
+	cmdDrop                  // drop every connection
+	cmdQuit                  // end the loop once it holds no connection
+)
+
+const (
+	readBufSize = 64 << 10
+	directRead  = 16 << 10   // the least payload still to come read into the message itself
+	drainTime   = int64(2e9) // how long a closed connection's input is read and dropped
+)
+
+// evloop is one event loop: an epoll descriptor, its connections, its
+// buffers and its timers, used by its goroutine only, except for the
+// fields under wmu.
+type evloop struct {
+	s      *Server
+	epfd   int
+	wakeR  int
+	wakeW  int
+	conns  map[int]*Conn
+	timers timerHeap
+	rbuf   []byte // the loop's read buffer
+	zbuf   []byte // the loop's inflate buffer
+	quit   bool
+
+	wmu    sync.Mutex
+	woken  bool
+	notes  []*Conn // connections another goroutine changed
+	adds   []added
+	cmds   int
+	events []syscall.EpollEvent
+}
+
+type added struct {
+	fd       int
+	addr     netip.AddrPort
+	req      *http.Request // read by net/http (Server.Upgrade), or nil
+	buffered []byte
+}
+
+func newLoop(s *Server) (*evloop, error) {
+	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	var p [2]int
+	if err := syscall.Pipe2(p[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
+		syscall.Close(epfd)
+		return nil, err
+	}
+	l := &evloop{s: s, epfd: epfd, wakeR: p[0], wakeW: p[1], conns: map[int]*Conn{},
+		rbuf: make([]byte, readBufSize), zbuf: make([]byte, 32<<10),
+		events: make([]syscall.EpollEvent, 256)}
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(l.wakeR)}
+	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, l.wakeR, &ev); err != nil {
+		l.closeFDs()
+		return nil, err
+	}
+	return l, nil
+}
+
+func (l *evloop) closeFDs() {
+	syscall.Close(l.epfd)
+	syscall.Close(l.wakeR)
+	syscall.Close(l.wakeW)
+}
+
+// wakeLocked makes the loop's epoll_wait return; wmu is held.
+func (l *evloop) wakeLocked() {
+	if !l.woken {
+		l.woken = true
+		syscall.Write(l.wakeW, []byte{1})
+	}
+}
+
+func (l *evloop) add(a added) {
+	l.wmu.Lock()
+	l.adds = append(l.adds, a)
+	l.wakeLocked()
+	l.wmu.Unlock()
+}
+
+func (l *evloop) command(cmd int) {
+	l.wmu.Lock()
+	l.cmds |= cmd
+	l.wakeLocked()
+	l.wmu.Unlock()
+}
+
+// note asks the loop to look at c again (its timers, whether it is to be
+// closed), from another goroutine.
+func (l *evloop) note(c *Conn) {
+	l.wmu.Lock()
+	l.notes = append(l.notes, c)
+	l.wakeLocked()
+	l.wmu.Unlock()
+}
+
+func (l *evloop) run() {
+	defer l.closeFDs()
+	for {
+		timeout := -1
+		if len(l.timers) > 0 {
+			d := l.timers[0].due - l.s.now()
+			timeout = int(max(0, (d+999_999)/1_000_000))
+		}
+		n, err := syscall.EpollWait(l.epfd, l.events, timeout)
+		if err != nil && err != syscall.EINTR {
+			panic("loop: epoll_wait: " + err.Error())
+		}
+		now := l.s.now()
+		for i := range max(n, 0) {
+			ev := &l.events[i]
+			fd := int(ev.Fd)
+			if fd == l.wakeR {
+				continue
+			}
+			c := l.conns[fd]
+			if c == nil {
+				continue
+			}
+			if ev.Events&syscall.EPOLLOUT != 0 {
+				c.mu.Lock()
+				c.flushLocked()
+				c.mu.Unlock()
+			}
+			if ev.Events&(syscall.EPOLLIN|syscall.EPOLLHUP|syscall.EPOLLERR) != 0 {
+				l.readable(c, now)
+			}
+			l.settle(c, now)
+		}
+		l.inbox(now)
+		l.fire(now)
+		if l.quit && len(l.conns) == 0 {
+			return
+		}
+	}
+}
+
+// inbox takes what other goroutines sent: new connections, notes and
+// commands.
+func (l *evloop) inbox(now int64) {
+	l.wmu.Lock()
+	if !l.woken {
+		l.wmu.Unlock()
+		return
+	}
+	var b [64]byte
+	for {
+		if n, _ := syscall.Read(l.wakeR, b[:]); n <= 0 {
+			break
+		}
+	}
+	l.woken = false
+	adds, notes, cmds := l.adds, l.notes, l.cmds
+	l.adds, l.notes, l.cmds = nil, nil, 0
+	l.wmu.Unlock()
+	for _, a := range adds {
+		l.open(a, now)
+	}
+	for _, c := range notes {
+		l.settle(c, now)
+	}
+	if cmds&cmdGoingAway != 0 {
+		for _, c := range l.conns {
+			l.goingAway(c, now)
+		}
+	}
+	if cmds&cmdDrop != 0 {
+		for _, c := range l.conns {
+			l.finish(c, ErrLost)
+		}
+	}
+	if cmds&cmdQuit != 0 {
+		l.quit = true
+	}
+}
+
+// open registers a new connection, in the opening handshake.
+func (l *evloop) open(a added, now int64) {
+	c := &Conn{l: l, fd: a.fd, addr: a.addr, hidx: -1}
+	c.hsDue = now + int64(l.s.o.HandshakeTimeout)
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(a.fd)}
+	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, a.fd, &ev); err != nil {
+		syscall.Close(a.fd)
+		l.s.ended()
+		return
+	}
+	l.conns[a.fd] = c
+	switch {
+	case a.req != nil:
+		c.mu.Lock()
+		ok := l.upgradeLocked(c, a.req, now)
+		c.mu.Unlock()
+		if ok {
+			l.opened(c, a.req, a.buffered, now)
+		}
+	case len(a.buffered) > 0:
+		l.handshake(c, a.buffered, now)
+	}
+	l.settle(c, now)
+}
+
+// readable reads once from c and acts on what came.
+func (l *evloop) readable(c *Conn, now int64) {
+	buf := l.rbuf
+	if c.phase == phaseOpen && c.e.InMessage() {
+		// A large uncompressed payload is read straight into the
+		// message, which the endpoint then unmasks and checks in place
+		// (endpoint.PayloadWant): one copy less. The receiving side is
+		// the loop's alone.
+		if want := c.e.PayloadWant(); want >= directRead {
+			n := int(min(want, readBufSize))
+			c.msg = slices.Grow(c.msg, n)
+			buf = c.msg[len(c.msg) : len(c.msg)+n]
+		}
+	}
+	n, err := syscall.Read(c.fd, buf)
+	if err == syscall.EAGAIN || err == syscall.EINTR {
+		return
+	}
+	if n <= 0 {
+		l.finish(c, ErrLost)
+		return
+	}
+	p := buf[:n]
+	switch c.phase {
+	case phaseHandshake:
+		l.handshake(c, p, now)
+	case phaseOpen:
+		l.receive(c, p, now)
+	}
+	// phaseDrain: the input is dropped.
+}
+
+// settle looks at c after anything happened to it: a closed endpoint whose
+// bytes are written is shut down for writing and drained; its next timer
+// is put on the heap.
+func (l *evloop) settle(c *Conn, now int64) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	if c.lost {
+		c.mu.Unlock()
+		l.finish(c, ErrLost)
+		return
+	}
+	if c.phase == phaseOpen && c.e.State() == stateClosed {
+		c.ending = true
+	}
+	if c.ending && len(c.out) == 0 && c.phase != phaseDrain {
+		// RFC 6455 §7.1.1: the server closes the TCP connection first;
+		// the peer's last bytes are read and dropped for a while so that
+		// they do not turn the close into a reset.
+		syscall.Shutdown(c.fd, syscall.SHUT_WR)
+		c.phase = phaseDrain
+		c.drainDue = now + drainTime
+	}
+	due := c.nextDueLocked()
+	c.mu.Unlock()
+	l.timers.set(c, due)
+}
+
+// fire runs the timers that are due.
+func (l *evloop) fire(now int64) {
+	for n := len(l.timers); n > 0 && len(l.timers) > 0 && l.timers[0].due <= now; n-- {
+		c := l.timers[0]
+		heap.Pop(&l.timers)
+		l.timeout(c, now)
+		l.settle(c, now)
+	}
+}
+
+// finish closes c's descriptor and hands its end to the handlers; err is
+// why, when the endpoint did not end it.
+func (l *evloop) finish(c *Conn, err error) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	c.out = nil
+	l.s.ended() // before the peer can see the end
+	syscall.Close(c.fd)
+	delete(l.conns, c.fd)
+	opened := c.opened
+	code, reason, cause := c.endLocked(err)
+	c.mu.Unlock()
+	l.timers.remove(c)
+	if opened {
+		c.push(task{kind: taskClose, code: code, reason: reason, err: cause})
+	}
+}

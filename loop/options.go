@@ -1,0 +1,127 @@
+//go:build linux
+
+package loop
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/wskit/websocket/deflate"
+	"github.com/wskit/websocket/wire"
+)
+
+// Policy is what happens to a connection whose queue of unwritten bytes
+// is full: a client that reads slower than it is sent to.
+type Policy uint8
+
+const (
+	// CloseSlow closes the connection with 1008 (policy violation): the
+	// close frame is queued past the limit and the message is not sent.
+	CloseSlow Policy = iota
+	// DropMessage does not send the message; the write returns
+	// ErrQueueFull and the connection stays open.
+	DropMessage
+)
+
+// Defaults of Options.
+const (
+	DefaultMaxQueue         = 1 << 20
+	DefaultHandshakeTimeout = 10 * time.Second
+	DefaultCloseTimeout     = 5 * time.Second
+	DefaultMaxHeaderBytes   = 8 << 10
+)
+
+// Options configure a Server. The zero value is usable.
+type Options struct {
+	// Loops is the number of event loops; 0 means runtime.GOMAXPROCS(0).
+	Loops int
+
+	// Workers is the number of goroutines that run handlers; 0 means
+	// 4×GOMAXPROCS. Inline runs handlers on the loops instead: they must
+	// then never block (a write never does).
+	Workers int
+	Inline  bool
+
+	// MaxMessageSize is the largest message accepted, in bytes as the
+	// handler receives them; 0 means endpoint.DefaultMaxMessageSize and a
+	// negative value no limit. A larger message fails the connection with
+	// 1009 before its payload is read (RFC 6455 §10.4).
+	MaxMessageSize int64
+
+	// MaxQueue bounds a connection's unwritten bytes; 0 means
+	// DefaultMaxQueue. SlowConsumer says what a write past it does.
+	MaxQueue     int
+	SlowConsumer Policy
+
+	// HandshakeTimeout bounds the opening handshake from the accept; 0
+	// means DefaultHandshakeTimeout. MaxHeaderBytes bounds the request
+	// (431 past it); 0 means DefaultMaxHeaderBytes.
+	HandshakeTimeout time.Duration
+	MaxHeaderBytes   int
+
+	// PingInterval sends a keepalive ping this often (0: none); a pong
+	// later than PongTimeout (0: PingInterval) fails the connection with
+	// 1011. CloseTimeout bounds the closing handshake; 0 means
+	// DefaultCloseTimeout, a negative value none.
+	PingInterval time.Duration
+	PongTimeout  time.Duration
+	CloseTimeout time.Duration
+
+	// Compression accepts permessage-deflate (RFC 7692) with Deflate's
+	// parameters. When Deflate is nil both directions are without context
+	// takeover, so that no connection keeps a compression history (up to
+	// 2×32 KiB) between messages; set a Deflate of your own to keep it.
+	// Level (0: deflate.DefaultLevel) and Threshold (0:
+	// endpoint.DefaultThreshold) are the compressor's.
+	Compression bool
+	Deflate     *deflate.Options
+	Level       int
+	Threshold   int
+
+	// ReuseMessages hands OnText's and OnBinary's messages out of a pool
+	// shared by the connections: OnBinary's slice is then valid only
+	// until the callback returns, and the memory follows the messages in
+	// flight instead of being allocated for each.
+	ReuseMessages bool
+
+	// Protocols are the subprotocols supported, in order of preference.
+	Protocols []string
+
+	// CheckOrigin decides whether a request's Origin may connect
+	// (RFC 6455 §10.2); nil allows requests without Origin and those whose
+	// Origin's host is the request's Host. A refused request gets 403.
+	CheckOrigin func(r *http.Request) bool
+}
+
+// Events are the callbacks of a Server's connections, as the root package's
+// Events are for a Conn: for one connection they are called one at a time,
+// in the order things happened. Any of them may be nil. The byte slices
+// passed in are the callee's to keep.
+type Events struct {
+	// OnOpen is called once, before anything else, with the request of
+	// the opening handshake (its Body is empty).
+	OnOpen func(c *Conn, r *http.Request)
+
+	// OnText and OnBinary are called with each whole data message.
+	OnText   func(c *Conn, text string)
+	OnBinary func(c *Conn, data []byte)
+
+	// OnPing and OnPong are called with each ping's and pong's payload.
+	// Pings are answered whether or not OnPing is set.
+	OnPing func(c *Conn, payload []byte)
+	OnPong func(c *Conn, payload []byte)
+
+	// OnTimeout is called when no message has arrived for Timeout; the
+	// connection stays open and the callback may close it.
+	OnTimeout func(c *Conn)
+	Timeout   time.Duration
+
+	// OnError is called with the error that ended the connection when it
+	// did not end with the peer's close frame, before OnClose.
+	OnError func(c *Conn, err error)
+
+	// OnClose is called once when an opened connection ends, with the
+	// peer's close code and reason, 1006 when the connection was lost, or
+	// the code this side failed it with.
+	OnClose func(c *Conn, code wire.StatusCode, reason string)
+}

@@ -1,0 +1,269 @@
+//go:build linux
+
+package loop
+
+import (
+	"net/http"
+	"slices"
+	"sync"
+
+	"github.com/wskit/websocket/deflate"
+	"github.com/wskit/websocket/endpoint"
+	"github.com/wskit/websocket/wire"
+)
+
+// receive feeds bytes read from c to its endpoint and queues what they
+// completed for the handlers; p is the loop's buffer.
+func (l *evloop) receive(c *Conn, p []byte, now int64) {
+	ev0 := &l.s.ev
+	var ev endpoint.Event
+	var tasks [8]task
+	ts := tasks[:0]
+	inline := l.s.pool == nil
+	// emit hands t to the handlers. Inline, the handler runs at once,
+	// before the rest of p is taken in, as with a goroutine per
+	// connection: its reply goes out before a close frame that a later
+	// violation in p queues.
+	emit := func(t task) {
+		if !inline {
+			ts = append(ts, t)
+			return
+		}
+		if t.kind == taskNone {
+			return
+		}
+		c.out = c.e.AppendOutgoing(c.out)
+		c.flushLocked()
+		c.mu.Unlock()
+		c.run(t)
+		c.mu.Lock()
+	}
+	c.mu.Lock()
+	c.e.Tick(now)
+	for {
+		k, err := c.e.Receive(p, &ev)
+		p = p[k:]
+		if err != nil {
+			break // the endpoint queued the close frame with its code
+		}
+		switch ev.Kind {
+		case endpoint.None:
+		case endpoint.MessageStart:
+			c.msgType = ev.Type
+			c.msg = nil
+			if l.s.o.ReuseMessages {
+				c.msg = getMsg()
+			}
+			if n := min(c.e.MessageLeft(), int64(len(p))); n > 0 {
+				// One frame of known size: room for what of it has
+				// arrived at once; never more than was received.
+				c.msg = slices.Grow(c.msg, int(n))
+			}
+			continue
+		case endpoint.Data:
+			if n := len(c.msg); len(ev.Data) > 0 && cap(c.msg)-n >= len(ev.Data) && &c.msg[:n+1][n] == &ev.Data[0] {
+				c.msg = c.msg[:n+len(ev.Data)] // read into the message itself (see readable)
+			} else {
+				c.msg = append(c.msg, ev.Data...)
+			}
+			if ev.End {
+				emit(c.message(now))
+			}
+			continue
+		case endpoint.Inflate:
+			end, err := l.inflate(c)
+			if err != nil {
+				break
+			}
+			if end {
+				emit(c.message(now))
+			} else if ev.End {
+				c.e.Fail(deflate.ErrCorrupt) // the input is whole but the output is not
+				break
+			}
+			continue
+		case endpoint.Ping:
+			// Each ping's pong, in turn (the endpoint keeps only the
+			// latest one queued).
+			c.out = c.e.AppendOutgoing(c.out)
+			if ev0.OnPing != nil {
+				emit(task{kind: taskPing, data: append([]byte(nil), ev.Data...)})
+			}
+			continue
+		case endpoint.Pong:
+			if ev0.OnPong != nil {
+				emit(task{kind: taskPong, data: append([]byte(nil), ev.Data...)})
+			}
+			continue
+		case endpoint.Close:
+			c.peerClose, c.peerCode, c.peerReason = true, ev.Code, ev.Reason
+			continue
+		}
+		break
+	}
+	c.out = c.e.AppendOutgoing(c.out)
+	c.flushLocked()
+	c.mu.Unlock()
+	for i := range ts {
+		if ts[i].kind != taskNone {
+			c.push(ts[i])
+		}
+	}
+}
+
+// inflate inflates the current compressed message through the loop's
+// buffer into c.msg, reporting its end.
+func (l *evloop) inflate(c *Conn) (bool, error) {
+	for {
+		n, end, err := c.e.Inflate(l.zbuf)
+		if err != nil {
+			return false, err
+		}
+		c.msg = append(c.msg, l.zbuf[:n]...)
+		if end || n == 0 {
+			return end, nil
+		}
+	}
+}
+
+// message hands out the message received whole.
+func (c *Conn) message(now int64) task {
+	t := task{kind: taskText, data: c.msg}
+	if c.msgType == wire.OpBinary {
+		t.kind = taskBinary
+	}
+	if t.data == nil {
+		t.data = []byte{}
+	}
+	c.msg = nil
+	if c.idleDue != 0 {
+		c.idleDue = now + int64(c.l.s.ev.Timeout)
+	}
+	ev := &c.l.s.ev
+	if t.kind == taskText && ev.OnText == nil || t.kind == taskBinary && ev.OnBinary == nil {
+		t.kind = taskNone
+	}
+	return t
+}
+
+type taskKind uint8
+
+const (
+	taskNone taskKind = iota
+	taskOpen
+	taskText
+	taskBinary
+	taskPing
+	taskPong
+	taskTimeout
+	taskClose
+)
+
+// task is one call of a handler, queued in order for its connection.
+type task struct {
+	data   []byte
+	req    *http.Request
+	err    error
+	reason string
+	code   wire.StatusCode
+	kind   taskKind
+}
+
+// maxQueued is how many message bytes may wait for a connection's
+// handlers before the loop stops reading from it.
+const maxQueued = 4 << 20
+
+// push queues t for c's handlers, on the loop when Options.Inline is set.
+func (c *Conn) push(t task) {
+	s := c.l.s
+	if s.pool == nil {
+		c.run(t)
+		return
+	}
+	c.mu.Lock()
+	c.tasks = append(c.tasks, t)
+	c.queued += len(t.data)
+	if c.queued > maxQueued && !c.paused && !c.closed {
+		c.paused = true
+		c.epollModLocked()
+	}
+	sched := !c.scheduled
+	c.scheduled = true
+	c.mu.Unlock()
+	if sched {
+		s.pool.submit(c)
+	}
+}
+
+// runTasks runs some of c's queued tasks on a worker, and schedules c again
+// when some are left.
+func (c *Conn) runTasks() {
+	for range 16 {
+		c.mu.Lock()
+		if len(c.tasks) == 0 {
+			c.tasks = nil
+			c.scheduled = false
+			c.mu.Unlock()
+			return
+		}
+		t := c.tasks[0]
+		c.tasks[0] = task{}
+		c.tasks = c.tasks[1:]
+		c.queued -= len(t.data)
+		if c.paused && c.queued <= maxQueued/2 && !c.closed {
+			c.paused = false
+			c.epollModLocked()
+		}
+		c.mu.Unlock()
+		c.run(t)
+	}
+	c.l.s.pool.submit(c)
+}
+
+// run calls the handler for t.
+func (c *Conn) run(t task) {
+	ev := &c.l.s.ev
+	switch t.kind {
+	case taskOpen:
+		if ev.OnOpen != nil {
+			ev.OnOpen(c, t.req)
+		}
+	case taskText:
+		ev.OnText(c, string(t.data))
+		c.l.s.putMsg(t.data)
+	case taskBinary:
+		ev.OnBinary(c, t.data)
+		c.l.s.putMsg(t.data)
+	case taskPing:
+		ev.OnPing(c, t.data)
+	case taskPong:
+		ev.OnPong(c, t.data)
+	case taskTimeout:
+		ev.OnTimeout(c)
+	case taskClose:
+		if t.err != nil && ev.OnError != nil {
+			ev.OnError(c, t.err)
+		}
+		if ev.OnClose != nil {
+			ev.OnClose(c, t.code, t.reason)
+		}
+	}
+}
+
+// msgPool holds message buffers for Options.ReuseMessages.
+var msgPool sync.Pool
+
+func getMsg() []byte {
+	if b, ok := msgPool.Get().(*[]byte); ok {
+		return (*b)[:0]
+	}
+	return nil
+}
+
+// putMsg gives a handled message's buffer back, with ReuseMessages.
+func (s *Server) putMsg(b []byte) {
+	if s.o.ReuseMessages && cap(b) > 0 && cap(b) <= 1<<20 {
+		b = b[:0]
+		msgPool.Put(&b)
+	}
+}

@@ -1,0 +1,276 @@
+//go:build linux
+
+package loop
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/netip"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Errors of the package.
+var (
+	// ErrServerClosed is returned by Serve after Shutdown.
+	ErrServerClosed = errors.New("loop: server closed")
+	// ErrClosed is returned for a write to a connection that is closing
+	// or closed.
+	ErrClosed = errors.New("loop: connection closed")
+	// ErrQueueFull is returned for a write to a slow consumer (see
+	// Options.SlowConsumer).
+	ErrQueueFull = errors.New("loop: send queue full")
+	// ErrLost is the error of a connection that ended without a close
+	// frame from the peer.
+	ErrLost = errors.New("loop: connection lost")
+	// ErrNotTCP is returned by Serve and Adopt for a connection without a
+	// descriptor to give to epoll.
+	ErrNotTCP = errors.New("loop: not a TCP connection")
+)
+
+// Server holds the loops, the worker pool and the connections.
+type Server struct {
+	o     Options
+	ev    Events
+	loops []*evloop
+	pool  *pool
+	base  time.Time
+	next  atomic.Uint32
+	nconn atomic.Int64
+
+	mu       sync.Mutex
+	lns      map[net.Listener]struct{}
+	shutting bool
+	gone     chan struct{} // closed when nconn drops to 0 while shutting
+	loopsWG  sync.WaitGroup
+}
+
+// New starts a server's loops and workers; Serve then feeds it
+// connections, and Shutdown stops it.
+func New(ev *Events, o *Options) (*Server, error) {
+	s := &Server{base: time.Now(), lns: map[net.Listener]struct{}{}}
+	if o != nil {
+		s.o = *o
+	}
+	if ev != nil {
+		s.ev = *ev
+	}
+	procs := runtime.GOMAXPROCS(0)
+	if s.o.Loops <= 0 {
+		s.o.Loops = procs
+	}
+	if s.o.Workers <= 0 {
+		s.o.Workers = 4 * procs
+	}
+	if s.o.MaxQueue <= 0 {
+		s.o.MaxQueue = DefaultMaxQueue
+	}
+	if s.o.HandshakeTimeout <= 0 {
+		s.o.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if s.o.MaxHeaderBytes <= 0 {
+		s.o.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if s.o.CloseTimeout == 0 {
+		s.o.CloseTimeout = DefaultCloseTimeout
+	}
+	if !s.o.Inline {
+		s.pool = newPool(s.o.Workers)
+	}
+	for range s.o.Loops {
+		l, err := newLoop(s)
+		if err != nil {
+			s.stopLoops()
+			return nil, err
+		}
+		s.loops = append(s.loops, l)
+	}
+	for _, l := range s.loops {
+		s.loopsWG.Go(l.run)
+	}
+	return s, nil
+}
+
+// now is the server's monotonic clock, in nanoseconds.
+func (s *Server) now() int64 { return int64(time.Since(s.base)) }
+
+// Count returns the number of connections, in the handshake or open.
+func (s *Server) Count() int { return int(s.nconn.Load()) }
+
+// Serve accepts connections from ln until ln is closed or Shutdown runs,
+// and hands each to a loop, which reads its opening handshake. It returns
+// ErrServerClosed after Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.shutting {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	s.lns[ln] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.lns, ln)
+		s.mu.Unlock()
+	}()
+	var delay time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			s.mu.Lock()
+			shutting := s.shutting
+			s.mu.Unlock()
+			if shutting {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay) // back off on EMFILE and the like, as net/http does
+				continue
+			}
+			return err
+		}
+		delay = 0
+		if err := s.Adopt(nc, nil); err != nil {
+			nc.Close()
+		}
+	}
+}
+
+// Adopt hands nc, a TCP connection whose opening handshake is still to be
+// read, to a loop; buffered are bytes already read from it. nc's
+// descriptor is duplicated and nc is closed.
+func (s *Server) Adopt(nc net.Conn, buffered []byte) error {
+	return s.adopt(nc, nil, buffered)
+}
+
+// Upgrade takes over the connection of r, a WebSocket upgrade request that
+// net/http read, from a handler: the connection is hijacked, its
+// descriptor handed to a loop, which checks r and answers it (101, or the
+// error's status). The handler must not use w afterwards.
+func (s *Server) Upgrade(w http.ResponseWriter, r *http.Request) error {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		return ErrNotTCP
+	}
+	nc, brw, err := hj.Hijack()
+	if err != nil {
+		return err
+	}
+	var buffered []byte
+	if n := brw.Reader.Buffered(); n > 0 {
+		buffered, _ = brw.Reader.Peek(n)
+	}
+	if err := s.adopt(nc, r, buffered); err != nil {
+		nc.Close()
+		return err
+	}
+	return nil
+}
+
+func (s *Server) adopt(nc net.Conn, req *http.Request, buffered []byte) error {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return ErrNotTCP
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	fd := -1
+	cerr := rc.Control(func(f uintptr) { fd, err = syscall.Dup(int(f)) })
+	if cerr != nil {
+		return cerr
+	}
+	if err != nil {
+		return err
+	}
+	var addr netip.AddrPort
+	if ta, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+		addr = ta.AddrPort()
+	}
+	nc.Close()
+	syscall.CloseOnExec(fd)
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		syscall.Close(fd)
+		return err
+	}
+	s.mu.Lock()
+	if s.shutting {
+		s.mu.Unlock()
+		syscall.Close(fd)
+		return ErrServerClosed
+	}
+	s.nconn.Add(1)
+	s.mu.Unlock()
+	l := s.loops[s.next.Add(1)%uint32(len(s.loops))]
+	l.add(added{fd: fd, addr: addr, req: req, buffered: append([]byte(nil), buffered...)})
+	return nil
+}
+
+// ended is called by a loop for each connection it closed.
+func (s *Server) ended() {
+	if s.nconn.Add(-1) == 0 {
+		s.mu.Lock()
+		if s.gone != nil {
+			select {
+			case <-s.gone:
+			default:
+				close(s.gone)
+			}
+		}
+		s.mu.Unlock()
+	}
+}
+
+// Shutdown stops accepting, closes every open connection with 1001 (going
+// away) and waits for their closing handshakes and handlers to end, or for
+// ctx to end, when it drops the connections left and returns ctx.Err().
+// It then stops the loops and workers; no goroutine of the server is left.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if s.shutting {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	s.shutting = true
+	s.gone = make(chan struct{})
+	if s.nconn.Load() == 0 {
+		close(s.gone)
+	}
+	for ln := range s.lns {
+		ln.Close()
+	}
+	s.mu.Unlock()
+	for _, l := range s.loops {
+		l.command(cmdGoingAway)
+	}
+	var err error
+	select {
+	case <-s.gone:
+	case <-ctx.Done():
+		err = ctx.Err()
+		for _, l := range s.loops {
+			l.command(cmdDrop)
+		}
+		<-s.gone
+	}
+	s.stopLoops()
+	return err
+}
+
+func (s *Server) stopLoops() {
+	for _, l := range s.loops {
+		l.command(cmdQuit)
+	}
+	s.loopsWG.Wait()
+	if s.pool != nil {
+		s.pool.stop()
+	}
+}
