@@ -108,8 +108,14 @@ func TestMemoryBudget(t *testing.T) {
 	if st.MemoryPeak > limit {
 		t.Errorf("peak held %d bytes, over the budget of %d", st.MemoryPeak, limit)
 	}
-	if grown > limit+16<<20 {
-		t.Errorf("heap grew %.1f MiB, want at most the budget and 16 MiB", float64(grown)/(1<<20))
+	// Beyond the budget: each refused connection may have read up to 64
+	// KiB ahead before its refusal (168 × 64 KiB is 10.5 MiB) and still
+	// hold it while its close handshake waits, plus every connection's
+	// own structures. Measured 35-48.5 MiB under -race, before and after
+	// the HTTP/2 and Accept changes; without the budget the 200 messages
+	// would hold 200 MiB.
+	if grown > limit+24<<20 {
+		t.Errorf("heap grew %.1f MiB, want at most the budget and 24 MiB", float64(grown)/(1<<20))
 	}
 	if held == 0 || len(refused) == 0 {
 		t.Fatalf("%d held, %d refused: want some of each", held, len(refused))
