@@ -142,7 +142,7 @@ failed=()
 gotest() { # gotest LABEL ARGS...: go test -json ARGS through testprogress
 	local label=$1
 	shift
-	go test -json "$@" 2>&1 | "$tmp/testprogress" -label "$label" -every 30s
+	go test -json "$@" 2>&1 | "$tmp/testprogress" -label "$label" -every 30s -failures "$tmp/failures.${label//\//-}"
 	local rc=("${PIPESTATUS[@]}")
 	[ "${rc[0]}" = 0 ] && [ "${rc[1]}" = 0 ]
 }
@@ -247,6 +247,12 @@ bench_smoke() {
 step bench bench_smoke
 
 if [ ${#failed[@]} -gt 0 ]; then
+	# The failures again, briefly, where the end of a long log shows them.
+	for f in "$tmp"/failures.*; do
+		[ -s "$f" ] || continue
+		echo "== what failed in ${f##*/failures.}:"
+		head -n 80 "$f"
+	done
 	echo "== FAILED after $SECONDS s: ${failed[*]}" >&2
 	exit 1
 fi

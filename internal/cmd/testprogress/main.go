@@ -34,6 +34,7 @@ type event struct {
 func main() {
 	every := flag.Duration("every", 30*time.Second, "interval between progress lines")
 	label := flag.String("label", "test", "name of the phase in progress lines")
+	failures := flag.String("failures", "", "file to write a short account of each failure to, for a summary at the end of a long log")
 	flag.Parse()
 	p := newProgress(os.Stdout, *label, time.Now())
 	stop := make(chan struct{})
@@ -55,7 +56,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, "testprogress:", err)
 		os.Exit(2)
 	}
-	if !p.finish(time.Now()) {
+	ok := p.finish(time.Now())
+	if *failures != "" {
+		if err := os.WriteFile(*failures, []byte(strings.Join(p.brief, "")), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "testprogress:", err)
+			os.Exit(2)
+		}
+	}
+	if !ok {
 		os.Exit(1)
 	}
 }
@@ -76,6 +84,7 @@ type progress struct {
 	passed  int
 	failed  []string
 	skipped []string
+	brief   []string // each failure's name and its last lines of output
 	results int
 }
 
@@ -145,6 +154,7 @@ func (p *progress) end(k key, e event) {
 			}
 		case "fail":
 			p.failed = append(p.failed, k.pkg+" "+k.test)
+			p.addBrief("--- FAIL "+short(k.pkg)+" "+k.test, out)
 			fmt.Fprintf(p.out, "--- FAIL %s %s (%.1fs)\n", k.pkg, k.test, e.Elapsed)
 			for _, l := range out {
 				fmt.Fprint(p.out, "    ", l)
@@ -157,6 +167,7 @@ func (p *progress) end(k key, e event) {
 	switch e.Action {
 	case "fail":
 		p.failed = append(p.failed, k.pkg)
+		p.addBrief("FAIL "+short(k.pkg), out)
 		fmt.Fprintf(p.out, "FAIL %s (%.1fs)\n", k.pkg, e.Elapsed)
 		for _, l := range out { // build failures, panics outside a test
 			fmt.Fprint(p.out, "    ", l)
@@ -183,8 +194,10 @@ func (p *progress) end(k key, e event) {
 				continue
 			}
 			p.failed = append(p.failed, k.pkg+" "+tk.test+" (did not finish)")
+			d := digest(out)
+			p.addBrief("--- UNFINISHED "+short(k.pkg)+" "+tk.test, d)
 			fmt.Fprintf(p.out, "--- UNFINISHED %s %s\n", short(k.pkg), tk.test)
-			for _, l := range digest(out) {
+			for _, l := range d {
 				fmt.Fprint(p.out, "    ", l)
 			}
 		}
@@ -192,6 +205,25 @@ func (p *progress) end(k key, e event) {
 		fmt.Fprintf(p.out, "ok   %s (%.1fs)\n", k.pkg, e.Elapsed)
 	case "skip": // no test files
 	}
+}
+
+// addBrief keeps a failure's heading and the last maxBrief lines of its
+// output that say something (not go test's own "=== RUN" and "--- FAIL"
+// lines); p.mu is held.
+func (p *progress) addBrief(heading string, out []string) {
+	var said []string
+	for _, l := range out {
+		t := strings.TrimSpace(l)
+		if t == "" || strings.HasPrefix(t, "=== ") || strings.HasPrefix(t, "--- FAIL") || t == "FAIL" {
+			continue
+		}
+		said = append(said, "    "+strings.TrimRight(l, "\n")+"\n")
+	}
+	if len(said) > maxBrief {
+		said = append([]string{fmt.Sprintf("    ... %d lines before\n", len(said)-maxBrief)}, said[len(said)-maxBrief:]...)
+	}
+	p.brief = append(p.brief, heading+"\n")
+	p.brief = append(p.brief, said...)
 }
 
 // skipReason finds the t.Skip message in a skipped test's output.
@@ -329,6 +361,7 @@ const (
 	maxLogged = 20 // lines kept of what a test logged before it panicked
 	maxFrames = 4  // frames shown for a group of goroutines
 	maxGroups = 15 // groups of goroutines shown
+	maxBrief  = 12 // lines kept of a failure's output for the closing summary
 )
 
 // boring reports whether a frame is the machinery every goroutine shows.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -68,6 +69,27 @@ not json: a build error
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}
+	}
+	brief := strings.Join(p.brief, "")
+	want := "--- FAIL m/a TestBad\n        bad_test.go:9: got 2, want 3\n" +
+		"FAIL m/a\n" +
+		"--- UNFINISHED m/a TestSlow/sub\n        x_test.go:7: progress: 25 cases done\n"
+	if brief != want {
+		t.Errorf("brief account of the failures:\n%s\nwant:\n%s", brief, want)
+	}
+}
+
+func TestBriefKeepsTheLastLines(t *testing.T) {
+	p := newProgress(io.Discard, "x", time.Now())
+	var out []string
+	for i := range 30 {
+		out = append(out, fmt.Sprintf("    line %d\n", i))
+	}
+	p.addBrief("--- FAIL m TestLong", append([]string{"=== RUN   TestLong\n"}, out...))
+	got := strings.Join(p.brief, "")
+	if !strings.HasPrefix(got, "--- FAIL m TestLong\n    ... 18 lines before\n        line 18\n") ||
+		!strings.HasSuffix(got, "        line 29\n") || strings.Contains(got, "=== RUN") {
+		t.Errorf("brief:\n%s", got)
 	}
 }
 
