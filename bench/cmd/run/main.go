@@ -118,6 +118,15 @@ func main() {
 	profile := flag.String("profile", "", "write a CPU profile of each wskit server run into this directory")
 	date := flag.String("date", "", "date to print in the report (default: today)")
 	render := flag.String("render", "", "run nothing: write the report and chart again from this results.json into -out")
+	baselines := map[string]string{}
+	flag.Func("baseline", "`NAME=BINARY`: also run, as library NAME, the wskit server of an echo binary built from another checkout (repeatable; add NAME to -libs)", func(v string) error {
+		name, bin, ok := strings.Cut(v, "=")
+		if !ok || name == "" || bin == "" {
+			return errors.New("want NAME=BINARY")
+		}
+		baselines[name] = bin
+		return nil
+	})
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("run: ")
@@ -169,6 +178,11 @@ func main() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(tmp)
+	for _, bin := range baselines {
+		if _, err := os.Stat(bin); err != nil {
+			log.Fatalf("baseline: %v", err)
+		}
+	}
 	if *echoBin == "" {
 		*echoBin = filepath.Join(tmp, "echo")
 		build := exec.Command("go", "build", "-o", *echoBin, "github.com/wskit/websocket/bench/cmd/echo")
@@ -210,7 +224,11 @@ func main() {
 				if *profile != "" && lib == "wskit" {
 					prof = filepath.Join(*profile, fmt.Sprintf("%s-%d.pprof", fileName(sc.Name), round))
 				}
-				once(ctx, *echoBin, sc, &r, *warmup, *dur, prof)
+				bin, serverLib := *echoBin, lib
+				if b, ok := baselines[lib]; ok {
+					bin, serverLib = b, "wskit" // another checkout's wskit server
+				}
+				once(ctx, bin, serverLib, sc, &r, *warmup, *dur, prof)
 				rep.Results = append(rep.Results, r)
 				log.Printf("%-26s %-8s round %d  %s", sc.Name, lib, round+1, r.summary())
 			}
@@ -244,8 +262,8 @@ func fileName(s string) string {
 }
 
 // once starts a server, loads it and stops it.
-func once(ctx context.Context, echoBin string, sc Scenario, r *Run, warmup, dur time.Duration, prof string) {
-	args := []string{"-lib", r.Lib}
+func once(ctx context.Context, echoBin, serverLib string, sc Scenario, r *Run, warmup, dur time.Duration, prof string) {
+	args := []string{"-lib", serverLib}
 	if sc.Compress {
 		args = append(args, "-compress")
 	}
