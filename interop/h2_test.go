@@ -8,9 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/wskit/websocket/internal/testutil"
 	// The HTTP/2 servers below advertise SETTINGS_ENABLE_CONNECT_PROTOCOL.
 	_ "github.com/wskit/websocket/xconnect"
 )
@@ -36,19 +34,7 @@ func TestChromiumHTTP2(t *testing.T) {
 			srv.EnableHTTP2 = true
 			srv.StartTLS()
 			defer srv.Close()
-			p := start(t, "node", "peers/browser.js", "echo", srv.URL+"/page?path=/full", srv.URL+"/page?path=/peerclose")
-			for _, want := range []string{"closed 4001 bye", "closed 4002"} {
-				select {
-				case err := <-results:
-					if err != nil {
-						t.Fatalf("%s: %v", want, err)
-					}
-				case <-time.After(time.Until(testutil.Deadline(t))):
-					t.Fatalf("no result from the wskit server; browser stdout %q stderr %s", p.output(), p.errb.String())
-				}
-				p.line(t, "^"+want+`\b`)
-			}
-			p.wait(t)
+			browserEcho(t, srv.URL, results)
 			mu.Lock()
 			defer mu.Unlock()
 			t.Logf("requests: %q", seen)

@@ -492,7 +492,14 @@ func TestChromiumClient(t *testing.T) {
 
 func testChromiumClient(t *testing.T, m compMode) {
 	srv, results := wskitServer(t, m)
-	p := start(t, "node", "peers/browser.js", "echo", srv.URL+"/page?path=/full", srv.URL+"/page?path=/peerclose")
+	browserEcho(t, srv.URL, results)
+}
+
+// browserEcho has Chromium load base's /page twice, for the /full and the
+// /peerclose WebSocket, and waits for both results from wskitHandler's
+// server and for the page's close lines.
+func browserEcho(t *testing.T, base string, results chan error) {
+	p := start(t, "node", "peers/browser.js", "echo", base+"/page?path=/full", base+"/page?path=/peerclose")
 	for _, want := range []string{"closed 4001 bye", "closed 4002"} {
 		select {
 		case err := <-results:
