@@ -300,14 +300,18 @@ func short(pkg string) string {
 // the dump grouped by where they wait, most numerous first, each shown by
 // its first frames outside the runtime, sync and testing.
 func digest(out []string) []string {
-	panicAt := slices.IndexFunc(out, func(l string) bool { return strings.HasPrefix(l, "panic: ") })
+	panicAt := slices.IndexFunc(out, func(l string) bool {
+		return strings.HasPrefix(l, "panic: ") || strings.HasPrefix(l, "fatal error: ") || strings.HasPrefix(l, "SIGQUIT: ")
+	})
 	if panicAt < 0 {
 		return out[max(0, len(out)-maxLogged):]
 	}
 	res := slices.Clone(out[max(0, panicAt-maxLogged):panicAt])
 	i := panicAt
 	for ; i < len(out) && strings.TrimSpace(out[i]) != ""; i++ {
-		res = append(res, out[i])
+		if i == panicAt || !strings.HasPrefix(out[panicAt], "SIGQUIT: ") {
+			res = append(res, out[i]) // not a SIGQUIT's registers
+		}
 	}
 	type group struct {
 		where string

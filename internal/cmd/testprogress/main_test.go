@@ -167,3 +167,25 @@ func TestTimeoutDigest(t *testing.T) {
 		t.Errorf("output has the dump's file lines:\n%s", got)
 	}
 }
+
+// TestSigquitDigest: a dump from SIGQUIT (kill -QUIT of a hung test) names
+// the signal and the goroutines, not the registers that follow the signal.
+func TestSigquitDigest(t *testing.T) {
+	out := []string{
+		"    x_test.go:3: last words\n",
+		"SIGQUIT: quit\n",
+		"PC=0x4cf421 m=0 sigcode=0\n",
+		"\n",
+		"goroutine 7 [select, 19 minutes]:\n",
+		"m/a.(*proc).line(0xc000010000)\n",
+		"\t/m/a/x_test.go:75 +0x337\n",
+		"\n",
+		"rax    0xca\n",
+		"rbx    0x0\n",
+	}
+	got := strings.Join(digest(out), "")
+	want := "    x_test.go:3: last words\nSIGQUIT: quit\n   1 × [select] m/a.(*proc).line\n"
+	if got != want {
+		t.Errorf("digest:\n%s\nwant:\n%s", got, want)
+	}
+}
