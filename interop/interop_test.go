@@ -157,16 +157,23 @@ func start(t *testing.T, name string, args ...string) *process {
 	return p
 }
 
-// line waits for the next stdout line that matches re.
+// line waits for the next stdout line that matches re. A peer prints one
+// "closed CODE REASON" line per connection, in order, so while re looks for
+// one, any other closed line fails the test at once instead of leaving it
+// to wait for a line that will never come.
 func (p *process) line(t *testing.T, re string) []string {
 	t.Helper()
 	rx := regexp.MustCompile(re)
+	closing := strings.HasPrefix(re, "^closed ")
 	timeout := time.After(time.Until(testutil.Deadline(t)))
 	for {
 		select {
 		case l := <-p.lines:
 			if m := rx.FindStringSubmatch(l); m != nil {
 				return m
+			}
+			if closing && strings.HasPrefix(l, "closed ") {
+				t.Fatalf("%s printed %q, want /%s/; stdout %q; stderr %s", p.cmd.Path, l, re, p.output(), p.errb.String())
 			}
 		case <-p.done:
 			select {
@@ -179,7 +186,7 @@ func (p *process) line(t *testing.T, re string) []string {
 			}
 			t.Fatalf("%s exited (%v) without printing /%s/; stdout %q; stderr %s", p.cmd.Path, p.err, re, p.output(), p.errb.String())
 		case <-timeout:
-			t.Fatalf("%s printed no /%s/ in 30s; stdout %q", p.cmd.Path, re, p.output())
+			t.Fatalf("%s printed no /%s/ before the test's deadline; stdout %q; stderr %s", p.cmd.Path, re, p.output(), p.errb.String())
 		}
 	}
 }
