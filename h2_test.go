@@ -237,6 +237,38 @@ func TestH2CancelledRead(t *testing.T) {
 	}
 }
 
+// TestH2CancelledWrite cancels a Write blocked by HTTP/2 flow control (the
+// server has stopped reading): the write deadline that cancellation sets is
+// already past, which ends the stream, and Write returns. It once
+// deadlocked there (SetWriteDeadline held the lock that Close takes).
+func TestH2CancelledWrite(t *testing.T) {
+	started := make(chan struct{})
+	release := make(chan struct{})
+	s := newH2Server(t, nil, func(c *websocket.Conn) {
+		if _, _, err := c.Reader(context.Background()); err == nil {
+			close(started) // the message has begun; nothing more is read
+		}
+		<-release
+		c.CloseNow()
+	})
+	defer close(release)
+	ctx := testCtx(t)
+	c, _, err := websocket.Dial(ctx, s.url(), s.dialOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	wctx, cancel := context.WithCancel(ctx)
+	go func() {
+		<-started
+		cancel()
+	}()
+	err = c.Write(wctx, websocket.MessageBinary, make([]byte, 16<<20)) // far beyond the stream's window
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled write: %v, want context.Canceled", err)
+	}
+}
+
 // TestH2AndH1OnOneServer: a plain Dial still upgrades over HTTP/1.1 on the
 // server that takes HTTP/2 WebSockets.
 func TestH2AndH1OnOneServer(t *testing.T) {

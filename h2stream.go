@@ -187,20 +187,22 @@ func (s *h2Stream) Write(p []byte) (int, error) {
 // part of a DATA frame, so a write cut short leaves no usable stream.
 func (s *h2Stream) SetWriteDeadline(t time.Time) error {
 	s.wmu.Lock()
-	defer s.wmu.Unlock()
 	if s.wtimer != nil {
 		s.wtimer.Stop()
 		s.wtimer = nil
 	}
 	if t.IsZero() {
+		s.wmu.Unlock()
 		return nil
 	}
 	d := time.Until(t)
 	if d <= 0 {
+		s.wmu.Unlock() // Close takes wmu itself
 		s.Close()
 		return nil
 	}
 	s.wtimer = time.AfterFunc(d, func() { s.Close() })
+	s.wmu.Unlock()
 	return nil
 }
 
