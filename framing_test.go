@@ -37,9 +37,12 @@ func TestFraming(t *testing.T) {
 				t.Run(fmt.Sprintf("%s/%s/compressed=%v", rname, role, compressed), func(t *testing.T) {
 					t.Parallel()
 					a, b := tcpPair(t)
-					var opts *websocket.ConnOptions
+					// No keepalive: a peer's ping waits behind a 200 kB message
+					// read one byte at a time, which under -race on a loaded
+					// machine takes longer than the pong timeout (1011).
+					opts := &websocket.ConnOptions{PingInterval: -1}
 					if compressed {
-						opts = &websocket.ConnOptions{Extensions: deflateExt}
+						opts.Extensions = deflateExt
 					}
 					peerRole := websocket.RoleClient
 					if role == websocket.RoleClient {
