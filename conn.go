@@ -153,13 +153,25 @@ func newConn(conn io.ReadWriteCloser, role Role, o *ConnOptions, proto string, b
 		closeRecv: make(chan struct{}),
 		done:      make(chan struct{}),
 	}
-	cfg := newConfig(o, role)
-	c.cfg = connConfig{closeTimeout: cfg.closeTimeout, onPing: cfg.onPing, onPong: cfg.onPong, writeBuf: cfg.writeBuf,
-		maxMessage: cfg.maxMessage, maxStream: cfg.maxStream, budget: cfg.budget}
+	// Each step is a function of its own, so that their frames are not on
+	// the stack together (see Accept).
 	c.netConn, _ = conn.(net.Conn)
 	_, c.vectored = conn.(*net.TCPConn)
 	c.flog = frameLogger(o.Logger)
 	c.initWatches()
+	c.initReader(br, leftover, readBufferSize(o))
+	if len(o.Values) > 0 {
+		c.copyValues(o.Values)
+	}
+	c.mr.c = c
+	c.mw.c = c
+	c.initEndpoint(o, agreed)
+	return c
+}
+
+// initReader sets the reader frames are read through: br, or one of
+// readBuf bytes over what was already read and the connection.
+func (c *Conn) initReader(br *bufio.Reader, leftover []byte, readBuf int) {
 	switch {
 	case br != nil:
 		c.br = br
@@ -167,43 +179,56 @@ func newConn(conn io.ReadWriteCloser, role Role, o *ConnOptions, proto string, b
 			c.br = bufio.NewReaderSize(c.br, minReadBuffer)
 		}
 	case len(leftover) > 0:
-		c.br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(leftover), conn), max(cfg.readBuf, minReadBuffer))
+		c.br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(leftover), c.rwc), readBuf)
 	default:
-		c.br = bufio.NewReaderSize(conn, max(cfg.readBuf, minReadBuffer))
+		c.br = bufio.NewReaderSize(c.rwc, readBuf)
 	}
-	if len(o.Values) > 0 {
-		c.values = make(map[any]any, len(o.Values))
-		for k, v := range o.Values {
-			c.values[k] = v
-		}
+}
+
+// copyValues gives the Conn its own copy of the per-connection values.
+func (c *Conn) copyValues(values map[any]any) {
+	c.values = make(map[any]any, len(values))
+	for k, v := range values {
+		c.values[k] = v
 	}
-	c.mr.c = c
-	c.mw.c = c
-	eo := endpoint.Options{
-		Role: role,
-		// A message that arrives before the application reads it is held
-		// to the larger limit; Read and Reader set their own (nextMessage).
-		MaxMessageSize: cfg.maxStream,
-		MaxFrameSize:   cfg.maxFrame,
-		PingInterval:   int64(max(cfg.pingInterval, 0)),
-		PongTimeout:    int64(cfg.pongTimeout),
-		PingPayload:    cfg.pingPayload,
-		Lock:           &c.epmu,
-	}
-	if c.flog != nil {
-		eo.OnFrame = c.logEndpointFrame
-	}
+}
+
+// initEndpoint applies o's limits and timers to the Conn and its
+// endpoint, and permessage-deflate's agreement, if any.
+func (c *Conn) initEndpoint(o *ConnOptions, agreed *deflate.Agreement) {
+	var eo endpoint.Options
+	pingInterval := c.configure(o, &eo)
 	if agreed != nil {
 		c.setCompression(*agreed, o.Compression)
 		eo.Deflate = &deflate.Agreement{Decompress: agreed.Decompress}
 	}
 	c.ep.Init(eo)
 	c.state.Store(int32(StateOpen))
-	if cfg.pingInterval > 0 {
+	if pingInterval > 0 {
 		c.ep.Tick(c.now())
 		c.scheduleTimer()
 	}
-	return c
+}
+
+// configure sets the Conn's part of o's settings and the endpoint's in
+// eo, and returns the keepalive interval (<=0 for none).
+func (c *Conn) configure(o *ConnOptions, eo *endpoint.Options) time.Duration {
+	cfg := newConfig(o, c.role)
+	c.cfg = connConfig{closeTimeout: cfg.closeTimeout, onPing: cfg.onPing, onPong: cfg.onPong, writeBuf: cfg.writeBuf,
+		maxMessage: cfg.maxMessage, maxStream: cfg.maxStream, budget: cfg.budget}
+	eo.Role = c.role
+	// A message that arrives before the application reads it is held to
+	// the larger limit; Read and Reader set their own (nextMessage).
+	eo.MaxMessageSize = cfg.maxStream
+	eo.MaxFrameSize = cfg.maxFrame
+	eo.PingInterval = int64(max(cfg.pingInterval, 0))
+	eo.PongTimeout = int64(cfg.pongTimeout)
+	eo.PingPayload = cfg.pingPayload
+	eo.Lock = &c.epmu
+	if c.flog != nil {
+		eo.OnFrame = c.logEndpointFrame
+	}
+	return cfg.pingInterval
 }
 
 // logEndpointFrame logs a frame the endpoint received or queued.
