@@ -304,7 +304,7 @@ func (c *Conn) sendDataFrame(ctx context.Context, h wire.Header, send func() (in
 	}
 	stop := c.watchWrite(ctx)
 	n, err := send()
-	if err = c.writeResult(ctx, n, err, stop()); err != nil {
+	if err = c.writeResult(ctx, n, err, stop.ended()); err != nil {
 		return err
 	}
 	c.count.bytesOut.Add(uint64(h.Length))
@@ -347,7 +347,16 @@ func (c *Conn) sendPlainFrame(h wire.Header, p []byte) (int, error) {
 	buf := c.wbuf[:0]
 	if buf == nil {
 		// A TCP server connection writes without a buffer of its own
-		// (it holds none while idle): header and payload in one writev.
+		// (it holds none while idle). A small frame is copied whole into
+		// the control frames' buffer, which the close frame needs anyway,
+		// and goes out in one write: for a few bytes that costs less than
+		// writev, which also makes an iovec array for the connection.
+		if h.Length <= smallFrame {
+			buf = append(wire.AppendHeader(c.obuf[:0], h), p...)
+			c.obuf = buf[:0]
+			return c.rwc.Write(buf)
+		}
+		// A larger one goes as header and payload in one writev.
 		buf = c.hdr[:0]
 	}
 	buf = wire.AppendHeader(buf, h)
@@ -362,6 +371,10 @@ func (c *Conn) sendPlainFrame(h wire.Header, p []byte) (int, error) {
 	c.iov = [2][]byte{}
 	return int(n), err
 }
+
+// smallFrame is the largest payload a TCP server connection without a
+// write buffer copies rather than sends with writev.
+const smallFrame = 256
 
 // sendMaskedFrame is sendFrame for a client: the payload masked in a copy
 // (RFC 6455 §5.3).
