@@ -330,19 +330,11 @@ func (c *Conn) dataAllowed() error {
 	return nil
 }
 
-// sendFrame writes one frame, h with payload p, masking a client's payload
-// in a copy. The caller holds fsem (and msem for a data frame). It returns
-// how many bytes reached the connection.
-func (c *Conn) sendFrame(h wire.Header, p []byte) (int, error) {
-	// Each side in a function of its own: the server's write path then
-	// carries no frame for the client's masking (see Accept on stacks).
-	if c.role != RoleClient {
-		return c.sendPlainFrame(h, p)
-	}
-	return c.sendMaskedFrame(h, p)
-}
-
-// sendPlainFrame is sendFrame for a server: the payload unmasked.
+// sendPlainFrame writes one frame of a server, h with payload p unmasked.
+// The caller holds fsem (and msem for a data frame). It returns how many
+// bytes reached the connection. The client's masking is a function of its
+// own (sendMaskedFrame), so that the server's write path carries no frame
+// for it (see Accept on stacks).
 func (c *Conn) sendPlainFrame(h wire.Header, p []byte) (int, error) {
 	buf := c.wbuf[:0]
 	if buf == nil {
@@ -376,8 +368,8 @@ func (c *Conn) sendPlainFrame(h wire.Header, p []byte) (int, error) {
 // write buffer copies rather than sends with writev.
 const smallFrame = 256
 
-// sendMaskedFrame is sendFrame for a client: the payload masked in a copy
-// (RFC 6455 §5.3).
+// sendMaskedFrame writes one frame of a client, h with payload p masked in
+// a copy (RFC 6455 §5.3), as sendPlainFrame does a server's.
 func (c *Conn) sendMaskedFrame(h wire.Header, p []byte) (int, error) {
 	buf := c.wbuf[:0]
 	h.Masked = true
