@@ -90,10 +90,61 @@ var ErrOriginNotAllowed = errors.New("websocket: origin not allowed")
 func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
 	// opts is only read: copying it (and its ConnOptions) made a frame
 	// large enough to grow net/http's goroutine stack at every handshake.
+	// For the same reason the work is done in steps, each in a function of
+	// its own, so that their frames are not all on the stack at once: the
+	// handler's goroutine then keeps a stack of 4 KiB, not 8, for as long
+	// as the connection lives.
 	if opts == nil {
 		opts = &noAcceptOptions
 	}
 	stream := handshake.IsExtendedConnect(r)
+	offer, err := checkOffer(w, r, stream)
+	if err != nil {
+		return nil, err
+	}
+	a := acceptance{stream: stream}
+	if err := a.decide(w, r, opts, offer); err != nil {
+		return nil, err
+	}
+	var agreed *deflate.Agreement
+	if a.compress {
+		agreed = &a.agreement
+	}
+	if a.stream {
+		return acceptStream(w, r, a.protocol, a.extensions(), a.co, a.header, agreed)
+	}
+	netConn, br, leftover, err := a.takeOver(w)
+	if err != nil {
+		return nil, err
+	}
+	// The write buffer is made at the first write that needs one; a
+	// connection that only gets broadcasts (PreparedMessage) never does.
+	return newConn(netConn, RoleServer, a.co, a.protocol, br, leftover, agreed), nil
+}
+
+// acceptance is what Accept has decided about a valid handshake.
+type acceptance struct {
+	key       string // the client's Sec-WebSocket-Key
+	protocol  string
+	co        *ConnOptions
+	header    http.Header
+	ext       handshake.Extension // the permessage-deflate response, when compress
+	agreement deflate.Agreement
+	compress  bool
+	stream    bool // an HTTP/2 extended CONNECT (RFC 8441)
+}
+
+// extensions returns the extensions agreed, for the response.
+func (a *acceptance) extensions() []handshake.Extension {
+	if !a.compress {
+		return nil
+	}
+	return []handshake.Extension{a.ext}
+}
+
+// checkOffer checks the opening handshake's request, or writes the
+// refusal and returns its error.
+func checkOffer(w http.ResponseWriter, r *http.Request, stream bool) (*handshake.Offer, error) {
 	var offer *handshake.Offer
 	var err error
 	if stream {
@@ -110,76 +161,95 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		}
 		return nil, err
 	}
+	return offer, nil
+}
+
+// decide applies the origin policy, the subprotocols, the OnUpgrade hook
+// and the compression options to a valid offer and fills a, or writes the
+// refusal and returns its error.
+func (a *acceptance) decide(w http.ResponseWriter, r *http.Request, opts *AcceptOptions, offer *handshake.Offer) error {
 	if !opts.InsecureSkipOriginCheck && offer.Origin != "" {
 		if err := checkOrigin(r, offer.Origin, opts.OriginPatterns); err != nil {
 			refuse(w, http.StatusForbidden, nil, err.Error())
-			return nil, err
+			return err
 		}
 	}
-	protocol := handshake.SelectProtocol(offer.Protocols, opts.Subprotocols)
-	co, header := &opts.ConnOptions, opts.ResponseHeader
+	a.key = offer.Key
+	a.protocol = handshake.SelectProtocol(offer.Protocols, opts.Subprotocols)
+	a.co, a.header = &opts.ConnOptions, opts.ResponseHeader
 	if opts.OnUpgrade != nil {
 		var refusal *Refusal
-		co, header, refusal, err = upgradeHook(r, opts, offer, &protocol)
+		var err error
+		a.co, a.header, refusal, err = upgradeHook(r, opts, offer, &a.protocol)
 		if err != nil {
 			writeRefusal(w, refusal)
-			return nil, err
+			return err
 		}
 	}
-	var exts []handshake.Extension
-	var agreement deflate.Agreement
-	compress := false
-	if co.Compression != nil {
-		var ext handshake.Extension
-		ext, agreement, compress = deflate.ServerAccept(offer.Extensions, co.Compression.Options)
-		if compress {
-			exts = append(exts, ext)
-		}
+	if a.co.Compression != nil {
+		a.ext, a.agreement, a.compress = deflate.ServerAccept(offer.Extensions, a.co.Compression.Options)
 	}
+	return nil
+}
 
-	var agreed *deflate.Agreement
-	if compress {
-		agreed = &agreement
+// takeOver hijacks the HTTP/1.1 connection, sends the 101 response and
+// returns the connection with what to read it through: net/http's reader
+// when it has the size asked for, else the bytes it already holds.
+func (a *acceptance) takeOver(w http.ResponseWriter) (net.Conn, *bufio.Reader, []byte, error) {
+	netConn, brw, err := hijack(w)
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	if stream {
-		return acceptStream(w, r, protocol, exts, co, header, agreed)
+	if err := a.respond(netConn, brw.Writer); err != nil {
+		netConn.Close()
+		return nil, nil, nil, err
 	}
+	br, leftover := reuseReader(netConn, brw.Reader, readBufferSize(a.co))
+	return netConn, br, leftover, nil
+}
+
+// hijack takes the connection from net/http, with no deadlines left on it.
+func hijack(w http.ResponseWriter) (net.Conn, *bufio.ReadWriter, error) {
 	netConn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		err = fmt.Errorf("websocket: cannot take over the connection: %w", err)
 		refuse(w, http.StatusInternalServerError, nil, err.Error())
-		return nil, err
+		return nil, nil, err
 	}
 	netConn.SetDeadline(time.Time{})
-	// The 101 response goes out through the hijacked writer's buffer.
-	resp := handshake.AppendResponse(brw.Writer.AvailableBuffer(), offer.Key, protocol, exts, header)
+	return netConn, brw, nil
+}
+
+// respond sends the 101 response, built in bw's buffer.
+func (a *acceptance) respond(netConn net.Conn, bw *bufio.Writer) error {
+	resp := handshake.AppendResponse(bw.AvailableBuffer(), a.key, a.protocol, a.extensions(), a.header)
 	if _, err := netConn.Write(resp); err != nil {
-		netConn.Close()
-		return nil, fmt.Errorf("websocket: writing the handshake response: %w", err)
+		return fmt.Errorf("websocket: writing the handshake response: %w", err)
 	}
-	// Read the connection directly, not through net/http's reader and its
-	// bookkeeping; bytes it already holds (frames sent right behind the
-	// handshake) come first. Its buffer, which net/http made for this
-	// connection and never takes back after a hijack, is reused when it
-	// has the size asked for.
+	return nil
+}
+
+// reuseReader returns net/http's reader br, reset to read the connection
+// directly (not through net/http's bookkeeping) when it has the size
+// asked for, and a copy of the bytes it already holds (frames sent right
+// behind the handshake), which come first. br's buffer, which net/http
+// made for this connection and never takes back after a hijack, is thus
+// not doubled by one of the Conn's own.
+func reuseReader(netConn net.Conn, br *bufio.Reader, size int) (*bufio.Reader, []byte) {
 	var leftover []byte
-	if n := brw.Reader.Buffered(); n > 0 {
-		held, _ := brw.Reader.Peek(n)
+	if n := br.Buffered(); n > 0 {
+		held, _ := br.Peek(n)
 		leftover = bytes.Clone(held)
 	}
-	var br *bufio.Reader
-	if brw.Reader.Size() == readBufferSize(co) {
-		br = brw.Reader
-		if leftover != nil {
-			br.Reset(io.MultiReader(bytes.NewReader(leftover), netConn))
-		} else {
-			br.Reset(netConn)
-		}
+	if br.Size() != size {
+		return nil, leftover
 	}
-	c := newConn(netConn, RoleServer, co, protocol, br, leftover, agreed)
-	// The write buffer is made at the first write that needs one; a
-	// connection that only gets broadcasts (PreparedMessage) never does.
-	return c, nil
+	if leftover != nil {
+		br.Reset(io.MultiReader(bytes.NewReader(leftover), netConn))
+	} else {
+		br.Reset(netConn)
+	}
+	return br, leftover
 }
 
 // noAcceptOptions stands for nil options, read only.

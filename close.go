@@ -152,7 +152,16 @@ var errDataWaiting = errors.New("websocket: a data message waits for the reader"
 // awaitPeerClose waits for the peer's close frame, reading for it while no
 // one else reads, until ctx ends.
 func (c *Conn) awaitPeerClose(ctx context.Context) error {
-	return c.await(ctx, c.closeRecv, true, func(err error) error {
+	c.mu.Lock()
+	if c.closeRecv == nil {
+		c.closeRecv = make(chan struct{})
+		if c.peerClosed {
+			close(c.closeRecv)
+		}
+	}
+	recv := c.closeRecv
+	c.mu.Unlock()
+	return c.await(ctx, recv, true, func(err error) error {
 		return fmt.Errorf("websocket: close handshake timed out: %w", err)
 	})
 }
@@ -231,7 +240,7 @@ func (c *Conn) pump(ctx context.Context, done chan struct{}, discard bool) error
 		}
 		err = c.receive(nil, recvAny)
 	}
-	fired := stop()
+	fired := stop.ended()
 	if err == errDataWaiting {
 		return err
 	}
@@ -244,7 +253,7 @@ func (c *Conn) finishClose(ctx context.Context) {
 	if c.role == RoleClient && c.acquire(ctx, c.rsem) == nil {
 		stop := c.watchRead(ctx)
 		c.drain()
-		stop()
+		stop.ended()
 		release(c.rsem)
 	}
 	c.closeTransport()
@@ -270,7 +279,8 @@ func (c *Conn) gotClose(code StatusCode, reason string) error {
 	c.state.Store(int32(StateClosing))
 	c.mu.Lock()
 	local := c.localClose
-	if !closed(c.closeRecv) {
+	c.peerClosed = true
+	if c.closeRecv != nil && !closed(c.closeRecv) {
 		close(c.closeRecv)
 	}
 	c.mu.Unlock()

@@ -42,10 +42,9 @@ import (
 // the context closes the connection, because a half-sent frame cannot be
 // taken back.
 type Conn struct {
-	rwc     io.ReadWriteCloser
-	netConn net.Conn // nil when rwc is not a net.Conn
-	cfg     connConfig
-	proto   string
+	rwc   io.ReadWriteCloser
+	cfg   connConfig
+	proto string
 
 	// Reading, owned by the holder of rsem. The endpoint holds the
 	// protocol state; its shared part is guarded by epmu.
@@ -68,6 +67,7 @@ type Conn struct {
 	msgLimit      int64 // the current message's size limit, <0 for none
 	vectored      bool  // rwc is a TCP connection: writev saves a copy
 	localClose    bool  // Close sent the close frame and finishes the handshake (under mu)
+	peerClosed    bool  // the peer's close frame has arrived (under mu)
 
 	// permessage-deflate (RFC 7692) for the messages sent, when agreed
 	// (nil otherwise); the endpoint inflates those received.
@@ -90,7 +90,7 @@ type Conn struct {
 	mu        sync.Mutex
 	state     atomic.Int32
 	closeErr  atomic.Pointer[CloseError] // sticky: why the connection ended
-	closeRecv chan struct{}              // closed when the peer's close frame arrives
+	closeRecv chan struct{}              // closed when the peer's close frame arrives; made by the first waiter
 	done      chan struct{}              // closed when the underlying connection is closed
 	pings     []pingWaiter
 	keepalive *time.Timer
@@ -144,22 +144,32 @@ func NewConn(conn io.ReadWriteCloser, role Role, opts *ConnOptions) *Conn {
 // any, already made (by the handshake of Dial or Accept).
 func newConn(conn io.ReadWriteCloser, role Role, o *ConnOptions, proto string, br *bufio.Reader, leftover []byte, agreed *deflate.Agreement) *Conn {
 	c := &Conn{
-		rwc:       conn,
-		role:      role,
-		proto:     proto,
-		rsem:      make(chan struct{}, 1),
-		msem:      make(chan struct{}, 1),
-		fsem:      make(chan struct{}, 1),
-		closeRecv: make(chan struct{}),
-		done:      make(chan struct{}),
+		rwc:   conn,
+		role:  role,
+		proto: proto,
+		rsem:  make(chan struct{}, 1),
+		msem:  make(chan struct{}, 1),
+		fsem:  make(chan struct{}, 1),
+		done:  make(chan struct{}),
 	}
-	cfg := newConfig(o, role)
-	c.cfg = connConfig{closeTimeout: cfg.closeTimeout, onPing: cfg.onPing, onPong: cfg.onPong, writeBuf: cfg.writeBuf,
-		maxMessage: cfg.maxMessage, maxStream: cfg.maxStream, budget: cfg.budget}
-	c.netConn, _ = conn.(net.Conn)
+	// Each step is a function of its own, so that their frames are not on
+	// the stack together (see Accept).
 	_, c.vectored = conn.(*net.TCPConn)
 	c.flog = frameLogger(o.Logger)
 	c.initWatches()
+	c.initReader(br, leftover, readBufferSize(o))
+	if len(o.Values) > 0 {
+		c.copyValues(o.Values)
+	}
+	c.mr.c = c
+	c.mw.c = c
+	c.initEndpoint(o, agreed)
+	return c
+}
+
+// initReader sets the reader frames are read through: br, or one of
+// readBuf bytes over what was already read and the connection.
+func (c *Conn) initReader(br *bufio.Reader, leftover []byte, readBuf int) {
 	switch {
 	case br != nil:
 		c.br = br
@@ -167,43 +177,56 @@ func newConn(conn io.ReadWriteCloser, role Role, o *ConnOptions, proto string, b
 			c.br = bufio.NewReaderSize(c.br, minReadBuffer)
 		}
 	case len(leftover) > 0:
-		c.br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(leftover), conn), max(cfg.readBuf, minReadBuffer))
+		c.br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(leftover), c.rwc), readBuf)
 	default:
-		c.br = bufio.NewReaderSize(conn, max(cfg.readBuf, minReadBuffer))
+		c.br = bufio.NewReaderSize(c.rwc, readBuf)
 	}
-	if len(o.Values) > 0 {
-		c.values = make(map[any]any, len(o.Values))
-		for k, v := range o.Values {
-			c.values[k] = v
-		}
+}
+
+// copyValues gives the Conn its own copy of the per-connection values.
+func (c *Conn) copyValues(values map[any]any) {
+	c.values = make(map[any]any, len(values))
+	for k, v := range values {
+		c.values[k] = v
 	}
-	c.mr.c = c
-	c.mw.c = c
-	eo := endpoint.Options{
-		Role: role,
-		// A message that arrives before the application reads it is held
-		// to the larger limit; Read and Reader set their own (nextMessage).
-		MaxMessageSize: cfg.maxStream,
-		MaxFrameSize:   cfg.maxFrame,
-		PingInterval:   int64(max(cfg.pingInterval, 0)),
-		PongTimeout:    int64(cfg.pongTimeout),
-		PingPayload:    cfg.pingPayload,
-		Lock:           &c.epmu,
-	}
-	if c.flog != nil {
-		eo.OnFrame = c.logEndpointFrame
-	}
+}
+
+// initEndpoint applies o's limits and timers to the Conn and its
+// endpoint, and permessage-deflate's agreement, if any.
+func (c *Conn) initEndpoint(o *ConnOptions, agreed *deflate.Agreement) {
+	var eo endpoint.Options
+	pingInterval := c.configure(o, &eo)
 	if agreed != nil {
 		c.setCompression(*agreed, o.Compression)
 		eo.Deflate = &deflate.Agreement{Decompress: agreed.Decompress}
 	}
 	c.ep.Init(eo)
 	c.state.Store(int32(StateOpen))
-	if cfg.pingInterval > 0 {
+	if pingInterval > 0 {
 		c.ep.Tick(c.now())
 		c.scheduleTimer()
 	}
-	return c
+}
+
+// configure sets the Conn's part of o's settings and the endpoint's in
+// eo, and returns the keepalive interval (<=0 for none).
+func (c *Conn) configure(o *ConnOptions, eo *endpoint.Options) time.Duration {
+	cfg := newConfig(o, c.role)
+	c.cfg = connConfig{closeTimeout: cfg.closeTimeout, onPing: cfg.onPing, onPong: cfg.onPong, writeBuf: cfg.writeBuf,
+		maxMessage: cfg.maxMessage, maxStream: cfg.maxStream, budget: cfg.budget}
+	eo.Role = c.role
+	// A message that arrives before the application reads it is held to
+	// the larger limit; Read and Reader set their own (nextMessage).
+	eo.MaxMessageSize = cfg.maxStream
+	eo.MaxFrameSize = cfg.maxFrame
+	eo.PingInterval = int64(max(cfg.pingInterval, 0))
+	eo.PongTimeout = int64(cfg.pongTimeout)
+	eo.PingPayload = cfg.pingPayload
+	eo.Lock = &c.epmu
+	if c.flog != nil {
+		eo.OnFrame = c.logEndpointFrame
+	}
+	return cfg.pingInterval
 }
 
 // logEndpointFrame logs a frame the endpoint received or queued.
@@ -239,19 +262,19 @@ func (c *Conn) Extensions() []handshake.Extension {
 // LocalAddr returns the local network address, or nil when the connection
 // is not a net.Conn.
 func (c *Conn) LocalAddr() net.Addr {
-	if c.netConn == nil {
-		return nil
+	if nc, ok := c.rwc.(net.Conn); ok {
+		return nc.LocalAddr()
 	}
-	return c.netConn.LocalAddr()
+	return nil
 }
 
 // RemoteAddr returns the peer's network address, or nil when the connection
 // is not a net.Conn.
 func (c *Conn) RemoteAddr() net.Addr {
-	if c.netConn == nil {
-		return nil
+	if nc, ok := c.rwc.(net.Conn); ok {
+		return nc.RemoteAddr()
 	}
-	return c.netConn.RemoteAddr()
+	return nil
 }
 
 // UnderlyingConn returns the connection the Conn runs over (the TCP or TLS
@@ -306,15 +329,15 @@ func release(sem chan struct{}) { <-sem }
 // so a loop that reads with one context registers once, not once per read;
 // the holder of rsem (for reads) or fsem (for writes) owns it.
 type watch struct {
-	c       *Conn
-	setDead func(time.Time) error // nil when the connection has no deadlines
-	end     func() bool           // w.ended, made once so that begin does not allocate
+	c    *Conn
+	mu   sync.Mutex
+	done <-chan struct{} // the Done channel registered, nil for none
+	stop func() bool
 
-	mu     sync.Mutex
-	done   <-chan struct{} // the Done channel registered, nil for none
-	stop   func() bool
-	fired  bool // the registered context has ended
-	active bool // a call is in progress
+	fired     bool // the registered context has ended
+	active    bool // a call is in progress
+	deadlines bool // the connection has deadlines in this direction
+	write     bool // the watch is for writes
 }
 
 type readDeadliner interface{ SetReadDeadline(time.Time) error }
@@ -324,32 +347,37 @@ var past = time.Unix(1, 0)
 
 func (c *Conn) initWatches() {
 	c.rwatch.c, c.wwatch.c = c, c
-	if d, ok := c.rwc.(readDeadliner); ok {
-		c.rwatch.setDead = d.SetReadDeadline
+	_, c.rwatch.deadlines = c.rwc.(readDeadliner)
+	_, c.wwatch.deadlines = c.rwc.(writeDeadliner)
+	c.wwatch.write = true
+}
+
+// setDeadline sets the connection's deadline in w's direction; w has
+// deadlines. The watch keeps no method value of the connection's, which
+// would be two allocations per connection.
+func (w *watch) setDeadline(t time.Time) {
+	if w.write {
+		w.c.rwc.(writeDeadliner).SetWriteDeadline(t)
+	} else {
+		w.c.rwc.(readDeadliner).SetReadDeadline(t)
 	}
-	if d, ok := c.rwc.(writeDeadliner); ok {
-		c.wwatch.setDead = d.SetWriteDeadline
-	}
-	c.rwatch.end = c.rwatch.ended
-	c.wwatch.end = c.wwatch.ended
 }
 
 // watchRead arranges for a read blocked on the connection to return when ctx
-// ends. The returned function must be called when the read is over; it
-// reports whether the context interrupted it.
-func (c *Conn) watchRead(ctx context.Context) func() bool { return c.rwatch.begin(ctx) }
+// ends. The watch returned (nil for a context that never ends) must be
+// ended when the read is over; ended reports whether the context
+// interrupted it.
+func (c *Conn) watchRead(ctx context.Context) *watch { return c.rwatch.begin(ctx) }
 
-func (c *Conn) watchWrite(ctx context.Context) func() bool { return c.wwatch.begin(ctx) }
+func (c *Conn) watchWrite(ctx context.Context) *watch { return c.wwatch.begin(ctx) }
 
-func noWatch() bool { return false }
-
-func (w *watch) begin(ctx context.Context) func() bool {
+func (w *watch) begin(ctx context.Context) *watch {
 	done := ctx.Done()
 	w.mu.Lock()
 	if done != nil && done == w.done && !w.fired {
 		w.active = true
 		w.mu.Unlock()
-		return w.end
+		return w
 	}
 	stop := w.stop
 	w.done, w.stop, w.fired, w.active = nil, nil, false, false
@@ -358,7 +386,7 @@ func (w *watch) begin(ctx context.Context) func() bool {
 		stop()
 	}
 	if done == nil {
-		return noWatch
+		return nil
 	}
 	w.mu.Lock()
 	w.done, w.active = done, true
@@ -369,7 +397,7 @@ func (w *watch) begin(ctx context.Context) func() bool {
 		w.stop = stop
 	}
 	w.mu.Unlock()
-	return w.end
+	return w
 }
 
 // interrupt runs when the context registered with done ends. Between
@@ -386,8 +414,8 @@ func (w *watch) interrupt(done <-chan struct{}) {
 		w.mu.Unlock()
 		return
 	}
-	if w.setDead != nil {
-		w.setDead(past)
+	if w.deadlines {
+		w.setDeadline(past)
 		w.mu.Unlock()
 		return
 	}
@@ -399,6 +427,9 @@ func (w *watch) interrupt(done <-chan struct{}) {
 // interrupted it. An interrupted call leaves no registration and no
 // deadline behind, so the connection is usable with another context.
 func (w *watch) ended() bool {
+	if w == nil {
+		return false
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.active = false
@@ -407,8 +438,8 @@ func (w *watch) ended() bool {
 	}
 	w.fired = false
 	w.done, w.stop = nil, nil // the context has ended; nothing to stop
-	if w.setDead != nil {
-		w.setDead(time.Time{})
+	if w.deadlines {
+		w.setDeadline(time.Time{})
 	}
 	return true
 }

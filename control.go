@@ -194,7 +194,7 @@ func (c *Conn) flushOutgoing(ctx context.Context) error {
 	}
 	stop := c.watchWrite(ctx)
 	n, err := c.rwc.Write(c.obuf)
-	return c.writeResult(ctx, n, err, stop())
+	return c.writeResult(ctx, n, err, stop.ended())
 }
 
 // flushOutgoingBy is flushOutgoing bounded by a deadline rather than a
@@ -205,8 +205,7 @@ func (c *Conn) flushOutgoingBy(deadline time.Time) error {
 	if !c.ep.HasOutgoing() {
 		return nil
 	}
-	setDead := c.wwatch.setDead
-	if setDead == nil || !tryAcquire(c.fsem) {
+	if !c.wwatch.deadlines || !tryAcquire(c.fsem) {
 		ctx, cancel := context.WithDeadline(context.Background(), deadline)
 		defer cancel()
 		return c.flushOutgoing(ctx)
@@ -217,9 +216,9 @@ func (c *Conn) flushOutgoingBy(deadline time.Time) error {
 		return nil
 	}
 	// The holder of fsem owns the write deadline (see watch).
-	setDead(deadline)
+	c.wwatch.setDeadline(deadline)
 	n, err := c.rwc.Write(c.obuf)
-	setDead(time.Time{})
+	c.wwatch.setDeadline(time.Time{})
 	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
 		// As flushOutgoing reports its context's end.
 		if n == 0 {

@@ -34,7 +34,7 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 	}
 	defer release(c.rsem)
 	err = c.nextMessage(c.cfg.maxStream)
-	if err = c.readResult(ctx, err, stop()); err != nil {
+	if err = c.readResult(ctx, err, stop.ended()); err != nil {
 		return 0, nil, err
 	}
 	c.mr.ctx = ctx
@@ -59,7 +59,7 @@ func (c *Conn) AppendRead(ctx context.Context, dst []byte) (MessageType, []byte,
 	}
 	defer release(c.rsem)
 	typ, p, err := c.readWhole(dst)
-	if err = c.readResult(ctx, err, stop()); err != nil {
+	if err = c.readResult(ctx, err, stop.ended()); err != nil {
 		return 0, dst, err
 	}
 	return typ, p, nil
@@ -182,7 +182,7 @@ func (r *messageReader) Read(p []byte) (int, error) {
 	}
 	stop := c.watchRead(r.ctx)
 	n, err := c.readPayload(p)
-	fired := stop()
+	fired := stop.ended()
 	if err == io.EOF {
 		r.eof = true
 		return n, io.EOF
@@ -191,8 +191,8 @@ func (r *messageReader) Read(p []byte) (int, error) {
 }
 
 // beginRead takes the read lock and ties the reads that follow to ctx. The
-// caller releases rsem and calls stop when done.
-func (c *Conn) beginRead(ctx context.Context) (stop func() bool, err error) {
+// caller releases rsem and ends stop when done.
+func (c *Conn) beginRead(ctx context.Context) (stop *watch, err error) {
 	if !c.appReads.Load() {
 		c.appReads.Store(true)
 	}

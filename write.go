@@ -40,12 +40,17 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 	}
 	defer release(c.msem)
 	if c.compressing() && len(p) >= c.z.threshold {
-		z := c.z.comp.Finish(c.z.comp.Compress(c.z.zbuf[:0], p))
-		err := c.writeData(ctx, true, wire.RSV1, wire.Opcode(typ), z)
-		c.compressedMessageDone(z)
-		return err
+		return c.writeCompressed(ctx, wire.Opcode(typ), p)
 	}
 	return c.writeData(ctx, true, 0, wire.Opcode(typ), p)
+}
+
+// writeCompressed sends p compressed, as one frame. The caller holds msem.
+func (c *Conn) writeCompressed(ctx context.Context, op wire.Opcode, p []byte) error {
+	z := c.z.comp.Finish(c.z.comp.Compress(c.z.zbuf[:0], p))
+	err := c.writeData(ctx, true, wire.RSV1, op, z)
+	c.compressedMessageDone(z)
+	return err
 }
 
 // compressing reports whether the next message is to be compressed.
@@ -263,7 +268,10 @@ func (c *Conn) writeData(ctx context.Context, fin bool, rsv byte, op wire.Opcode
 		c.ensureWriteBuffer()
 	}
 	h := wire.Header{Fin: fin, RSV: rsv, Opcode: op, Length: int64(len(p))}
-	return c.sendDataFrame(ctx, h, func() (int, error) { return c.sendFrame(h, p) })
+	if c.role == RoleClient {
+		return c.sendDataFrame(ctx, h, func() (int, error) { return c.sendMaskedFrame(h, p) })
+	}
+	return c.sendDataFrame(ctx, h, func() (int, error) { return c.sendPlainFrame(h, p) })
 }
 
 // writeBuffered sends the n payload bytes waiting in wbuf after the header
@@ -296,7 +304,7 @@ func (c *Conn) sendDataFrame(ctx context.Context, h wire.Header, send func() (in
 	}
 	stop := c.watchWrite(ctx)
 	n, err := send()
-	if err = c.writeResult(ctx, n, err, stop()); err != nil {
+	if err = c.writeResult(ctx, n, err, stop.ended()); err != nil {
 		return err
 	}
 	c.count.bytesOut.Add(uint64(h.Length))
@@ -322,29 +330,48 @@ func (c *Conn) dataAllowed() error {
 	return nil
 }
 
-// sendFrame writes one frame, h with payload p, masking a client's payload
-// in a copy. The caller holds fsem (and msem for a data frame). It returns
-// how many bytes reached the connection.
-func (c *Conn) sendFrame(h wire.Header, p []byte) (int, error) {
+// sendPlainFrame writes one frame of a server, h with payload p unmasked.
+// The caller holds fsem (and msem for a data frame). It returns how many
+// bytes reached the connection. The client's masking is a function of its
+// own (sendMaskedFrame), so that the server's write path carries no frame
+// for it (see Accept on stacks).
+func (c *Conn) sendPlainFrame(h wire.Header, p []byte) (int, error) {
 	buf := c.wbuf[:0]
-	if c.role != RoleClient {
-		if buf == nil {
-			// A TCP server connection writes without a buffer of its own
-			// (it holds none while idle): header and payload in one writev.
-			buf = c.hdr[:0]
+	if buf == nil {
+		// A TCP server connection writes without a buffer of its own
+		// (it holds none while idle). A small frame is copied whole into
+		// the control frames' buffer, which the close frame needs anyway,
+		// and goes out in one write: for a few bytes that costs less than
+		// writev, which also makes an iovec array for the connection.
+		if h.Length <= smallFrame {
+			buf = append(wire.AppendHeader(c.obuf[:0], h), p...)
+			c.obuf = buf[:0]
+			return c.rwc.Write(buf)
 		}
-		buf = wire.AppendHeader(buf, h)
-		if len(buf)+len(p) <= cap(buf) {
-			return c.rwc.Write(append(buf, p...))
-		}
-		// Header and payload in one system call (writev on a TCP
-		// connection), without copying the payload.
-		c.iov = [2][]byte{buf, p}
-		c.wv = c.iov[:]
-		n, err := c.wv.WriteTo(c.rwc)
-		c.iov = [2][]byte{}
-		return int(n), err
+		// A larger one goes as header and payload in one writev.
+		buf = c.hdr[:0]
 	}
+	buf = wire.AppendHeader(buf, h)
+	if len(buf)+len(p) <= cap(buf) {
+		return c.rwc.Write(append(buf, p...))
+	}
+	// Header and payload in one system call (writev on a TCP
+	// connection), without copying the payload.
+	c.iov = [2][]byte{buf, p}
+	c.wv = c.iov[:]
+	n, err := c.wv.WriteTo(c.rwc)
+	c.iov = [2][]byte{}
+	return int(n), err
+}
+
+// smallFrame is the largest payload a TCP server connection without a
+// write buffer copies rather than sends with writev.
+const smallFrame = 256
+
+// sendMaskedFrame writes one frame of a client, h with payload p masked in
+// a copy (RFC 6455 §5.3), as sendPlainFrame does a server's.
+func (c *Conn) sendMaskedFrame(h wire.Header, p []byte) (int, error) {
+	buf := c.wbuf[:0]
 	h.Masked = true
 	h.Mask = c.newMask()
 	if len(p) > cap(buf) {

@@ -213,7 +213,13 @@ func (e *Endpoint) Init(o Options) {
 	if o.PongTimeout <= 0 {
 		o.PongTimeout = o.PingInterval
 	}
-	*e = Endpoint{o: o, lock: locker{o.Lock}, state: StateOpen}
+	// Field by field, not from a composite literal: that would build the
+	// whole Endpoint on the stack first, a frame large enough to grow the
+	// stack of the goroutine that opens a connection.
+	*e = Endpoint{}
+	e.o = o
+	e.lock = locker{o.Lock}
+	e.state = StateOpen
 	e.r.limit = o.MaxMessageSize
 	e.r.val = wire.Validator{Role: o.Role, MaxFrameSize: max(o.MaxFrameSize, 0), ExtensionRSV: o.ExtensionRSV}
 	if a := o.Deflate; a != nil {

@@ -37,6 +37,21 @@ func NewKey() (string, error) {
 // §4.2.2 item 5, §1.3). The key is hashed exactly as written, without
 // decoding it, so AcceptKey answers any string.
 func AcceptKey(key string) string {
+	if len(key) != keyLen {
+		return acceptAnyKey(key)
+	}
+	// A well-formed key is hashed from a buffer on the stack: the only
+	// allocation is the answer.
+	var in [keyLen + len(GUID)]byte
+	copy(in[copy(in[:], key):], GUID)
+	sum := sha1.Sum(in[:])
+	var out [28]byte // base64 of 20 bytes
+	base64.StdEncoding.Encode(out[:], sum[:])
+	return string(out[:])
+}
+
+// acceptAnyKey is AcceptKey for a key of any length.
+func acceptAnyKey(key string) string {
 	sum := sha1.Sum([]byte(key + GUID))
 	return base64.StdEncoding.EncodeToString(sum[:])
 }

@@ -225,6 +225,17 @@ func AppendResponse(dst []byte, key, protocol string, exts []Extension, extra ht
 	if len(exts) > 0 {
 		dst = appendHeaderLine(dst, "Sec-WebSocket-Extensions", FormatExtensions(exts))
 	}
+	if len(extra) > 0 {
+		dst = appendExtraHeaders(dst, extra)
+	}
+	return append(dst, "\r\n"...)
+}
+
+// appendExtraHeaders appends the extra headers AppendResponse may write,
+// sorted by name. It is a function of its own so that AppendResponse's
+// frame stays small: the handler's goroutine that answers a handshake
+// keeps, for the connection's life, the largest stack the handshake needed.
+func appendExtraHeaders(dst []byte, extra http.Header) []byte {
 	names := make([]string, 0, len(extra))
 	for name := range extra {
 		names = append(names, name)
@@ -238,7 +249,7 @@ func AppendResponse(dst []byte, key, protocol string, exts []Extension, extra ht
 			dst = appendHeaderLine(dst, name, v)
 		}
 	}
-	return append(dst, "\r\n"...)
+	return dst
 }
 
 // extraResponseHeaderAllowed reports whether AppendResponse may write an
