@@ -51,9 +51,14 @@ func StartWskitH2(ln net.Listener, frameSize int) *H2Server {
 	return s
 }
 
+// Certificate is the server's certificate.
+func (s *H2Server) Certificate() *x509.Certificate { return s.srv.Certificate() }
+
 // Roots trusts the server's certificate.
 func (s *H2Server) Roots() *x509.CertPool {
-	return s.srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+	p := x509.NewCertPool()
+	p.AddCert(s.srv.Certificate())
+	return p
 }
 
 // Close stops the server and ends its connections.
