@@ -80,6 +80,7 @@ func H2Echo(ctx context.Context, cfg H2Config) (H2Result, error) {
 	if err != nil {
 		return res, err
 	}
+	settle()
 	clientBefore := clientMemory()
 
 	opts := &websocket.DialOptions{
@@ -202,6 +203,24 @@ func H2Echo(ctx context.Context, cfg H2Config) (H2Result, error) {
 			res.TCP, res.H1, res.H2, want.TCP, want.H1, want.H2)
 	}
 	return res, nil
+}
+
+// settle waits, up to a second, for the goroutines of an earlier run's
+// connections to end, so that they are not counted in this run's "before":
+// until their number has not fallen for three checks in a row.
+func settle() {
+	last, still := runtime.NumGoroutine(), 0
+	for range 50 {
+		time.Sleep(20 * time.Millisecond)
+		n := runtime.NumGoroutine()
+		if n < last {
+			last, still = n, 0
+			continue
+		}
+		if still++; still == 3 {
+			return
+		}
+	}
 }
 
 // clientMemory is this process's heap and stacks after two collections
