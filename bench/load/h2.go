@@ -45,6 +45,7 @@ type H2Probe interface {
 // MemoryStat is what a process holds and, for a server, what it has seen.
 type MemoryStat struct {
 	RSS, Heap, Stacks int64 // bytes: resident, heap in use, goroutine stacks
+	Goroutines        int64
 	TCP, H1, H2       int64 // TCP connections accepted, WebSockets by HTTP version
 }
 
@@ -62,6 +63,9 @@ type H2Result struct {
 	ServerStacksPerWS float64 `json:"server_stacks_per_ws"`
 	ClientHeapPerWS   float64 `json:"client_heap_per_ws"` // this process
 	ClientStacksPerWS float64 `json:"client_stacks_per_ws"`
+
+	ServerGoroutinesPerWS float64 `json:"server_goroutines_per_ws"`
+	ClientGoroutinesPerWS float64 `json:"client_goroutines_per_ws"`
 
 	// As the server counted them: TCP connections, WebSockets by HTTP version.
 	TCP int64 `json:"tcp"`
@@ -193,6 +197,8 @@ func H2Echo(ctx context.Context, cfg H2Config) (H2Result, error) {
 	res.ServerStacksPerWS = per(after.Stacks, before.Stacks)
 	res.ClientHeapPerWS = per(clientAfter.Heap, clientBefore.Heap)
 	res.ClientStacksPerWS = per(clientAfter.Stacks, clientBefore.Stacks)
+	res.ServerGoroutinesPerWS = per(after.Goroutines, before.Goroutines)
+	res.ClientGoroutinesPerWS = per(clientAfter.Goroutines, clientBefore.Goroutines)
 	res.TCP, res.H1, res.H2 = after.TCP-before.TCP, after.H1-before.H1, after.H2-before.H2
 	want := MemoryStat{TCP: int64(cfg.Conns), H1: int64(cfg.Conns)}
 	if cfg.HTTP2 {
@@ -230,5 +236,5 @@ func clientMemory() MemoryStat {
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return MemoryStat{Heap: int64(m.HeapInuse), Stacks: int64(m.StackInuse)}
+	return MemoryStat{Heap: int64(m.HeapInuse), Stacks: int64(m.StackInuse), Goroutines: int64(runtime.NumGoroutine())}
 }

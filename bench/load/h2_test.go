@@ -26,7 +26,7 @@ func (p inProcess) Memory() (load.MemoryStat, error) {
 	runtime.ReadMemStats(&m)
 	st, err := load.ReadProc(os.Getpid())
 	return load.MemoryStat{RSS: st.RSS, Heap: int64(m.HeapInuse), Stacks: int64(m.StackInuse),
-		TCP: p.s.TCP.Load(), H1: p.s.H1.Load(), H2: p.s.H2.Load()}, err
+		Goroutines: int64(runtime.NumGoroutine()), TCP: p.s.TCP.Load(), H1: p.s.H1.Load(), H2: p.s.H2.Load()}, err
 }
 
 // TestH2Echo runs both ways of H2Echo, bounded by message count: every

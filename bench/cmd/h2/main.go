@@ -149,7 +149,7 @@ func serveEcho(frame int) {
 		debug.FreeOSMemory()
 		var m runtime.MemStats
 		runtime.ReadMemStats(&m)
-		fmt.Println(m.HeapInuse, m.StackInuse, s.TCP.Load(), s.H1.Load(), s.H2.Load())
+		fmt.Println(m.HeapInuse, m.StackInuse, runtime.NumGoroutine(), s.TCP.Load(), s.H1.Load(), s.H2.Load())
 	}
 	s.Close() // stdin closed: the driver is done with this server
 }
@@ -178,7 +178,7 @@ func (c *child) Memory() (load.MemoryStat, error) {
 	if err != nil {
 		return m, fmt.Errorf("server: %w", err)
 	}
-	if _, err := fmt.Sscan(line, &m.Heap, &m.Stacks, &m.TCP, &m.H1, &m.H2); err != nil {
+	if _, err := fmt.Sscan(line, &m.Heap, &m.Stacks, &m.Goroutines, &m.TCP, &m.H1, &m.H2); err != nil {
 		return m, fmt.Errorf("server said %q: %w", line, err)
 	}
 	st, err := load.ReadProc(c.cmd.Process.Pid)
@@ -241,16 +241,17 @@ func (c *child) stop() {
 func report(all []run, sizes []int, conns, runs int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n%d WebSockets, TLS, wskit client and server; medians of %d rounds (in parentheses, the median of per-round ratios to own TCP connections)\n\n", conns, runs)
-	b.WriteString("| size | WebSockets over | msg/s | server CPU µs/msg | server heap KiB/ws | server RSS KiB/ws | server stacks KiB/ws | client heap KiB/ws | client stacks KiB/ws |\n")
-	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| size | WebSockets over | msg/s | server CPU µs/msg | server heap KiB/ws | server stacks KiB/ws | server RSS KiB/ws | server goroutines/ws | client heap KiB/ws | client goroutines/ws |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	metrics := []func(*load.H2Result) float64{
 		func(x *load.H2Result) float64 { return x.MsgsPerSec },
 		func(x *load.H2Result) float64 { return x.CPUusPerMsg },
 		func(x *load.H2Result) float64 { return x.ServerHeapPerWS / 1024 },
-		func(x *load.H2Result) float64 { return x.ServerRSSPerWS / 1024 },
 		func(x *load.H2Result) float64 { return x.ServerStacksPerWS / 1024 },
+		func(x *load.H2Result) float64 { return x.ServerRSSPerWS / 1024 },
+		func(x *load.H2Result) float64 { return x.ServerGoroutinesPerWS },
 		func(x *load.H2Result) float64 { return x.ClientHeapPerWS / 1024 },
-		func(x *load.H2Result) float64 { return x.ClientStacksPerWS / 1024 },
+		func(x *load.H2Result) float64 { return x.ClientGoroutinesPerWS },
 	}
 	find := func(m string, size, round int) *load.H2Result {
 		for _, r := range all {
