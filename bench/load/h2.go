@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -56,7 +57,8 @@ type H2Result struct {
 	Messages    int64   `json:"messages"`
 	Seconds     float64 `json:"seconds"`
 	MsgsPerSec  float64 `json:"msgs_per_sec"`
-	CPUusPerMsg float64 `json:"cpu_us_per_msg"` // server
+	CPUusPerMsg float64 `json:"cpu_us_per_msg"`        // server
+	ClientCPUus float64 `json:"client_cpu_us_per_msg"` // this process
 
 	ServerRSSPerWS    float64 `json:"server_rss_per_ws"` // bytes
 	ServerHeapPerWS   float64 `json:"server_heap_per_ws"`
@@ -155,6 +157,7 @@ func H2Echo(ctx context.Context, cfg H2Config) (H2Result, error) {
 		time.Sleep(cfg.Warmup)
 	}
 	n0, t0 := count.Load(), time.Now()
+	own0, _ := ReadProc(os.Getpid())
 	cpu0, err := cfg.Server.CPU()
 	if err != nil {
 		stop.Store(true)
@@ -167,6 +170,7 @@ func H2Echo(ctx context.Context, cfg H2Config) (H2Result, error) {
 		wg.Wait()
 	}
 	n1, t1 := count.Load(), time.Now()
+	own1, _ := ReadProc(os.Getpid())
 	cpu1, err := cfg.Server.CPU()
 	stop.Store(true)
 	wg.Wait()
@@ -185,6 +189,7 @@ func H2Echo(ctx context.Context, cfg H2Config) (H2Result, error) {
 	}
 	res.MsgsPerSec = float64(res.Messages) / res.Seconds
 	res.CPUusPerMsg = float64((cpu1 - cpu0).Microseconds()) / float64(res.Messages)
+	res.ClientCPUus = float64((own1.CPU - own0.CPU).Microseconds()) / float64(res.Messages)
 
 	after, err := cfg.Server.Memory()
 	if err != nil {

@@ -241,11 +241,12 @@ func (c *child) stop() {
 func report(all []run, sizes []int, conns, runs int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n%d WebSockets, TLS, wskit client and server; medians of %d rounds (in parentheses, the median of per-round ratios to own TCP connections)\n\n", conns, runs)
-	b.WriteString("| size | WebSockets over | msg/s | server CPU µs/msg | server heap KiB/ws | server stacks KiB/ws | server RSS KiB/ws | server goroutines/ws | client heap KiB/ws | client goroutines/ws |\n")
-	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| size | WebSockets over | msg/s | server CPU µs/msg | client CPU µs/msg | server heap KiB/ws | server stacks KiB/ws | server RSS KiB/ws | server goroutines/ws | client heap KiB/ws | client goroutines/ws |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	metrics := []func(*load.H2Result) float64{
 		func(x *load.H2Result) float64 { return x.MsgsPerSec },
 		func(x *load.H2Result) float64 { return x.CPUusPerMsg },
+		func(x *load.H2Result) float64 { return x.ClientCPUus },
 		func(x *load.H2Result) float64 { return x.ServerHeapPerWS / 1024 },
 		func(x *load.H2Result) float64 { return x.ServerStacksPerWS / 1024 },
 		func(x *load.H2Result) float64 { return x.ServerRSSPerWS / 1024 },
