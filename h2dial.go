@@ -109,7 +109,7 @@ func (p *h2Pool) open(e *h2Entry, dial func() (net.Conn, error)) error {
 		e.nc = nc
 		return errH1
 	}
-	cc, err := (&http2.Transport{}).NewClientConn(nc)
+	cc, err := (&http2.Transport{}).NewClientConn(clampFrameSize(nc))
 	if err != nil {
 		nc.Close()
 		return fmt.Errorf("websocket: HTTP/2: %w", err)
