@@ -177,6 +177,7 @@ func dialStream(ctx context.Context, o *DialOptions, creq *handshake.ClientReque
 	return conn, resp, err
 }
 
+// h2KeyFor is the pool key of a Dial with o to target.
 func h2KeyFor(o *DialOptions, target *url.URL, secure bool) h2Key {
 	key := h2Key{addr: hostPort(target), secure: secure, tls: o.TLSConfig}
 	if o.TLSConfig != nil {
