@@ -59,13 +59,18 @@ type DialOptions struct {
 
 	// HTTP2 opens the WebSocket as a stream of an HTTP/2 connection, with
 	// an extended CONNECT (RFC 8441), sharing one connection per origin
-	// (and TLSConfig) with the other WebSockets Dial opened so that are
-	// still open; the connection closes with the last of them. Over wss://
+	// (host, port and TLSConfig pointer) with the other WebSockets open
+	// on it; the connection closes with the last of them. Over wss://
 	// TLS offers h2 and http/1.1, and Dial falls back to an HTTP/1.1
 	// upgrade when the server picks http/1.1 or does not advertise
 	// SETTINGS_ENABLE_CONNECT_PROTOCOL. Over ws:// it speaks HTTP/2 in
 	// cleartext (h2c, prior knowledge) and a server without the setting
 	// is an error wrapping handshake.ErrExtendedConnectNotSupported.
+	//
+	// Without HTTP2, Dial still opens a stream of such a connection while
+	// one is open to the origin and the server has taken an extended
+	// CONNECT on it, as browsers do (the response's ProtoMajor says 2);
+	// otherwise it upgrades over HTTP/1.1 on a connection of its own.
 	HTTP2 bool
 
 	// HandshakeTimeout bounds the connect, TLS and WebSocket handshakes;
@@ -153,9 +158,13 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 	}
 	var conn *Conn
 	var resp *http.Response
+	reused := false
 	if o.HTTP2 {
 		conn, resp, err = dialStream(ctx, &o, creq, &httpURL, secure)
 	} else {
+		conn, resp, reused, err = dialReused(ctx, &o, creq, &httpURL, secure)
+	}
+	if !o.HTTP2 && !reused {
 		var req *http.Request
 		req, err = creq.HTTPRequest(ctx)
 		if err != nil {

@@ -19,7 +19,8 @@ import (
 )
 
 // h2Conns holds the HTTP/2 connections that Dial with HTTP2 opened, one per
-// origin and TLS configuration, while a WebSocket is open on them.
+// origin and TLS configuration, while a WebSocket is open on them. A Dial
+// without HTTP2 uses one too, once it has taken an extended CONNECT.
 var h2Conns = h2Pool{conns: make(map[h2Key]*h2Entry)}
 
 type h2Pool struct {
@@ -41,6 +42,9 @@ type h2Entry struct {
 	nc      net.Conn // set when ALPN chose http/1.1: the caller upgrades it
 	err     error
 	streams int
+	// xconnect: the server took an extended CONNECT here, so it advertised
+	// SETTINGS_ENABLE_CONNECT_PROTOCOL (x/net refuses to send one before).
+	xconnect bool
 }
 
 // errH1 is an h2Entry's connection on which ALPN chose HTTP/1.1.
@@ -105,13 +109,27 @@ func (p *h2Pool) open(e *h2Entry, dial func() (net.Conn, error)) error {
 		e.nc = nc
 		return errH1
 	}
-	cc, err := (&http2.Transport{}).NewClientConn(nc)
+	cc, err := (&http2.Transport{}).NewClientConn(clampFrameSize(nc))
 	if err != nil {
 		nc.Close()
 		return fmt.Errorf("websocket: HTTP/2: %w", err)
 	}
 	e.cc, e.nc = cc, nc
 	return nil
+}
+
+// reuse reserves a stream on the open HTTP/2 connection to key, if there
+// is one that has already taken an extended CONNECT and has room; it never
+// opens a connection or waits for one.
+func (p *h2Pool) reuse(key h2Key) *h2Entry {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e := p.conns[key]
+	if e == nil || !e.xconnect || !e.cc.CanTakeNewRequest() {
+		return nil
+	}
+	e.streams++
+	return e
 }
 
 // release gives back a stream of e, closing the connection with the last.
@@ -138,10 +156,7 @@ func dialStream(ctx context.Context, o *DialOptions, creq *handshake.ClientReque
 	if err != nil {
 		return nil, nil, err
 	}
-	key := h2Key{addr: hostPort(target), secure: secure, tls: o.TLSConfig}
-	if o.TLSConfig != nil {
-		key.serverName = o.TLSConfig.ServerName
-	}
+	key := h2KeyFor(o, target, secure)
 	e, nc, err := h2Conns.get(ctx, key, func() (net.Conn, error) {
 		return dialTransport(ctx, o, req, target, secure, []string{http2.NextProtoTLS, "http/1.1"})
 	})
@@ -160,6 +175,38 @@ func dialStream(ctx context.Context, o *DialOptions, creq *handshake.ClientReque
 		return upgradeOver(ctx, nc, creq, o)
 	}
 	return conn, resp, err
+}
+
+// h2KeyFor is the pool key of a Dial with o to target.
+func h2KeyFor(o *DialOptions, target *url.URL, secure bool) h2Key {
+	key := h2Key{addr: hostPort(target), secure: secure, tls: o.TLSConfig}
+	if o.TLSConfig != nil {
+		key.serverName = o.TLSConfig.ServerName
+	}
+	return key
+}
+
+// dialReused opens the WebSocket as a stream of an HTTP/2 connection that
+// h2Conns already holds to the URL's origin and on which the server took
+// an extended CONNECT. ok is false when there is none, or when the
+// connection failed before the server answered (it may have been closing):
+// the caller then upgrades over HTTP/1.1 as it would have.
+func dialReused(ctx context.Context, o *DialOptions, creq *handshake.ClientRequest, target *url.URL, secure bool) (conn *Conn, resp *http.Response, ok bool, err error) {
+	key := h2KeyFor(o, target, secure)
+	e := h2Conns.reuse(key)
+	if e == nil {
+		return nil, nil, false, nil
+	}
+	req, err := creq.ExtendedConnectRequest(ctx)
+	if err != nil {
+		h2Conns.release(key, e)
+		return nil, nil, true, err
+	}
+	conn, resp, err = roundTripStream(ctx, e, key, creq, req, o)
+	if err != nil && resp == nil && ctx.Err() == nil {
+		return nil, nil, false, nil
+	}
+	return conn, resp, true, err
 }
 
 // upgradeOver runs the HTTP/1.1 opening handshake on nc, an HTTP/2
@@ -205,6 +252,9 @@ func roundTripStream(ctx context.Context, e *h2Entry, key h2Key, creq *handshake
 		}
 		return nil, nil, fail(fmt.Errorf("websocket: HTTP/2 extended CONNECT: %w", err))
 	}
+	h2Conns.mu.Lock()
+	e.xconnect = true
+	h2Conns.mu.Unlock()
 	result, verr := creq.VerifyExtendedConnect(resp)
 	if verr != nil {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))

@@ -13,6 +13,11 @@ import (
 // runs on a goroutine of its own after the upgrade, and broadcasts go
 // through the toolkit's per-connection queues, encoded once.
 func startWskit(ln net.Listener, o Options) (Server, error) {
+	return serveHTTP(ln, newWskit(o)), nil
+}
+
+// newWskit is the wskit echo server as an http.Handler.
+func newWskit(o Options) *server.Server {
 	opts := &server.Options{}
 	opts.InsecureSkipOriginCheck = true
 	// The other servers send no keepalive pings; neither does this one.
@@ -49,7 +54,7 @@ func startWskit(ln net.Listener, o Options) (Server, error) {
 			}
 		}
 	}))
-	return serveHTTP(ln, srv), nil
+	return srv
 }
 
 // serveHTTP serves h on ln with net/http.
