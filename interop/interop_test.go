@@ -330,6 +330,10 @@ func testPeerServer(t *testing.T, m compMode, name string, args ...string) {
 	opts := &websocket.DialOptions{}
 	opts.Compression = m.comp
 	opts.MaxMessageSize = 64 << 20
+	// A peer starved of CPU may take longer than the default 5 s to end the
+	// closing handshake; it would then see the connection dropped and
+	// report 1006 instead of the code sent.
+	opts.CloseTimeout = time.Until(testutil.Deadline(t)) / 2
 
 	c, _, err := websocket.Dial(ctx, url, opts)
 	if err != nil {
