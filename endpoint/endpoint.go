@@ -173,8 +173,7 @@ var (
 // and the shared state (everything else), which Options.Lock guards when
 // the groups are used from different goroutines.
 type Endpoint struct {
-	o    Options
-	lock locker
+	o Options
 
 	r recvState
 	s *sendState // made at the first message sent
@@ -213,7 +212,7 @@ func (e *Endpoint) Init(o Options) {
 	if o.PongTimeout <= 0 {
 		o.PongTimeout = o.PingInterval
 	}
-	*e = Endpoint{o: o, lock: locker{o.Lock}, state: StateOpen}
+	*e = Endpoint{o: o, state: StateOpen}
 	e.r.limit = o.MaxMessageSize
 	e.r.val = wire.Validator{Role: o.Role, MaxFrameSize: max(o.MaxFrameSize, 0), ExtensionRSV: o.ExtensionRSV}
 	if a := o.Deflate; a != nil {
@@ -221,6 +220,10 @@ func (e *Endpoint) Init(o Options) {
 		e.r.z = deflate.NewInflater(a.Decompress)
 	}
 }
+
+// lock returns Options.Lock, or a locker that does nothing; it is not a
+// field of its own, which would cost every connection 16 bytes.
+func (e *Endpoint) lock() locker { return locker{e.o.Lock} }
 
 // locker holds Options.Lock, or nothing.
 type locker struct {
@@ -247,23 +250,23 @@ func (e *Endpoint) Role() wire.Role { return e.o.Role }
 
 // State returns where the connection is in its life.
 func (e *Endpoint) State() State {
-	e.lock.Lock()
-	defer e.lock.Unlock()
+	e.lock().Lock()
+	defer e.lock().Unlock()
 	return e.state
 }
 
 // Err returns the error this side failed the connection with, or nil.
 func (e *Endpoint) Err() error {
-	e.lock.Lock()
-	defer e.lock.Unlock()
+	e.lock().Lock()
+	defer e.lock().Unlock()
 	return e.failure
 }
 
 // CloseSent reports whether a close frame has been queued or sent; after
 // it no data frame may go out (RFC 6455 §5.5.1).
 func (e *Endpoint) CloseSent() bool {
-	e.lock.Lock()
-	defer e.lock.Unlock()
+	e.lock().Lock()
+	defer e.lock().Unlock()
 	return e.closeSent
 }
 
@@ -273,8 +276,8 @@ func (e *Endpoint) CloseSent() bool {
 // the endpoint is closed. It returns cause, or the earlier failure when the
 // connection had already failed.
 func (e *Endpoint) Fail(cause error) error {
-	e.lock.Lock()
-	defer e.lock.Unlock()
+	e.lock().Lock()
+	defer e.lock().Unlock()
 	return e.failLocked(cause)
 }
 
@@ -303,8 +306,8 @@ func (e *Endpoint) Close(code wire.StatusCode, reason string) error {
 	if code != wire.StatusNoStatusRcvd && !code.ValidOnWire() {
 		return ErrCloseCode
 	}
-	e.lock.Lock()
-	defer e.lock.Unlock()
+	e.lock().Lock()
+	defer e.lock().Unlock()
 	if e.closeSent || e.failure != nil {
 		return ErrClosing
 	}
@@ -331,8 +334,8 @@ func (e *Endpoint) Ping(payload []byte) error {
 	if len(payload) > wire.MaxControlPayload {
 		return wire.ErrControlTooLong
 	}
-	e.lock.Lock()
-	defer e.lock.Unlock()
+	e.lock().Lock()
+	defer e.lock().Unlock()
 	if e.closeSent {
 		return ErrClosing
 	}
@@ -360,8 +363,8 @@ func (e *Endpoint) queueCloseLocked(code wire.StatusCode, reason string) {
 
 // HasOutgoing reports whether control frames wait to be sent.
 func (e *Endpoint) HasOutgoing() bool {
-	e.lock.Lock()
-	defer e.lock.Unlock()
+	e.lock().Lock()
+	defer e.lock().Unlock()
 	return e.havePong || len(e.q) > 0
 }
 
@@ -370,8 +373,8 @@ func (e *Endpoint) HasOutgoing() bool {
 // slice; they are then the caller's to write, in that order, between data
 // frames.
 func (e *Endpoint) AppendOutgoing(dst []byte) []byte {
-	e.lock.Lock()
-	defer e.lock.Unlock()
+	e.lock().Lock()
+	defer e.lock().Unlock()
 	if e.havePong {
 		h := wire.Header{Fin: true, Opcode: wire.OpPong, Length: int64(e.npong)}
 		if e.o.Role == wire.RoleClient {

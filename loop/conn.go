@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,48 +33,95 @@ const (
 
 // Conn is one connection of a Server. Its methods may be called from any
 // goroutine; none blocks on the network.
+//
+// An idle connection holds this struct and nothing else: its fields are
+// ordered and sized so that it fits the 512-byte size class (the endpoint
+// is 408 of them); what a connection needs only while it is doing
+// something lives in busy.
 type Conn struct {
-	mu   sync.Mutex
-	l    *evloop
-	fd   int
-	addr netip.AddrPort // the peer's; a net.Addr would cost an allocation
-	e    endpoint.Endpoint
-	out  []byte // bytes not yet written; nil when all are
-	hs   []byte // the opening handshake read so far
-	msg  []byte // the message being received
-	val  any
-	prot string
+	mu  sync.Mutex
+	l   *evloop
+	b   *busy // nil while the connection is idle
+	val any
+	e   endpoint.Endpoint
 
 	// Timers, on the loop's heap.
-	due      int64
-	hsDue    int64
-	idleDue  int64
-	drainDue int64
-	hidx     int32
+	due  int64 // the earliest of them: the heap's key
+	pdue int64 // the phase's: the handshake's deadline, the idle timeout (open), the end of the drain
+	fd   int32
+	hidx int32
 
-	// Handlers.
-	tasks     []task
-	queued    int // bytes of messages in tasks
-	scheduled bool
+	ip       [16]byte // the peer's address: a netip.AddrPort would take 32 bytes
+	port     uint16
+	peerCode wire.StatusCode
+	phase    phase
+	msgType  wire.Opcode
+	prot     uint8 // the subprotocol agreed: 1 + its index in Options.Protocols, 0 for none
 
-	peerCode   wire.StatusCode
+	peerClose bool // the peer's close frame arrived
+	opened    bool // OnOpen was queued
+	ending    bool // to be closed once the queue is written
+	lost      bool // a write failed: the loop is to drop the connection
+	closed    bool // the descriptor is closed
+	armedOut  bool // EPOLLOUT is on
+	paused    bool // EPOLLIN is off: too many bytes wait for handlers
+	scheduled bool // in the worker pool's run queue
+}
+
+// busy is what a connection holds while it is doing something: reading
+// its handshake or a message, writing what the socket did not take, or
+// waiting for its handlers. It is taken from a pool when needed and put
+// back once all of it is empty (tidyLocked).
+type busy struct {
+	out        []byte // bytes not yet written; nil when all are
+	hs         []byte // the opening handshake read so far
+	msg        []byte // the message being received
+	tasks      []task // handler calls not yet run
+	queued     int    // bytes of messages in tasks
 	peerReason string
-	phase      phase
-	msgType    wire.Opcode
-	peerClose  bool // the peer's close frame arrived
-	opened     bool // OnOpen was queued
-	ending     bool // to be closed once out is written
-	lost       bool // a write failed: the loop is to drop the connection
-	closed     bool // the descriptor is closed
-	armedOut   bool // EPOLLOUT is on
-	paused     bool // EPOLLIN is off: too many bytes wait for handlers
+}
+
+var busyPool = sync.Pool{New: func() any { return new(busy) }}
+
+// busyLocked returns c.b, taking one from the pool when c has none.
+func (c *Conn) busyLocked() *busy {
+	if c.b == nil {
+		c.b = busyPool.Get().(*busy)
+	}
+	return c.b
+}
+
+// tidyLocked gives c.b back to the pool once nothing in it is in use.
+func (c *Conn) tidyLocked() {
+	b := c.b
+	if b == nil || b.out != nil || b.hs != nil || b.msg != nil || len(b.tasks) > 0 || c.scheduled || b.peerReason != "" {
+		return
+	}
+	*b = busy{}
+	c.b = nil
+	busyPool.Put(b)
+}
+
+// outLocked returns the bytes not yet written.
+func (c *Conn) outLocked() []byte {
+	if c.b == nil {
+		return nil
+	}
+	return c.b.out
 }
 
 // RemoteAddr returns the peer's address.
-func (c *Conn) RemoteAddr() net.Addr { return net.TCPAddrFromAddrPort(c.addr) }
+func (c *Conn) RemoteAddr() net.Addr {
+	return net.TCPAddrFromAddrPort(netip.AddrPortFrom(netip.AddrFrom16(c.ip).Unmap(), c.port))
+}
 
 // Subprotocol returns the subprotocol agreed in the handshake, or "".
-func (c *Conn) Subprotocol() string { return c.prot }
+func (c *Conn) Subprotocol() string {
+	if c.prot == 0 {
+		return ""
+	}
+	return c.l.s.o.Protocols[c.prot-1]
+}
 
 // SetValue and Value keep one value of the application's with the
 // connection.
@@ -108,14 +156,13 @@ func (c *Conn) write(op wire.Opcode, p []byte) error {
 		return ErrClosed
 	}
 	o := &c.l.s.o
-	if len(c.out) > 0 && len(c.out)+len(p) > o.MaxQueue {
+	if out := c.outLocked(); len(out) > 0 && len(out)+len(p) > o.MaxQueue {
 		if o.SlowConsumer == DropMessage {
 			return ErrQueueFull
 		}
 		c.e.Tick(c.l.s.now()) // the close timeout counts from now
 		c.e.Close(wire.StatusPolicyViolation, "too slow: send queue full")
-		c.out = c.e.AppendOutgoing(c.out)
-		c.flushLocked()
+		c.sendOutgoingLocked()
 		c.l.note(c)
 		return ErrQueueFull
 	}
@@ -162,8 +209,7 @@ func (c *Conn) control(f func() error) error {
 		}
 		return err
 	}
-	c.out = c.e.AppendOutgoing(c.out)
-	c.flushLocked()
+	c.sendOutgoingLocked()
 	c.l.note(c) // the close timer, or the end
 	return nil
 }
@@ -173,25 +219,36 @@ func (c *Conn) control(f func() error) error {
 // took only part of b, which is then not copied); otherwise b is the
 // caller's again.
 func (c *Conn) sendLocked(b []byte) bool {
-	if len(c.out) == 0 && !c.lost {
+	if len(c.outLocked()) == 0 && !c.lost {
 		n := c.writeLocked(b)
 		if n == len(b) || c.lost {
 			return false
 		}
-		c.out = b[n:]
+		c.busyLocked().out = b[n:]
 		c.flushLocked()
 		return true
 	}
-	c.out = append(c.out, b...)
+	c.b.out = append(c.b.out, b...)
 	c.flushLocked()
 	return false
+}
+
+// sendOutgoingLocked sends the control frames the endpoint queued (pongs,
+// pings, close frames) after what is queued already.
+func (c *Conn) sendOutgoingLocked() {
+	if len(c.outLocked()) > 0 {
+		c.b.out = c.e.AppendOutgoing(c.b.out)
+		c.flushLocked()
+	} else if p := c.e.AppendOutgoing(nil); len(p) > 0 {
+		c.sendLocked(p)
+	}
 }
 
 // writeLocked writes as much of b as the socket takes now.
 func (c *Conn) writeLocked(b []byte) int {
 	done := 0
 	for done < len(b) {
-		n, err := syscall.Write(c.fd, b[done:])
+		n, err := syscall.Write(int(c.fd), b[done:])
 		switch {
 		case err == syscall.EINTR:
 			continue
@@ -199,7 +256,9 @@ func (c *Conn) writeLocked(b []byte) int {
 			return done
 		case err != nil:
 			c.lost = true
-			c.out = nil
+			if c.b != nil {
+				c.b.out = nil
+			}
 			c.l.note(c)
 			return len(b)
 		}
@@ -213,20 +272,20 @@ func (c *Conn) flushLocked() {
 	if c.closed || c.lost {
 		return
 	}
-	if len(c.out) > 0 {
-		n := c.writeLocked(c.out)
+	if b := c.b; b != nil && len(b.out) > 0 {
+		n := c.writeLocked(b.out)
 		if c.lost {
 			return
 		}
-		c.out = c.out[n:]
-	}
-	if len(c.out) == 0 {
-		c.out = nil // an idle connection keeps no buffer
-		if c.ending {
-			c.l.note(c)
+		b.out = b.out[n:]
+		if len(b.out) == 0 {
+			b.out = nil // an idle connection keeps no buffer
+			if c.ending {
+				c.l.note(c)
+			}
 		}
 	}
-	if want := len(c.out) > 0; want != c.armedOut {
+	if want := len(c.outLocked()) > 0; want != c.armedOut {
 		c.armedOut = want
 		c.epollModLocked()
 	}
@@ -240,8 +299,8 @@ func (c *Conn) epollModLocked() {
 	if c.armedOut {
 		ev |= syscall.EPOLLOUT
 	}
-	e := syscall.EpollEvent{Events: ev, Fd: int32(c.fd)}
-	syscall.EpollCtl(c.l.epfd, syscall.EPOLL_CTL_MOD, c.fd, &e)
+	e := syscall.EpollEvent{Events: ev, Fd: c.fd}
+	syscall.EpollCtl(c.l.epfd, syscall.EPOLL_CTL_MOD, int(c.fd), &e)
 }
 
 // nextDueLocked is when the loop next has to look at c, 0 for never.
@@ -254,14 +313,14 @@ func (c *Conn) nextDueLocked() int64 {
 	}
 	switch c.phase {
 	case phaseHandshake, phaseRefused:
-		at(c.hsDue)
+		at(c.pdue)
 	case phaseOpen:
 		if t, ok := c.e.NextTimer(); ok {
 			at(max(t, 1))
 		}
-		at(c.idleDue)
+		at(c.pdue)
 	case phaseDrain:
-		at(c.drainDue)
+		at(c.pdue)
 	}
 	return due
 }
@@ -271,13 +330,13 @@ func (l *evloop) timeout(c *Conn, now int64) {
 	c.mu.Lock()
 	switch c.phase {
 	case phaseHandshake, phaseRefused:
-		if now >= c.hsDue {
+		if now >= c.pdue {
 			c.mu.Unlock()
 			l.finish(c, ErrLost)
 			return
 		}
 	case phaseDrain:
-		if now >= c.drainDue {
+		if now >= c.pdue {
 			c.mu.Unlock()
 			l.finish(c, nil)
 			return
@@ -288,10 +347,9 @@ func (l *evloop) timeout(c *Conn, now int64) {
 			l.finish(c, err)
 			return
 		}
-		c.out = c.e.AppendOutgoing(c.out)
-		c.flushLocked()
-		if c.idleDue != 0 && now >= c.idleDue {
-			c.idleDue = now + int64(l.s.ev.Timeout)
+		c.sendOutgoingLocked()
+		if c.pdue != 0 && now >= c.pdue {
+			c.pdue = now + int64(l.s.ev.Timeout)
 			if l.s.ev.OnTimeout != nil {
 				c.mu.Unlock()
 				c.push(task{kind: taskTimeout})
@@ -312,8 +370,7 @@ func (l *evloop) goingAway(c *Conn, now int64) {
 	}
 	c.e.Tick(now)
 	if c.e.Close(wire.StatusGoingAway, "server shutting down") == nil {
-		c.out = c.e.AppendOutgoing(c.out)
-		c.flushLocked()
+		c.sendOutgoingLocked()
 	}
 	c.mu.Unlock()
 	l.settle(c, now)
@@ -323,7 +380,11 @@ func (l *evloop) goingAway(c *Conn, now int64) {
 // error for OnError (nil after the peer's close frame).
 func (c *Conn) endLocked(err error) (wire.StatusCode, string, error) {
 	if c.peerClose {
-		return c.peerCode, c.peerReason, nil
+		var reason string
+		if c.b != nil {
+			reason = c.b.peerReason
+		}
+		return c.peerCode, reason, nil
 	}
 	if c.phase != phaseHandshake {
 		if f := c.e.Err(); f != nil {
@@ -344,17 +405,18 @@ func (c *Conn) endLocked(err error) (wire.StatusCode, string, error) {
 func (l *evloop) handshake(c *Conn, p []byte, now int64) {
 	o := &l.s.o
 	c.mu.Lock()
-	c.hs = append(c.hs, p...)
-	end := bytes.Index(c.hs, []byte("\r\n\r\n"))
+	b := c.busyLocked()
+	b.hs = append(b.hs, p...)
+	end := bytes.Index(b.hs, []byte("\r\n\r\n"))
 	if end < 0 {
-		if len(c.hs) > o.MaxHeaderBytes {
+		if len(b.hs) > o.MaxHeaderBytes {
 			c.refuseLocked(http.StatusRequestHeaderFieldsTooLarge, nil, "request header too large")
 		}
 		c.mu.Unlock()
 		return
 	}
-	raw, rest := c.hs[:end+4], c.hs[end+4:]
-	c.hs = nil
+	raw, rest := b.hs[:end+4], b.hs[end+4:]
+	b.hs = nil
 	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(raw)))
 	if err != nil {
 		c.refuseLocked(http.StatusBadRequest, nil, "malformed request: "+err.Error())
@@ -383,7 +445,10 @@ func (l *evloop) upgradeLocked(c *Conn, req *http.Request, now int64) bool {
 		c.refuseLocked(http.StatusForbidden, nil, "origin not allowed")
 		return false
 	}
-	c.prot = handshake.SelectProtocol(offer.Protocols, o.Protocols)
+	prot := handshake.SelectProtocol(offer.Protocols, o.Protocols)
+	if i := slices.Index(o.Protocols, prot); prot != "" && i >= 0 && i < 255 {
+		c.prot = uint8(i + 1)
+	}
 	eo := endpoint.Options{
 		Role:           wire.RoleServer,
 		MaxMessageSize: o.MaxMessageSize,
@@ -408,10 +473,11 @@ func (l *evloop) upgradeLocked(c *Conn, req *http.Request, now int64) bool {
 	c.e.Tick(now)
 	c.phase = phaseOpen
 	c.opened = true
+	c.pdue = 0 // the handshake's deadline is passed; the idle timeout's takes its place
 	if l.s.ev.Timeout > 0 {
-		c.idleDue = now + int64(l.s.ev.Timeout)
+		c.pdue = now + int64(l.s.ev.Timeout)
 	}
-	c.sendLocked(handshake.AppendResponse(nil, offer.Key, c.prot, exts, nil))
+	c.sendLocked(handshake.AppendResponse(nil, offer.Key, c.Subprotocol(), exts, nil))
 	return true
 }
 
@@ -444,7 +510,9 @@ func (c *Conn) refuseLocked(status int, h http.Header, reason string) {
 	}
 	b = append(b, "\r\n"...)
 	b = append(b, reason...)
-	c.hs = nil
+	if c.b != nil {
+		c.b.hs = nil
+	}
 	c.ending = true
 	c.phase = phaseRefused
 	c.sendLocked(b)

@@ -32,7 +32,8 @@ type evloop struct {
 	epfd   int
 	wakeR  int
 	wakeW  int
-	conns  map[int]*Conn
+	conns  []*Conn // by descriptor: 8 bytes each, where a map costs 30 or more
+	nconns int
 	timers timerHeap
 	rbuf   []byte // the loop's read buffer
 	zbuf   []byte // the loop's inflate buffer
@@ -63,7 +64,7 @@ func newLoop(s *Server) (*evloop, error) {
 		syscall.Close(epfd)
 		return nil, err
 	}
-	l := &evloop{s: s, epfd: epfd, wakeR: p[0], wakeW: p[1], conns: map[int]*Conn{},
+	l := &evloop{s: s, epfd: epfd, wakeR: p[0], wakeW: p[1],
 		rbuf: make([]byte, readBufSize), zbuf: make([]byte, 32<<10),
 		events: make([]syscall.EpollEvent, 256)}
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(l.wakeR)}
@@ -130,7 +131,7 @@ func (l *evloop) run() {
 			if fd == l.wakeR {
 				continue
 			}
-			c := l.conns[fd]
+			c := l.conn(fd)
 			if c == nil {
 				continue
 			}
@@ -146,7 +147,7 @@ func (l *evloop) run() {
 		}
 		l.inbox(now)
 		l.fire(now)
-		if l.quit && len(l.conns) == 0 {
+		if l.quit && l.nconns == 0 {
 			return
 		}
 	}
@@ -178,12 +179,16 @@ func (l *evloop) inbox(now int64) {
 	}
 	if cmds&cmdGoingAway != 0 {
 		for _, c := range l.conns {
-			l.goingAway(c, now)
+			if c != nil {
+				l.goingAway(c, now)
+			}
 		}
 	}
 	if cmds&cmdDrop != 0 {
 		for _, c := range l.conns {
-			l.finish(c, ErrLost)
+			if c != nil {
+				l.finish(c, ErrLost)
+			}
 		}
 	}
 	if cmds&cmdQuit != 0 {
@@ -193,15 +198,20 @@ func (l *evloop) inbox(now int64) {
 
 // open registers a new connection, in the opening handshake.
 func (l *evloop) open(a added, now int64) {
-	c := &Conn{l: l, fd: a.fd, addr: a.addr, hidx: -1}
-	c.hsDue = now + int64(l.s.o.HandshakeTimeout)
+	c := &Conn{l: l, fd: int32(a.fd), ip: a.addr.Addr().As16(), port: a.addr.Port(), hidx: -1}
+	c.pdue = now + int64(l.s.o.HandshakeTimeout)
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(a.fd)}
 	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, a.fd, &ev); err != nil {
 		syscall.Close(a.fd)
 		l.s.ended()
 		return
 	}
+	if a.fd >= len(l.conns) {
+		l.conns = slices.Grow(l.conns, a.fd+1-len(l.conns))
+		l.conns = l.conns[:cap(l.conns)]
+	}
 	l.conns[a.fd] = c
+	l.nconns++
 	switch {
 	case a.req != nil:
 		c.mu.Lock()
@@ -216,6 +226,14 @@ func (l *evloop) open(a added, now int64) {
 	l.settle(c, now)
 }
 
+// conn returns the connection on descriptor fd, or nil.
+func (l *evloop) conn(fd int) *Conn {
+	if fd < len(l.conns) {
+		return l.conns[fd]
+	}
+	return nil
+}
+
 // readable reads once from c and acts on what came.
 func (l *evloop) readable(c *Conn, now int64) {
 	buf := l.rbuf
@@ -226,11 +244,14 @@ func (l *evloop) readable(c *Conn, now int64) {
 		// the loop's alone.
 		if want := c.e.PayloadWant(); want >= directRead {
 			n := int(min(want, readBufSize))
-			c.msg = slices.Grow(c.msg, n)
-			buf = c.msg[len(c.msg) : len(c.msg)+n]
+			c.mu.Lock()
+			b := c.busyLocked()
+			b.msg = slices.Grow(b.msg, n)
+			buf = b.msg[len(b.msg) : len(b.msg)+n]
+			c.mu.Unlock()
 		}
 	}
-	n, err := syscall.Read(c.fd, buf)
+	n, err := syscall.Read(int(c.fd), buf)
 	if err == syscall.EAGAIN || err == syscall.EINTR {
 		return
 	}
@@ -265,14 +286,15 @@ func (l *evloop) settle(c *Conn, now int64) {
 	if c.phase == phaseOpen && c.e.State() == stateClosed {
 		c.ending = true
 	}
-	if c.ending && len(c.out) == 0 && c.phase != phaseDrain {
+	if c.ending && len(c.outLocked()) == 0 && c.phase != phaseDrain {
 		// RFC 6455 §7.1.1: the server closes the TCP connection first;
 		// the peer's last bytes are read and dropped for a while so that
 		// they do not turn the close into a reset.
-		syscall.Shutdown(c.fd, syscall.SHUT_WR)
+		syscall.Shutdown(int(c.fd), syscall.SHUT_WR)
 		c.phase = phaseDrain
-		c.drainDue = now + drainTime
+		c.pdue = now + drainTime
 	}
+	c.tidyLocked()
 	due := c.nextDueLocked()
 	c.mu.Unlock()
 	l.timers.set(c, due)
@@ -297,12 +319,16 @@ func (l *evloop) finish(c *Conn, err error) {
 		return
 	}
 	c.closed = true
-	c.out = nil
 	l.s.ended() // before the peer can see the end
-	syscall.Close(c.fd)
-	delete(l.conns, c.fd)
+	syscall.Close(int(c.fd))
+	l.conns[c.fd] = nil
+	l.nconns--
 	opened := c.opened
 	code, reason, cause := c.endLocked(err)
+	if b := c.b; b != nil {
+		b.out, b.hs, b.msg, b.peerReason = nil, nil, nil, ""
+		c.tidyLocked()
+	}
 	c.mu.Unlock()
 	l.timers.remove(c)
 	if opened {

@@ -24,6 +24,7 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 	// before the rest of p is taken in, as with a goroutine per
 	// connection: its reply goes out before a close frame that a later
 	// violation in p queues.
+	var b *busy
 	emit := func(t task) {
 		if !inline {
 			ts = append(ts, t)
@@ -32,14 +33,15 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 		if t.kind == taskNone {
 			return
 		}
-		c.out = c.e.AppendOutgoing(c.out)
-		c.flushLocked()
+		c.sendOutgoingLocked()
 		c.mu.Unlock()
 		c.run(t)
 		c.mu.Lock()
+		b = c.busyLocked()
 	}
 	c.mu.Lock()
 	c.e.Tick(now)
+	b = c.busyLocked() // for the message; tidyLocked takes it back when idle
 	for {
 		k, err := c.e.Receive(p, &ev)
 		p = p[k:]
@@ -50,21 +52,21 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 		case endpoint.None:
 		case endpoint.MessageStart:
 			c.msgType = ev.Type
-			c.msg = nil
+			b.msg = nil
 			if l.s.o.ReuseMessages {
-				c.msg = getMsg()
+				b.msg = getMsg()
 			}
 			if n := min(c.e.MessageLeft(), int64(len(p))); n > 0 {
 				// One frame of known size: room for what of it has
 				// arrived at once; never more than was received.
-				c.msg = slices.Grow(c.msg, int(n))
+				b.msg = slices.Grow(b.msg, int(n))
 			}
 			continue
 		case endpoint.Data:
-			if n := len(c.msg); len(ev.Data) > 0 && cap(c.msg)-n >= len(ev.Data) && &c.msg[:n+1][n] == &ev.Data[0] {
-				c.msg = c.msg[:n+len(ev.Data)] // read into the message itself (see readable)
+			if n := len(b.msg); len(ev.Data) > 0 && cap(b.msg)-n >= len(ev.Data) && &b.msg[:n+1][n] == &ev.Data[0] {
+				b.msg = b.msg[:n+len(ev.Data)] // read into the message itself (see readable)
 			} else {
-				c.msg = append(c.msg, ev.Data...)
+				b.msg = append(b.msg, ev.Data...)
 			}
 			if ev.End {
 				emit(c.message(now))
@@ -85,7 +87,7 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 		case endpoint.Ping:
 			// Each ping's pong, in turn (the endpoint keeps only the
 			// latest one queued).
-			c.out = c.e.AppendOutgoing(c.out)
+			c.sendOutgoingLocked()
 			if ev0.OnPing != nil {
 				emit(task{kind: taskPing, data: append([]byte(nil), ev.Data...)})
 			}
@@ -96,13 +98,12 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 			}
 			continue
 		case endpoint.Close:
-			c.peerClose, c.peerCode, c.peerReason = true, ev.Code, ev.Reason
+			c.peerClose, c.peerCode, b.peerReason = true, ev.Code, ev.Reason
 			continue
 		}
 		break
 	}
-	c.out = c.e.AppendOutgoing(c.out)
-	c.flushLocked()
+	c.sendOutgoingLocked()
 	c.mu.Unlock()
 	for i := range ts {
 		if ts[i].kind != taskNone {
@@ -112,14 +113,14 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 }
 
 // inflate inflates the current compressed message through the loop's
-// buffer into c.msg, reporting its end.
+// buffer into c.b.msg, reporting its end.
 func (l *evloop) inflate(c *Conn) (bool, error) {
 	for {
 		n, end, err := c.e.Inflate(l.zbuf)
 		if err != nil {
 			return false, err
 		}
-		c.msg = append(c.msg, l.zbuf[:n]...)
+		c.b.msg = append(c.b.msg, l.zbuf[:n]...)
 		if end || n == 0 {
 			return end, nil
 		}
@@ -128,16 +129,16 @@ func (l *evloop) inflate(c *Conn) (bool, error) {
 
 // message hands out the message received whole.
 func (c *Conn) message(now int64) task {
-	t := task{kind: taskText, data: c.msg}
+	t := task{kind: taskText, data: c.b.msg}
 	if c.msgType == wire.OpBinary {
 		t.kind = taskBinary
 	}
 	if t.data == nil {
 		t.data = []byte{}
 	}
-	c.msg = nil
-	if c.idleDue != 0 {
-		c.idleDue = now + int64(c.l.s.ev.Timeout)
+	c.b.msg = nil
+	if c.pdue != 0 {
+		c.pdue = now + int64(c.l.s.ev.Timeout)
 	}
 	ev := &c.l.s.ev
 	if t.kind == taskText && ev.OnText == nil || t.kind == taskBinary && ev.OnBinary == nil {
@@ -181,9 +182,10 @@ func (c *Conn) push(t task) {
 		return
 	}
 	c.mu.Lock()
-	c.tasks = append(c.tasks, t)
-	c.queued += len(t.data)
-	if c.queued > maxQueued && !c.paused && !c.closed {
+	b := c.busyLocked()
+	b.tasks = append(b.tasks, t)
+	b.queued += len(t.data)
+	if b.queued > maxQueued && !c.paused && !c.closed {
 		c.paused = true
 		c.epollModLocked()
 	}
@@ -200,17 +202,21 @@ func (c *Conn) push(t task) {
 func (c *Conn) runTasks() {
 	for range 16 {
 		c.mu.Lock()
-		if len(c.tasks) == 0 {
-			c.tasks = nil
+		b := c.b
+		if b == nil || len(b.tasks) == 0 {
+			if b != nil {
+				b.tasks = nil
+			}
 			c.scheduled = false
+			c.tidyLocked()
 			c.mu.Unlock()
 			return
 		}
-		t := c.tasks[0]
-		c.tasks[0] = task{}
-		c.tasks = c.tasks[1:]
-		c.queued -= len(t.data)
-		if c.paused && c.queued <= maxQueued/2 && !c.closed {
+		t := b.tasks[0]
+		b.tasks[0] = task{}
+		b.tasks = b.tasks[1:]
+		b.queued -= len(t.data)
+		if c.paused && b.queued <= maxQueued/2 && !c.closed {
 			c.paused = false
 			c.epollModLocked()
 		}
