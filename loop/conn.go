@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"unicode/utf8"
+	"unsafe"
 
 	"github.com/wskit/websocket/deflate"
 	"github.com/wskit/websocket/endpoint"
@@ -35,28 +37,27 @@ const (
 // goroutine; none blocks on the network.
 //
 // An idle connection holds this struct and nothing else: its fields are
-// ordered and sized so that it fits the 512-byte size class (the endpoint
-// is 408 of them); what a connection needs only while it is doing
-// something lives in busy.
+// ordered and sized so that it fits Go's 480-byte size class, 16 to a page
+// of 8 KiB (the endpoint is 408 bytes of it); what a connection needs only
+// while it is doing something lives in busy, and what few use in extra.
 type Conn struct {
-	mu  sync.Mutex
-	l   *evloop
-	b   *busy // nil while the connection is idle
-	val any
-	e   endpoint.Endpoint
+	mu sync.Mutex
+	l  *evloop
+	b  *busy  // nil while the connection is idle
+	x  *extra // nil until needed
+	e  endpoint.Endpoint
 
-	// Timers, on the loop's heap.
-	due  int64 // the earliest of them: the heap's key
-	pdue int64 // the phase's: the handshake's deadline, the idle timeout (open), the end of the drain
+	pdue int64 // the phase's timer: the handshake's deadline, the idle timeout (open), the end of the drain
 	fd   int32
-	hidx int32
+	slot int32 // in the loop's table, and in the epoll event
+	hidx int32 // in the loop's timer heap, -1 for none
 
-	ip       [16]byte // the peer's address: a netip.AddrPort would take 32 bytes
-	port     uint16
-	peerCode wire.StatusCode
-	phase    phase
-	msgType  wire.Opcode
-	prot     uint8 // the subprotocol agreed: 1 + its index in Options.Protocols, 0 for none
+	ip4     [4]byte // the peer's address when it is IPv4; others are in extra
+	port    uint16
+	phase   phase
+	msgType wire.Opcode
+	prot    uint8 // the subprotocol agreed: 1 + its index in Options.Protocols, 0 for none
+	deflate bool  // permessage-deflate was agreed
 
 	peerClose bool // the peer's close frame arrived
 	opened    bool // OnOpen was queued
@@ -79,6 +80,21 @@ type busy struct {
 	tasks      []task // handler calls not yet run
 	queued     int    // bytes of messages in tasks
 	peerReason string
+	peerCode   wire.StatusCode
+}
+
+// extra is what few connections need: a value of the application's, and
+// a peer address that is not IPv4.
+type extra struct {
+	val  any
+	addr netip.AddrPort
+}
+
+func (c *Conn) extraLocked() *extra {
+	if c.x == nil {
+		c.x = new(extra)
+	}
+	return c.x
 }
 
 var busyPool = sync.Pool{New: func() any { return new(busy) }}
@@ -94,7 +110,7 @@ func (c *Conn) busyLocked() *busy {
 // tidyLocked gives c.b back to the pool once nothing in it is in use.
 func (c *Conn) tidyLocked() {
 	b := c.b
-	if b == nil || b.out != nil || b.hs != nil || b.msg != nil || len(b.tasks) > 0 || c.scheduled || b.peerReason != "" {
+	if b == nil || b.out != nil || b.hs != nil || b.msg != nil || len(b.tasks) > 0 || c.scheduled || c.peerClose && !c.closed {
 		return
 	}
 	*b = busy{}
@@ -112,7 +128,21 @@ func (c *Conn) outLocked() []byte {
 
 // RemoteAddr returns the peer's address.
 func (c *Conn) RemoteAddr() net.Addr {
-	return net.TCPAddrFromAddrPort(netip.AddrPortFrom(netip.AddrFrom16(c.ip).Unmap(), c.port))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.x != nil && c.x.addr.IsValid() {
+		return net.TCPAddrFromAddrPort(c.x.addr)
+	}
+	return net.TCPAddrFromAddrPort(netip.AddrPortFrom(netip.AddrFrom4(c.ip4), c.port))
+}
+
+// setAddrLocked keeps a, the peer's address.
+func (c *Conn) setAddrLocked(a netip.AddrPort) {
+	if ip := a.Addr(); ip.Is4() || ip.Is4In6() {
+		c.ip4, c.port = ip.Unmap().As4(), a.Port()
+	} else if a.IsValid() {
+		c.extraLocked().addr = a
+	}
 }
 
 // Subprotocol returns the subprotocol agreed in the handshake, or "".
@@ -127,7 +157,7 @@ func (c *Conn) Subprotocol() string {
 // connection.
 func (c *Conn) SetValue(v any) {
 	c.mu.Lock()
-	c.val = v
+	c.extraLocked().val = v
 	c.mu.Unlock()
 }
 
@@ -135,7 +165,10 @@ func (c *Conn) SetValue(v any) {
 func (c *Conn) Value() any {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.val
+	if c.x == nil {
+		return nil
+	}
+	return c.x.val
 }
 
 // WriteText sends a text message; it must be UTF-8 (RFC 6455 §8.1).
@@ -167,6 +200,9 @@ func (c *Conn) write(op wire.Opcode, p []byte) error {
 		return ErrQueueFull
 	}
 	bp := framePool.Get().(*[]byte)
+	if !c.deflate && len(p) >= vectorMin && len(c.outLocked()) == 0 {
+		return c.writeVector(bp, op, p)
+	}
 	b, err := c.e.AppendMessage((*bp)[:0], op, p)
 	c.e.DropSendBuffer() // an idle connection keeps no compression buffer
 	kept := false
@@ -182,6 +218,69 @@ func (c *Conn) write(op wire.Opcode, p []byte) error {
 		return ErrClosed
 	}
 	return err
+}
+
+// vectorMin is the least payload that write sends from where it is, with
+// its header in one writev, instead of copying it after the header.
+const vectorMin = 4 << 10
+
+// writeVector sends p as one uncompressed server frame: the header (after
+// any control frame the endpoint queued) in *bp, a pooled buffer, and p
+// itself in one writev (RFC 6455 §5.2: a server's frames are not
+// masked). What the socket does not take is copied into the queue. The
+// queue is empty.
+func (c *Conn) writeVector(bp *[]byte, op wire.Opcode, p []byte) error {
+	if op == wire.OpText && !utf8.Valid(p) {
+		framePool.Put(bp)
+		return endpoint.ErrInvalidUTF8
+	}
+	hdr := c.e.AppendOutgoing((*bp)[:0])
+	hdr = wire.AppendHeader(hdr, wire.Header{Fin: true, Opcode: op, Length: int64(len(p))})
+	n := c.writevLocked(hdr, p)
+	if c.lost {
+		*bp = hdr[:0]
+		framePool.Put(bp)
+		return nil
+	}
+	var rest []byte
+	if n < len(hdr) {
+		rest = append(hdr[:0], hdr[n:]...)
+		rest = append(rest, p...)
+	} else if p = p[n-len(hdr):]; len(p) > 0 {
+		if m := c.writeLocked(p); !c.lost && m < len(p) {
+			rest = append(hdr[:0], p[m:]...)
+		}
+	}
+	if rest == nil {
+		*bp = hdr[:0]
+		framePool.Put(bp)
+		return nil
+	}
+	c.busyLocked().out = rest // the pooled buffer is the queue's now
+	c.flushLocked()
+	return nil
+}
+
+// writevLocked writes what of hdr and p, both not empty, the socket takes
+// in one writev.
+func (c *Conn) writevLocked(hdr, p []byte) int {
+	iov := [2]syscall.Iovec{{Base: &hdr[0]}, {Base: &p[0]}}
+	iov[0].SetLen(len(hdr))
+	iov[1].SetLen(len(p))
+	for {
+		n, _, errno := syscall.Syscall(syscall.SYS_WRITEV, uintptr(c.fd), uintptr(unsafe.Pointer(&iov[0])), 2)
+		switch errno {
+		case 0:
+			return int(n)
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return 0
+		}
+		c.lost = true
+		c.l.note(c)
+		return 0
+	}
 }
 
 // Ping sends a ping with payload (at most 125 bytes).
@@ -219,7 +318,10 @@ func (c *Conn) control(f func() error) error {
 // took only part of b, which is then not copied); otherwise b is the
 // caller's again.
 func (c *Conn) sendLocked(b []byte) bool {
-	if len(c.outLocked()) == 0 && !c.lost {
+	if c.lost {
+		return false // the loop drops the connection
+	}
+	if len(c.outLocked()) == 0 {
 		n := c.writeLocked(b)
 		if n == len(b) || c.lost {
 			return false
@@ -299,7 +401,7 @@ func (c *Conn) epollModLocked() {
 	if c.armedOut {
 		ev |= syscall.EPOLLOUT
 	}
-	e := syscall.EpollEvent{Events: ev, Fd: c.fd}
+	e := syscall.EpollEvent{Events: ev, Fd: c.fd, Pad: c.slot}
 	syscall.EpollCtl(c.l.epfd, syscall.EPOLL_CTL_MOD, int(c.fd), &e)
 }
 
@@ -380,11 +482,8 @@ func (l *evloop) goingAway(c *Conn, now int64) {
 // error for OnError (nil after the peer's close frame).
 func (c *Conn) endLocked(err error) (wire.StatusCode, string, error) {
 	if c.peerClose {
-		var reason string
-		if c.b != nil {
-			reason = c.b.peerReason
-		}
-		return c.peerCode, reason, nil
+		reason := c.b.peerReason // kept while peerClose (tidyLocked)
+		return c.b.peerCode, reason, nil
 	}
 	if c.phase != phaseHandshake {
 		if f := c.e.Err(); f != nil {
@@ -417,7 +516,9 @@ func (l *evloop) handshake(c *Conn, p []byte, now int64) {
 	}
 	raw, rest := b.hs[:end+4], b.hs[end+4:]
 	b.hs = nil
-	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(raw)))
+	// A reader of raw's size: the request is whole, and the default 4 KiB
+	// would be garbage of every connection.
+	req, err := http.ReadRequest(bufio.NewReaderSize(bytes.NewReader(raw), len(raw)))
 	if err != nil {
 		c.refuseLocked(http.StatusBadRequest, nil, "malformed request: "+err.Error())
 		c.mu.Unlock()
@@ -467,6 +568,7 @@ func (l *evloop) upgradeLocked(c *Conn, req *http.Request, now int64) bool {
 		if resp, a, ok := deflate.ServerAccept(offer.Extensions, do); ok {
 			exts = []handshake.Extension{resp}
 			eo.Deflate = &a
+			c.deflate = true
 		}
 	}
 	c.e.Init(eo)

@@ -3,7 +3,6 @@
 package loop
 
 import (
-	"container/heap"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -19,7 +18,7 @@ const (
 )
 
 const (
-	readBufSize = 64 << 10
+	readBufSize = 128 << 10 // a 64 KiB message and its header in one read, handed out from here
 	directRead  = 16 << 10   // the least payload still to come read into the message itself
 	drainTime   = int64(2e9) // how long a closed connection's input is read and dropped
 )
@@ -32,7 +31,8 @@ type evloop struct {
 	epfd   int
 	wakeR  int
 	wakeW  int
-	conns  []*Conn // by descriptor: 8 bytes each, where a map costs 30 or more
+	conns  []*Conn // by slot (Conn.slot, the epoll event's Pad): 8 bytes a connection, where a map costs 30 or more
+	free   []int32 // slots of conns that are free
 	nconns int
 	timers timerHeap
 	rbuf   []byte // the loop's read buffer
@@ -131,7 +131,7 @@ func (l *evloop) run() {
 			if fd == l.wakeR {
 				continue
 			}
-			c := l.conn(fd)
+			c := l.conn(ev)
 			if c == nil {
 				continue
 			}
@@ -198,19 +198,24 @@ func (l *evloop) inbox(now int64) {
 
 // open registers a new connection, in the opening handshake.
 func (l *evloop) open(a added, now int64) {
-	c := &Conn{l: l, fd: int32(a.fd), ip: a.addr.Addr().As16(), port: a.addr.Port(), hidx: -1}
+	c := &Conn{l: l, fd: int32(a.fd), hidx: -1}
+	c.setAddrLocked(a.addr) // no one else knows c yet
 	c.pdue = now + int64(l.s.o.HandshakeTimeout)
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(a.fd)}
+	if n := len(l.free); n > 0 {
+		c.slot = l.free[n-1]
+		l.free = l.free[:n-1]
+	} else {
+		c.slot = int32(len(l.conns))
+		l.conns = append(l.conns, nil)
+	}
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: c.fd, Pad: c.slot}
 	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, a.fd, &ev); err != nil {
+		l.free = append(l.free, c.slot)
 		syscall.Close(a.fd)
 		l.s.ended()
 		return
 	}
-	if a.fd >= len(l.conns) {
-		l.conns = slices.Grow(l.conns, a.fd+1-len(l.conns))
-		l.conns = l.conns[:cap(l.conns)]
-	}
-	l.conns[a.fd] = c
+	l.conns[c.slot] = c
 	l.nconns++
 	switch {
 	case a.req != nil:
@@ -226,10 +231,12 @@ func (l *evloop) open(a added, now int64) {
 	l.settle(c, now)
 }
 
-// conn returns the connection on descriptor fd, or nil.
-func (l *evloop) conn(fd int) *Conn {
-	if fd < len(l.conns) {
-		return l.conns[fd]
+// conn returns the connection of an epoll event, or nil.
+func (l *evloop) conn(ev *syscall.EpollEvent) *Conn {
+	if i := int(ev.Pad); i >= 0 && i < len(l.conns) {
+		if c := l.conns[i]; c != nil && c.fd == ev.Fd {
+			return c
+		}
 	}
 	return nil
 }
@@ -303,8 +310,7 @@ func (l *evloop) settle(c *Conn, now int64) {
 // fire runs the timers that are due.
 func (l *evloop) fire(now int64) {
 	for n := len(l.timers); n > 0 && len(l.timers) > 0 && l.timers[0].due <= now; n-- {
-		c := l.timers[0]
-		heap.Pop(&l.timers)
+		c := l.timers.pop()
 		l.timeout(c, now)
 		l.settle(c, now)
 	}
@@ -321,7 +327,8 @@ func (l *evloop) finish(c *Conn, err error) {
 	c.closed = true
 	l.s.ended() // before the peer can see the end
 	syscall.Close(int(c.fd))
-	l.conns[c.fd] = nil
+	l.conns[c.slot] = nil
+	l.free = append(l.free, c.slot)
 	l.nconns--
 	opened := c.opened
 	code, reason, cause := c.endLocked(err)

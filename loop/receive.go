@@ -20,6 +20,12 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 	var tasks [8]task
 	ts := tasks[:0]
 	inline := l.s.pool == nil
+	// borrow: the message being received is whole in p, the loop's
+	// buffer, and is handed to the handler from there, without a copy.
+	// Only inline handlers with ReuseMessages may have it, since their
+	// slice is valid only until they return, and the loop's buffer is not
+	// read into before that.
+	borrow := false
 	// emit hands t to the handlers. Inline, the handler runs at once,
 	// before the rest of p is taken in, as with a goroutine per
 	// connection: its reply goes out before a close frame that a later
@@ -53,23 +59,39 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 		case endpoint.MessageStart:
 			c.msgType = ev.Type
 			b.msg = nil
+			n := c.e.MessageLeft()
+			if borrow = inline && l.s.o.ReuseMessages && n >= 0 && n <= int64(len(p)); borrow {
+				continue
+			}
 			if l.s.o.ReuseMessages {
 				b.msg = getMsg()
 			}
-			if n := min(c.e.MessageLeft(), int64(len(p))); n > 0 {
+			if n := min(n, int64(len(p))); n > 0 {
 				// One frame of known size: room for what of it has
 				// arrived at once; never more than was received.
 				b.msg = slices.Grow(b.msg, int(n))
 			}
 			continue
 		case endpoint.Data:
+			if borrow && ev.End {
+				borrow = false
+				t := c.message(ev.Data, now)
+				t.borrowed = true
+				emit(t)
+				continue
+			}
+			if borrow { // not whole after all: copied, as any message
+				borrow = false
+				b.msg = getMsg()
+			}
 			if n := len(b.msg); len(ev.Data) > 0 && cap(b.msg)-n >= len(ev.Data) && &b.msg[:n+1][n] == &ev.Data[0] {
 				b.msg = b.msg[:n+len(ev.Data)] // read into the message itself (see readable)
 			} else {
 				b.msg = append(b.msg, ev.Data...)
 			}
 			if ev.End {
-				emit(c.message(now))
+				emit(c.message(b.msg, now))
+				b.msg = nil
 			}
 			continue
 		case endpoint.Inflate:
@@ -78,7 +100,8 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 				break
 			}
 			if end {
-				emit(c.message(now))
+				emit(c.message(b.msg, now))
+				b.msg = nil
 			} else if ev.End {
 				c.e.Fail(deflate.ErrCorrupt) // the input is whole but the output is not
 				break
@@ -98,7 +121,7 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 			}
 			continue
 		case endpoint.Close:
-			c.peerClose, c.peerCode, b.peerReason = true, ev.Code, ev.Reason
+			c.peerClose, b.peerCode, b.peerReason = true, ev.Code, ev.Reason
 			continue
 		}
 		break
@@ -127,16 +150,15 @@ func (l *evloop) inflate(c *Conn) (bool, error) {
 	}
 }
 
-// message hands out the message received whole.
-func (c *Conn) message(now int64) task {
-	t := task{kind: taskText, data: c.b.msg}
+// message hands out data, the message received whole.
+func (c *Conn) message(data []byte, now int64) task {
+	t := task{kind: taskText, data: data}
 	if c.msgType == wire.OpBinary {
 		t.kind = taskBinary
 	}
 	if t.data == nil {
 		t.data = []byte{}
 	}
-	c.b.msg = nil
 	if c.pdue != 0 {
 		c.pdue = now + int64(c.l.s.ev.Timeout)
 	}
@@ -168,6 +190,8 @@ type task struct {
 	reason string
 	code   wire.StatusCode
 	kind   taskKind
+
+	borrowed bool // data is the loop's buffer, not to be pooled
 }
 
 // maxQueued is how many message bytes may wait for a connection's
@@ -236,10 +260,14 @@ func (c *Conn) run(t task) {
 		}
 	case taskText:
 		ev.OnText(c, string(t.data))
-		c.l.s.putMsg(t.data)
+		if !t.borrowed {
+			c.l.s.putMsg(t.data)
+		}
 	case taskBinary:
 		ev.OnBinary(c, t.data)
-		c.l.s.putMsg(t.data)
+		if !t.borrowed {
+			c.l.s.putMsg(t.data)
+		}
 	case taskPing:
 		ev.OnPing(c, t.data)
 	case taskPong:
