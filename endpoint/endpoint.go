@@ -173,7 +173,7 @@ var (
 // and the shared state (everything else), which Options.Lock guards when
 // the groups are used from different goroutines.
 type Endpoint struct {
-	o Options
+	o settings
 
 	r recvState
 	s *sendState // made at the first message sent
@@ -212,13 +212,70 @@ func (e *Endpoint) Init(o Options) {
 	if o.PongTimeout <= 0 {
 		o.PongTimeout = o.PingInterval
 	}
-	*e = Endpoint{o: o, state: StateOpen}
+	*e = Endpoint{o: settingsOf(o), state: StateOpen}
 	e.r.limit = o.MaxMessageSize
 	e.r.val = wire.Validator{Role: o.Role, MaxFrameSize: max(o.MaxFrameSize, 0), ExtensionRSV: o.ExtensionRSV}
 	if a := o.Deflate; a != nil {
 		e.r.val.ExtensionRSV |= wire.RSV1
 		e.r.z = deflate.NewInflater(a.Decompress)
 	}
+}
+
+// settings is what an endpoint keeps of its Options. The hooks, which few
+// drivers set, are behind a pointer, made only when one is: an idle
+// connection of an event-loop driver is mostly its endpoint.
+type settings struct {
+	Role           wire.Role
+	ExtensionRSV   byte
+	MaxMessageSize int64
+	Deflate        *deflate.Agreement
+	Level          int
+	Threshold      int
+	PingInterval   int64
+	PongTimeout    int64
+	CloseTimeout   int64
+	Lock           interface {
+		Lock()
+		Unlock()
+	}
+	hooks *hooks
+}
+
+type hooks struct {
+	pingPayload []byte
+	mask        func() [4]byte
+	onFrame     func(sent bool, h wire.Header)
+}
+
+func settingsOf(o Options) settings {
+	s := settings{Role: o.Role, ExtensionRSV: o.ExtensionRSV, MaxMessageSize: o.MaxMessageSize,
+		Deflate: o.Deflate, Level: o.Level, Threshold: o.Threshold, PingInterval: o.PingInterval,
+		PongTimeout: o.PongTimeout, CloseTimeout: o.CloseTimeout, Lock: o.Lock}
+	if len(o.PingPayload) > 0 || o.Mask != nil || o.OnFrame != nil {
+		s.hooks = &hooks{o.PingPayload, o.Mask, o.OnFrame}
+	}
+	return s
+}
+
+func (s *settings) pingPayload() []byte {
+	if s.hooks == nil {
+		return nil
+	}
+	return s.hooks.pingPayload
+}
+
+func (s *settings) mask() func() [4]byte {
+	if s.hooks == nil {
+		return nil
+	}
+	return s.hooks.mask
+}
+
+func (s *settings) onFrame() func(sent bool, h wire.Header) {
+	if s.hooks == nil {
+		return nil
+	}
+	return s.hooks.onFrame
 }
 
 // lock returns Options.Lock, or a locker that does nothing; it is not a
@@ -349,8 +406,8 @@ func (e *Endpoint) queueLocked(op wire.Opcode, payload []byte) {
 	if e.o.Role == wire.RoleClient {
 		h.Masked, h.Mask = true, e.maskKey(&e.rng)
 	}
-	if e.o.OnFrame != nil {
-		e.o.OnFrame(true, h)
+	if f := e.o.onFrame(); f != nil {
+		f(true, h)
 	}
 	e.q = wire.AppendFrame(e.q, h, payload)
 }
@@ -380,8 +437,8 @@ func (e *Endpoint) AppendOutgoing(dst []byte) []byte {
 		if e.o.Role == wire.RoleClient {
 			h.Masked, h.Mask = true, e.maskKey(&e.rng)
 		}
-		if e.o.OnFrame != nil {
-			e.o.OnFrame(true, h)
+		if f := e.o.onFrame(); f != nil {
+			f(true, h)
 		}
 		dst = wire.AppendFrame(dst, h, e.pong[:e.npong])
 		e.havePong = false
@@ -398,8 +455,8 @@ func (e *Endpoint) AppendOutgoing(dst []byte) []byte {
 // maskKey returns a masking key from *rng: the shared state's generator,
 // under the lock, or the sending side's.
 func (e *Endpoint) maskKey(rng **rand.ChaCha8) [4]byte {
-	if e.o.Mask != nil {
-		return e.o.Mask()
+	if f := e.o.mask(); f != nil {
+		return f()
 	}
 	if *rng == nil {
 		var seed [32]byte

@@ -168,8 +168,8 @@ func (e *Endpoint) header(w *wire.Event, ev *Event) (bool, error) {
 	if err := r.val.Check(h); err != nil {
 		return true, e.recvFail(err)
 	}
-	if e.o.OnFrame != nil {
-		e.o.OnFrame(false, h)
+	if f := e.o.onFrame(); f != nil {
+		f(false, h)
 	}
 	if h.Opcode.IsControl() {
 		r.nctrl = 0

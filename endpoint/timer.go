@@ -37,7 +37,7 @@ func (e *Endpoint) Tick(now int64) error {
 		return e.failLocked(ErrPongTimeout)
 	}
 	if e.nextPing != 0 && now >= e.nextPing && !e.closeSent {
-		payload := e.o.PingPayload
+		payload := e.o.pingPayload()
 		var seq [8]byte
 		if len(payload) == 0 {
 			e.pingSeq++
@@ -98,8 +98,8 @@ func (e *Endpoint) KeepalivePending() (int64, bool) {
 // isKeepalive reports whether a pong's payload answers the latest
 // keepalive ping.
 func (e *Endpoint) isKeepalive(payload []byte) bool {
-	if len(e.o.PingPayload) > 0 {
-		return bytes.Equal(payload, e.o.PingPayload)
+	if p := e.o.pingPayload(); len(p) > 0 {
+		return bytes.Equal(payload, p)
 	}
 	return len(payload) == 8 && binary.BigEndian.Uint64(payload) == e.pingSeq
 }

@@ -37,8 +37,8 @@ const (
 // goroutine; none blocks on the network.
 //
 // An idle connection holds this struct and nothing else: its fields are
-// ordered and sized so that it fits Go's 480-byte size class, 16 to a page
-// of 8 KiB (the endpoint is 408 bytes of it); what a connection needs only
+// ordered and sized so that it fits Go's 448-byte size class, 18 to a page
+// of 8 KiB (the endpoint is 368 bytes of it); what a connection needs only
 // while it is doing something lives in busy, and what few use in extra.
 type Conn struct {
 	mu sync.Mutex
