@@ -34,6 +34,7 @@ package endpoint
 import (
 	crand "crypto/rand"
 	"errors"
+	"math"
 	"math/rand/v2"
 
 	"github.com/wskit/websocket/deflate"
@@ -225,12 +226,8 @@ func (e *Endpoint) Init(o Options) {
 // drivers set, are behind a pointer, made only when one is: an idle
 // connection of an event-loop driver is mostly its endpoint.
 type settings struct {
-	Role           wire.Role
-	ExtensionRSV   byte
 	MaxMessageSize int64
 	Deflate        *deflate.Agreement
-	Level          int
-	Threshold      int
 	PingInterval   int64
 	PongTimeout    int64
 	CloseTimeout   int64
@@ -238,7 +235,11 @@ type settings struct {
 		Lock()
 		Unlock()
 	}
-	hooks *hooks
+	hooks        *hooks
+	Level        int32 // Options.Level, within the range of an int32 (clamp32)
+	Threshold    int32
+	Role         wire.Role
+	ExtensionRSV byte
 }
 
 type hooks struct {
@@ -249,13 +250,16 @@ type hooks struct {
 
 func settingsOf(o Options) settings {
 	s := settings{Role: o.Role, ExtensionRSV: o.ExtensionRSV, MaxMessageSize: o.MaxMessageSize,
-		Deflate: o.Deflate, Level: o.Level, Threshold: o.Threshold, PingInterval: o.PingInterval,
-		PongTimeout: o.PongTimeout, CloseTimeout: o.CloseTimeout, Lock: o.Lock}
+		Deflate: o.Deflate, Level: clamp32(o.Level), Threshold: clamp32(o.Threshold),
+		PingInterval: o.PingInterval, PongTimeout: o.PongTimeout, CloseTimeout: o.CloseTimeout, Lock: o.Lock}
 	if len(o.PingPayload) > 0 || o.Mask != nil || o.OnFrame != nil {
 		s.hooks = &hooks{o.PingPayload, o.Mask, o.OnFrame}
 	}
 	return s
 }
+
+// clamp32 is n, or the int32 nearest to it.
+func clamp32(n int) int32 { return int32(max(min(n, math.MaxInt32), math.MinInt32)) }
 
 func (s *settings) pingPayload() []byte {
 	if s.hooks == nil {

@@ -74,11 +74,10 @@ type Event struct {
 type recvState struct {
 	dec    wire.Decoder
 	val    wire.Validator
-	ctrl   *[wire.MaxControlPayload]byte // a control payload that came in pieces
-	nctrl  int
-	limit  int64 // the current (or next) message's size limit, <0 for none
-	msgIn  int64 // payload bytes of the current message's frames, as received
-	msgOut int64 // bytes the current compressed message inflated to
+	ctrl   *ctrlBuf // a control payload that came in pieces
+	limit  int64    // the current (or next) message's size limit, <0 for none
+	msgIn  int64    // payload bytes of the current message's frames, as received
+	msgOut int64    // bytes the current compressed message inflated to
 	z      *deflate.Inflater
 	err    error // the failure, sticky
 
@@ -92,6 +91,13 @@ type recvState struct {
 	endPending bool // the end of an empty message is still to be handed out
 	zEnded     bool // the compressed message's payload is all in the inflater
 	done       bool // the peer's close frame arrived: input is ignored
+}
+
+// ctrlBuf holds a control payload that came in pieces: n bytes of at most
+// 125 (RFC 6455 §5.5).
+type ctrlBuf struct {
+	buf [wire.MaxControlPayload]byte
+	n   uint8
 }
 
 // Receive consumes a prefix of p, the next bytes from the transport, and
@@ -172,7 +178,9 @@ func (e *Endpoint) header(w *wire.Event, ev *Event) (bool, error) {
 		f(false, h)
 	}
 	if h.Opcode.IsControl() {
-		r.nctrl = 0
+		if r.ctrl != nil {
+			r.ctrl.n = 0
+		}
 		if h.Length == 0 {
 			return true, e.control(h.Opcode, nil, ev)
 		}
@@ -215,13 +223,14 @@ func (e *Endpoint) payload(w *wire.Event, ev *Event) (bool, error) {
 			return true, e.control(w.Header.Opcode, w.Payload, ev)
 		}
 		if r.ctrl == nil {
-			r.ctrl = new([wire.MaxControlPayload]byte)
+			r.ctrl = new(ctrlBuf)
 		}
-		r.nctrl += copy(r.ctrl[r.nctrl:], w.Payload)
+		c := r.ctrl
+		c.n += uint8(copy(c.buf[c.n:], w.Payload))
 		if w.Remaining > 0 {
 			return false, nil
 		}
-		return true, e.control(w.Header.Opcode, r.ctrl[:r.nctrl], ev)
+		return true, e.control(w.Header.Opcode, c.buf[:c.n], ev)
 	}
 	return true, e.piece(ev, w.Payload, w.Remaining == 0 && w.Header.Fin)
 }

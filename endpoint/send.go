@@ -46,7 +46,7 @@ func (e *Endpoint) compressing(n int) bool {
 	if e.o.Deflate == nil || e.sender().off {
 		return false
 	}
-	t := e.o.Threshold
+	t := int(e.o.Threshold)
 	if t == 0 {
 		t = DefaultThreshold
 	}
@@ -60,7 +60,7 @@ func (e *Endpoint) compressing(n int) bool {
 // compressor makes the compressor on first use.
 func (e *Endpoint) compressor() {
 	if e.s.comp == nil {
-		e.s.comp = deflate.NewCompressor(e.s.compFlow, e.o.Level)
+		e.s.comp = deflate.NewCompressor(e.s.compFlow, int(e.o.Level))
 	}
 }
 

@@ -37,8 +37,8 @@ const (
 // goroutine; none blocks on the network.
 //
 // An idle connection holds this struct and nothing else: its fields are
-// ordered and sized so that it fits Go's 448-byte size class, 18 to a page
-// of 8 KiB (the endpoint is 368 bytes of it); what a connection needs only
+// ordered and sized so that it fits Go's 416-byte size class, 19 to a page
+// of 8 KiB (the endpoint is 352 bytes of it); what a connection needs only
 // while it is doing something lives in busy, and what few use in extra.
 type Conn struct {
 	mu sync.Mutex
@@ -57,16 +57,33 @@ type Conn struct {
 	phase   phase
 	msgType wire.Opcode
 	prot    uint8 // the subprotocol agreed: 1 + its index in Options.Protocols, 0 for none
-	deflate bool  // permessage-deflate was agreed
+	flags   connFlags
+}
 
-	peerClose bool // the peer's close frame arrived
-	opened    bool // OnOpen was queued
-	ending    bool // to be closed once the queue is written
-	lost      bool // a write failed: the loop is to drop the connection
-	closed    bool // the descriptor is closed
-	armedOut  bool // EPOLLOUT is on
-	paused    bool // EPOLLIN is off: too many bytes wait for handlers
-	scheduled bool // in the worker pool's run queue
+// connFlags are a Conn's yes-or-no states, one bit each (nine bools would
+// take the Conn past its size class), under Conn.mu.
+type connFlags uint16
+
+const (
+	fPeerClose connFlags = 1 << iota // the peer's close frame arrived
+	fOpened                          // OnOpen was queued
+	fEnding                          // to be closed once the queue is written
+	fLost                            // a write failed: the loop is to drop the connection
+	fClosed                          // the descriptor is closed
+	fArmedOut                        // EPOLLOUT is on
+	fPaused                          // EPOLLIN is off: too many bytes wait for handlers
+	fScheduled                       // in the worker pool's run queue
+	fDeflate                         // permessage-deflate was agreed
+)
+
+func (c *Conn) is(f connFlags) bool { return c.flags&f != 0 }
+
+func (c *Conn) set(f connFlags, on bool) {
+	if on {
+		c.flags |= f
+	} else {
+		c.flags &^= f
+	}
 }
 
 // busy is what a connection holds while it is doing something: reading
@@ -110,7 +127,7 @@ func (c *Conn) busyLocked() *busy {
 // tidyLocked gives c.b back to the pool once nothing in it is in use.
 func (c *Conn) tidyLocked() {
 	b := c.b
-	if b == nil || b.out != nil || b.hs != nil || b.msg != nil || len(b.tasks) > 0 || c.scheduled || c.peerClose && !c.closed {
+	if b == nil || b.out != nil || b.hs != nil || b.msg != nil || len(b.tasks) > 0 || c.is(fScheduled) || c.is(fPeerClose) && !c.is(fClosed) {
 		return
 	}
 	*b = busy{}
@@ -185,7 +202,7 @@ var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return 
 func (c *Conn) write(op wire.Opcode, p []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed || c.phase != phaseOpen || c.e.CloseSent() {
+	if c.is(fClosed) || c.phase != phaseOpen || c.e.CloseSent() {
 		return ErrClosed
 	}
 	o := &c.l.s.o
@@ -200,7 +217,7 @@ func (c *Conn) write(op wire.Opcode, p []byte) error {
 		return ErrQueueFull
 	}
 	bp := framePool.Get().(*[]byte)
-	if !c.deflate && len(p) >= vectorMin && len(c.outLocked()) == 0 {
+	if !c.is(fDeflate) && len(p) >= vectorMin && len(c.outLocked()) == 0 {
 		return c.writeVector(bp, op, p)
 	}
 	b, err := c.e.AppendMessage((*bp)[:0], op, p)
@@ -237,7 +254,7 @@ func (c *Conn) writeVector(bp *[]byte, op wire.Opcode, p []byte) error {
 	hdr := c.e.AppendOutgoing((*bp)[:0])
 	hdr = wire.AppendHeader(hdr, wire.Header{Fin: true, Opcode: op, Length: int64(len(p))})
 	n := c.writevLocked(hdr, p)
-	if c.lost {
+	if c.is(fLost) {
 		*bp = hdr[:0]
 		framePool.Put(bp)
 		return nil
@@ -247,7 +264,7 @@ func (c *Conn) writeVector(bp *[]byte, op wire.Opcode, p []byte) error {
 		rest = append(hdr[:0], hdr[n:]...)
 		rest = append(rest, p...)
 	} else if p = p[n-len(hdr):]; len(p) > 0 {
-		if m := c.writeLocked(p); !c.lost && m < len(p) {
+		if m := c.writeLocked(p); !c.is(fLost) && m < len(p) {
 			rest = append(hdr[:0], p[m:]...)
 		}
 	}
@@ -277,7 +294,7 @@ func (c *Conn) writevLocked(hdr, p []byte) int {
 		case syscall.EAGAIN:
 			return 0
 		}
-		c.lost = true
+		c.set(fLost, true)
 		c.l.note(c)
 		return 0
 	}
@@ -298,7 +315,7 @@ func (c *Conn) Close(code wire.StatusCode, reason string) error {
 func (c *Conn) control(f func() error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed || c.phase != phaseOpen {
+	if c.is(fClosed) || c.phase != phaseOpen {
 		return ErrClosed
 	}
 	c.e.Tick(c.l.s.now()) // timers that start now count from here
@@ -318,12 +335,12 @@ func (c *Conn) control(f func() error) error {
 // took only part of b, which is then not copied); otherwise b is the
 // caller's again.
 func (c *Conn) sendLocked(b []byte) bool {
-	if c.lost {
+	if c.is(fLost) {
 		return false // the loop drops the connection
 	}
 	if len(c.outLocked()) == 0 {
 		n := c.writeLocked(b)
-		if n == len(b) || c.lost {
+		if n == len(b) || c.is(fLost) {
 			return false
 		}
 		c.busyLocked().out = b[n:]
@@ -357,7 +374,7 @@ func (c *Conn) writeLocked(b []byte) int {
 		case err == syscall.EAGAIN:
 			return done
 		case err != nil:
-			c.lost = true
+			c.set(fLost, true)
 			if c.b != nil {
 				c.b.out = nil
 			}
@@ -371,34 +388,34 @@ func (c *Conn) writeLocked(b []byte) int {
 
 // flushLocked writes the queue, turning EPOLLOUT on while some is left.
 func (c *Conn) flushLocked() {
-	if c.closed || c.lost {
+	if c.is(fClosed) || c.is(fLost) {
 		return
 	}
 	if b := c.b; b != nil && len(b.out) > 0 {
 		n := c.writeLocked(b.out)
-		if c.lost {
+		if c.is(fLost) {
 			return
 		}
 		b.out = b.out[n:]
 		if len(b.out) == 0 {
 			b.out = nil // an idle connection keeps no buffer
-			if c.ending {
+			if c.is(fEnding) {
 				c.l.note(c)
 			}
 		}
 	}
-	if want := len(c.outLocked()) > 0; want != c.armedOut {
-		c.armedOut = want
+	if want := len(c.outLocked()) > 0; want != c.is(fArmedOut) {
+		c.set(fArmedOut, want)
 		c.epollModLocked()
 	}
 }
 
 func (c *Conn) epollModLocked() {
 	var ev uint32
-	if !c.paused {
+	if !c.is(fPaused) {
 		ev = syscall.EPOLLIN | syscall.EPOLLRDHUP
 	}
-	if c.armedOut {
+	if c.is(fArmedOut) {
 		ev |= syscall.EPOLLOUT
 	}
 	e := syscall.EpollEvent{Events: ev, Fd: c.fd, Pad: c.slot}
@@ -481,7 +498,7 @@ func (l *evloop) goingAway(c *Conn, now int64) {
 // endLocked says how c ended: the code and reason for OnClose and the
 // error for OnError (nil after the peer's close frame).
 func (c *Conn) endLocked(err error) (wire.StatusCode, string, error) {
-	if c.peerClose {
+	if c.is(fPeerClose) {
 		reason := c.b.peerReason // kept while peerClose (tidyLocked)
 		return c.b.peerCode, reason, nil
 	}
@@ -568,13 +585,13 @@ func (l *evloop) upgradeLocked(c *Conn, req *http.Request, now int64) bool {
 		if resp, a, ok := deflate.ServerAccept(offer.Extensions, do); ok {
 			exts = []handshake.Extension{resp}
 			eo.Deflate = &a
-			c.deflate = true
+			c.set(fDeflate, true)
 		}
 	}
 	c.e.Init(eo)
 	c.e.Tick(now)
 	c.phase = phaseOpen
-	c.opened = true
+	c.set(fOpened, true)
 	c.pdue = 0 // the handshake's deadline is passed; the idle timeout's takes its place
 	if l.s.ev.Timeout > 0 {
 		c.pdue = now + int64(l.s.ev.Timeout)
@@ -615,7 +632,7 @@ func (c *Conn) refuseLocked(status int, h http.Header, reason string) {
 	if c.b != nil {
 		c.b.hs = nil
 	}
-	c.ending = true
+	c.set(fEnding, true)
 	c.phase = phaseRefused
 	c.sendLocked(b)
 }

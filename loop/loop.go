@@ -18,7 +18,7 @@ const (
 )
 
 const (
-	readBufSize = 128 << 10 // a 64 KiB message and its header in one read, handed out from here
+	readBufSize = 128 << 10  // a 64 KiB message and its header in one read, handed out from here
 	directRead  = 16 << 10   // the least payload still to come read into the message itself
 	drainTime   = int64(2e9) // how long a closed connection's input is read and dropped
 )
@@ -281,19 +281,19 @@ func (l *evloop) readable(c *Conn, now int64) {
 // is put on the heap.
 func (l *evloop) settle(c *Conn, now int64) {
 	c.mu.Lock()
-	if c.closed {
+	if c.is(fClosed) {
 		c.mu.Unlock()
 		return
 	}
-	if c.lost {
+	if c.is(fLost) {
 		c.mu.Unlock()
 		l.finish(c, ErrLost)
 		return
 	}
 	if c.phase == phaseOpen && c.e.State() == stateClosed {
-		c.ending = true
+		c.set(fEnding, true)
 	}
-	if c.ending && len(c.outLocked()) == 0 && c.phase != phaseDrain {
+	if c.is(fEnding) && len(c.outLocked()) == 0 && c.phase != phaseDrain {
 		// RFC 6455 §7.1.1: the server closes the TCP connection first;
 		// the peer's last bytes are read and dropped for a while so that
 		// they do not turn the close into a reset.
@@ -320,17 +320,17 @@ func (l *evloop) fire(now int64) {
 // why, when the endpoint did not end it.
 func (l *evloop) finish(c *Conn, err error) {
 	c.mu.Lock()
-	if c.closed {
+	if c.is(fClosed) {
 		c.mu.Unlock()
 		return
 	}
-	c.closed = true
+	c.set(fClosed, true)
 	l.s.ended() // before the peer can see the end
 	syscall.Close(int(c.fd))
 	l.conns[c.slot] = nil
 	l.free = append(l.free, c.slot)
 	l.nconns--
-	opened := c.opened
+	opened := c.is(fOpened)
 	code, reason, cause := c.endLocked(err)
 	if b := c.b; b != nil {
 		b.out, b.hs, b.msg, b.peerReason = nil, nil, nil, ""

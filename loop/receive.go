@@ -121,7 +121,8 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 			}
 			continue
 		case endpoint.Close:
-			c.peerClose, b.peerCode, b.peerReason = true, ev.Code, ev.Reason
+			c.set(fPeerClose, true)
+			b.peerCode, b.peerReason = ev.Code, ev.Reason
 			continue
 		}
 		break
@@ -209,12 +210,12 @@ func (c *Conn) push(t task) {
 	b := c.busyLocked()
 	b.tasks = append(b.tasks, t)
 	b.queued += len(t.data)
-	if b.queued > maxQueued && !c.paused && !c.closed {
-		c.paused = true
+	if b.queued > maxQueued && !c.is(fPaused) && !c.is(fClosed) {
+		c.set(fPaused, true)
 		c.epollModLocked()
 	}
-	sched := !c.scheduled
-	c.scheduled = true
+	sched := !c.is(fScheduled)
+	c.set(fScheduled, true)
 	c.mu.Unlock()
 	if sched {
 		s.pool.submit(c)
@@ -231,7 +232,7 @@ func (c *Conn) runTasks() {
 			if b != nil {
 				b.tasks = nil
 			}
-			c.scheduled = false
+			c.set(fScheduled, false)
 			c.tidyLocked()
 			c.mu.Unlock()
 			return
@@ -240,8 +241,8 @@ func (c *Conn) runTasks() {
 		b.tasks[0] = task{}
 		b.tasks = b.tasks[1:]
 		b.queued -= len(t.data)
-		if c.paused && b.queued <= maxQueued/2 && !c.closed {
-			c.paused = false
+		if c.is(fPaused) && b.queued <= maxQueued/2 && !c.is(fClosed) {
+			c.set(fPaused, false)
 			c.epollModLocked()
 		}
 		c.mu.Unlock()
