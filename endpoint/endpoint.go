@@ -34,6 +34,7 @@ package endpoint
 import (
 	crand "crypto/rand"
 	"errors"
+	"math"
 	"math/rand/v2"
 
 	"github.com/wskit/websocket/deflate"
@@ -173,8 +174,7 @@ var (
 // and the shared state (everything else), which Options.Lock guards when
 // the groups are used from different goroutines.
 type Endpoint struct {
-	o    Options
-	lock locker
+	o settings
 
 	r recvState
 	s *sendState // made at the first message sent
@@ -217,8 +217,7 @@ func (e *Endpoint) Init(o Options) {
 	// whole Endpoint on the stack first, a frame large enough to grow the
 	// stack of the goroutine that opens a connection.
 	*e = Endpoint{}
-	e.o = o
-	e.lock = locker{o.Lock}
+	e.o = settingsOf(o)
 	e.state = StateOpen
 	e.r.limit = o.MaxMessageSize
 	e.r.val = wire.Validator{Role: o.Role, MaxFrameSize: max(o.MaxFrameSize, 0), ExtensionRSV: o.ExtensionRSV}
@@ -227,6 +226,70 @@ func (e *Endpoint) Init(o Options) {
 		e.r.z = deflate.NewInflater(a.Decompress)
 	}
 }
+
+// settings is what an endpoint keeps of its Options. The hooks, which few
+// drivers set, are behind a pointer, made only when one is: an idle
+// connection of an event-loop driver is mostly its endpoint.
+type settings struct {
+	MaxMessageSize int64
+	Deflate        *deflate.Agreement
+	PingInterval   int64
+	PongTimeout    int64
+	CloseTimeout   int64
+	Lock           interface {
+		Lock()
+		Unlock()
+	}
+	hooks        *hooks
+	Level        int32 // Options.Level, within the range of an int32 (clamp32)
+	Threshold    int32
+	Role         wire.Role
+	ExtensionRSV byte
+}
+
+type hooks struct {
+	pingPayload []byte
+	mask        func() [4]byte
+	onFrame     func(sent bool, h wire.Header)
+}
+
+func settingsOf(o Options) settings {
+	s := settings{Role: o.Role, ExtensionRSV: o.ExtensionRSV, MaxMessageSize: o.MaxMessageSize,
+		Deflate: o.Deflate, Level: clamp32(o.Level), Threshold: clamp32(o.Threshold),
+		PingInterval: o.PingInterval, PongTimeout: o.PongTimeout, CloseTimeout: o.CloseTimeout, Lock: o.Lock}
+	if len(o.PingPayload) > 0 || o.Mask != nil || o.OnFrame != nil {
+		s.hooks = &hooks{o.PingPayload, o.Mask, o.OnFrame}
+	}
+	return s
+}
+
+// clamp32 is n, or the int32 nearest to it.
+func clamp32(n int) int32 { return int32(max(min(n, math.MaxInt32), math.MinInt32)) }
+
+func (s *settings) pingPayload() []byte {
+	if s.hooks == nil {
+		return nil
+	}
+	return s.hooks.pingPayload
+}
+
+func (s *settings) mask() func() [4]byte {
+	if s.hooks == nil {
+		return nil
+	}
+	return s.hooks.mask
+}
+
+func (s *settings) onFrame() func(sent bool, h wire.Header) {
+	if s.hooks == nil {
+		return nil
+	}
+	return s.hooks.onFrame
+}
+
+// lock returns Options.Lock, or a locker that does nothing; it is not a
+// field of its own, which would cost every connection 16 bytes.
+func (e *Endpoint) lock() locker { return locker{e.o.Lock} }
 
 // locker holds Options.Lock, or nothing.
 type locker struct {
@@ -253,23 +316,23 @@ func (e *Endpoint) Role() wire.Role { return e.o.Role }
 
 // State returns where the connection is in its life.
 func (e *Endpoint) State() State {
-	e.lock.Lock()
-	defer e.lock.Unlock()
+	e.lock().Lock()
+	defer e.lock().Unlock()
 	return e.state
 }
 
 // Err returns the error this side failed the connection with, or nil.
 func (e *Endpoint) Err() error {
-	e.lock.Lock()
-	defer e.lock.Unlock()
+	e.lock().Lock()
+	defer e.lock().Unlock()
 	return e.failure
 }
 
 // CloseSent reports whether a close frame has been queued or sent; after
 // it no data frame may go out (RFC 6455 §5.5.1).
 func (e *Endpoint) CloseSent() bool {
-	e.lock.Lock()
-	defer e.lock.Unlock()
+	e.lock().Lock()
+	defer e.lock().Unlock()
 	return e.closeSent
 }
 
@@ -279,8 +342,8 @@ func (e *Endpoint) CloseSent() bool {
 // the endpoint is closed. It returns cause, or the earlier failure when the
 // connection had already failed.
 func (e *Endpoint) Fail(cause error) error {
-	e.lock.Lock()
-	defer e.lock.Unlock()
+	e.lock().Lock()
+	defer e.lock().Unlock()
 	return e.failLocked(cause)
 }
 
@@ -309,8 +372,8 @@ func (e *Endpoint) Close(code wire.StatusCode, reason string) error {
 	if code != wire.StatusNoStatusRcvd && !code.ValidOnWire() {
 		return ErrCloseCode
 	}
-	e.lock.Lock()
-	defer e.lock.Unlock()
+	e.lock().Lock()
+	defer e.lock().Unlock()
 	if e.closeSent || e.failure != nil {
 		return ErrClosing
 	}
@@ -337,8 +400,8 @@ func (e *Endpoint) Ping(payload []byte) error {
 	if len(payload) > wire.MaxControlPayload {
 		return wire.ErrControlTooLong
 	}
-	e.lock.Lock()
-	defer e.lock.Unlock()
+	e.lock().Lock()
+	defer e.lock().Unlock()
 	if e.closeSent {
 		return ErrClosing
 	}
@@ -352,8 +415,8 @@ func (e *Endpoint) queueLocked(op wire.Opcode, payload []byte) {
 	if e.o.Role == wire.RoleClient {
 		h.Masked, h.Mask = true, e.maskKey(&e.rng)
 	}
-	if e.o.OnFrame != nil {
-		e.o.OnFrame(true, h)
+	if f := e.o.onFrame(); f != nil {
+		f(true, h)
 	}
 	e.q = wire.AppendFrame(e.q, h, payload)
 }
@@ -366,8 +429,8 @@ func (e *Endpoint) queueCloseLocked(code wire.StatusCode, reason string) {
 
 // HasOutgoing reports whether control frames wait to be sent.
 func (e *Endpoint) HasOutgoing() bool {
-	e.lock.Lock()
-	defer e.lock.Unlock()
+	e.lock().Lock()
+	defer e.lock().Unlock()
 	return e.havePong || len(e.q) > 0
 }
 
@@ -376,15 +439,15 @@ func (e *Endpoint) HasOutgoing() bool {
 // slice; they are then the caller's to write, in that order, between data
 // frames.
 func (e *Endpoint) AppendOutgoing(dst []byte) []byte {
-	e.lock.Lock()
-	defer e.lock.Unlock()
+	e.lock().Lock()
+	defer e.lock().Unlock()
 	if e.havePong {
 		h := wire.Header{Fin: true, Opcode: wire.OpPong, Length: int64(e.npong)}
 		if e.o.Role == wire.RoleClient {
 			h.Masked, h.Mask = true, e.maskKey(&e.rng)
 		}
-		if e.o.OnFrame != nil {
-			e.o.OnFrame(true, h)
+		if f := e.o.onFrame(); f != nil {
+			f(true, h)
 		}
 		dst = wire.AppendFrame(dst, h, e.pong[:e.npong])
 		e.havePong = false
@@ -401,8 +464,8 @@ func (e *Endpoint) AppendOutgoing(dst []byte) []byte {
 // maskKey returns a masking key from *rng: the shared state's generator,
 // under the lock, or the sending side's.
 func (e *Endpoint) maskKey(rng **rand.ChaCha8) [4]byte {
-	if e.o.Mask != nil {
-		return e.o.Mask()
+	if f := e.o.mask(); f != nil {
+		return f()
 	}
 	if *rng == nil {
 		var seed [32]byte

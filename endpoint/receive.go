@@ -72,24 +72,32 @@ type Event struct {
 
 // recvState is the receiving side, owned by the caller of Receive.
 type recvState struct {
-	dec   wire.Decoder
-	val   wire.Validator
-	ctrl  *[wire.MaxControlPayload]byte // a control payload that came in pieces
-	nctrl int
+	dec    wire.Decoder
+	val    wire.Validator
+	ctrl   *ctrlBuf // a control payload that came in pieces
+	limit  int64    // the current (or next) message's size limit, <0 for none
+	msgIn  int64    // payload bytes of the current message's frames, as received
+	msgOut int64    // bytes the current compressed message inflated to
+	z      *deflate.Inflater
+	err    error // the failure, sticky
 
+	// One byte each, kept together: the endpoint is most of an idle
+	// event-loop connection's memory.
 	inMsg      bool // a data message started and its end is not yet handed out
 	typ        wire.Opcode
 	compressed bool
-	raw        bool  // the message carries Options.ExtensionRSV bits: no UTF-8 check
-	limit      int64 // the current (or next) message's size limit, <0 for none
-	msgIn      int64 // payload bytes of the current message's frames, as received
-	msgOut     int64 // bytes the current compressed message inflated to
+	raw        bool // the message carries Options.ExtensionRSV bits: no UTF-8 check
 	utf8       wire.UTF8Validator
-	z          *deflate.Inflater
-	endPending bool  // the end of an empty message is still to be handed out
-	zEnded     bool  // the compressed message's payload is all in the inflater
-	done       bool  // the peer's close frame arrived: input is ignored
-	err        error // the failure, sticky
+	endPending bool // the end of an empty message is still to be handed out
+	zEnded     bool // the compressed message's payload is all in the inflater
+	done       bool // the peer's close frame arrived: input is ignored
+}
+
+// ctrlBuf holds a control payload that came in pieces: n bytes of at most
+// 125 (RFC 6455 §5.5).
+type ctrlBuf struct {
+	buf [wire.MaxControlPayload]byte
+	n   uint8
 }
 
 // Receive consumes a prefix of p, the next bytes from the transport, and
@@ -166,11 +174,13 @@ func (e *Endpoint) header(w *wire.Event, ev *Event) (bool, error) {
 	if err := r.val.Check(h); err != nil {
 		return true, e.recvFail(err)
 	}
-	if e.o.OnFrame != nil {
-		e.o.OnFrame(false, h)
+	if f := e.o.onFrame(); f != nil {
+		f(false, h)
 	}
 	if h.Opcode.IsControl() {
-		r.nctrl = 0
+		if r.ctrl != nil {
+			r.ctrl.n = 0
+		}
 		if h.Length == 0 {
 			return true, e.control(h.Opcode, nil, ev)
 		}
@@ -213,13 +223,14 @@ func (e *Endpoint) payload(w *wire.Event, ev *Event) (bool, error) {
 			return true, e.control(w.Header.Opcode, w.Payload, ev)
 		}
 		if r.ctrl == nil {
-			r.ctrl = new([wire.MaxControlPayload]byte)
+			r.ctrl = new(ctrlBuf)
 		}
-		r.nctrl += copy(r.ctrl[r.nctrl:], w.Payload)
+		c := r.ctrl
+		c.n += uint8(copy(c.buf[c.n:], w.Payload))
 		if w.Remaining > 0 {
 			return false, nil
 		}
-		return true, e.control(w.Header.Opcode, r.ctrl[:r.nctrl], ev)
+		return true, e.control(w.Header.Opcode, c.buf[:c.n], ev)
 	}
 	return true, e.piece(ev, w.Payload, w.Remaining == 0 && w.Header.Fin)
 }
@@ -386,7 +397,7 @@ func (e *Endpoint) control(op wire.Opcode, payload []byte, ev *Event) error {
 	r := &e.r
 	switch op {
 	case wire.OpPing:
-		e.lock.Lock()
+		e.lock().Lock()
 		if !e.closeSent {
 			// Only the latest ping needs its pong (RFC 6455 §5.5.3).
 			if e.pong == nil {
@@ -395,16 +406,16 @@ func (e *Endpoint) control(op wire.Opcode, payload []byte, ev *Event) error {
 			e.npong = uint8(copy(e.pong[:], payload))
 			e.havePong = true
 		}
-		e.lock.Unlock()
+		e.lock().Unlock()
 		ev.Kind, ev.Data = Ping, payload
 	case wire.OpPong:
-		e.lock.Lock()
+		e.lock().Lock()
 		ka := e.pongDue != 0 && e.isKeepalive(payload)
 		if ka {
 			e.pongDue = 0
 			e.nextPing = e.pingAt + e.o.PingInterval
 		}
-		e.lock.Unlock()
+		e.lock().Unlock()
 		ev.Kind, ev.Data, ev.Keepalive = Pong, payload, ka
 	case wire.OpClose:
 		code, reason, err := wire.ParseClosePayload(payload)
@@ -415,7 +426,7 @@ func (e *Endpoint) control(op wire.Opcode, payload []byte, ev *Event) error {
 			ev.Kind, ev.Code, ev.Data = Close, code, payload
 			return e.recvFail(err)
 		}
-		e.lock.Lock()
+		e.lock().Lock()
 		e.closeRecv = true
 		if !e.closeSent {
 			// RFC 6455 §5.5.1: echo the code; a close without one is
@@ -430,7 +441,7 @@ func (e *Endpoint) control(op wire.Opcode, payload []byte, ev *Event) error {
 		e.state = StateClosed
 		e.nextPing, e.pongDue = 0, 0
 		e.startCloseTimerLocked()
-		e.lock.Unlock()
+		e.lock().Unlock()
 		r.done = true
 		ev.Kind, ev.Code, ev.Reason = Close, code, reason
 	}

@@ -43,10 +43,10 @@ func (e *Endpoint) SetCompression(on bool) { e.sender().off = !on }
 
 // compressing reports whether a message of n bytes is to be compressed.
 func (e *Endpoint) compressing(n int) bool {
-	if s := e.sender(); !s.deflate || s.off {
+	if e.o.Deflate == nil || e.sender().off {
 		return false
 	}
-	t := e.o.Threshold
+	t := int(e.o.Threshold)
 	if t == 0 {
 		t = DefaultThreshold
 	}
@@ -60,7 +60,7 @@ func (e *Endpoint) compressing(n int) bool {
 // compressor makes the compressor on first use.
 func (e *Endpoint) compressor() {
 	if e.s.comp == nil {
-		e.s.comp = deflate.NewCompressor(e.s.compFlow, e.o.Level)
+		e.s.comp = deflate.NewCompressor(e.s.compFlow, int(e.o.Level))
 	}
 }
 
@@ -73,7 +73,7 @@ func (e *Endpoint) AppendMessage(dst []byte, op wire.Opcode, p []byte) ([]byte, 
 	if err := e.canSend(op, p); err != nil {
 		return dst, err
 	}
-	if e.sender().inMsg {
+	if e.s != nil && e.s.inMsg {
 		return dst, ErrMessageInProgress
 	}
 	h := wire.Header{Fin: true, Opcode: op}
@@ -159,7 +159,7 @@ func (e *Endpoint) canSend(op wire.Opcode, p []byte) error {
 // appendData appends one data frame, masked with a fresh key for a client.
 func (e *Endpoint) appendData(dst []byte, h wire.Header, p []byte) []byte {
 	if e.o.Role == wire.RoleClient {
-		h.Masked, h.Mask = true, e.maskKey(&e.s.rng)
+		h.Masked, h.Mask = true, e.maskKey(&e.sender().rng)
 	}
 	return wire.AppendFrame(dst, h, p)
 }

@@ -16,8 +16,8 @@ import (
 // Tick, so a driver ticks before it acts when precision matters. The first
 // Tick starts keepalive.
 func (e *Endpoint) Tick(now int64) error {
-	e.lock.Lock()
-	defer e.lock.Unlock()
+	e.lock().Lock()
+	defer e.lock().Unlock()
 	e.now = now
 	if !e.ticked {
 		e.ticked = true
@@ -37,7 +37,7 @@ func (e *Endpoint) Tick(now int64) error {
 		return e.failLocked(ErrPongTimeout)
 	}
 	if e.nextPing != 0 && now >= e.nextPing && !e.closeSent {
-		payload := e.o.PingPayload
+		payload := e.o.pingPayload()
 		var seq [8]byte
 		if len(payload) == 0 {
 			e.pingSeq++
@@ -54,8 +54,8 @@ func (e *Endpoint) Tick(now int64) error {
 // Before the first Tick of an endpoint with keepalive it is due at once
 // (0).
 func (e *Endpoint) NextTimer() (int64, bool) {
-	e.lock.Lock()
-	defer e.lock.Unlock()
+	e.lock().Lock()
+	defer e.lock().Unlock()
 	if !e.ticked && e.o.PingInterval > 0 {
 		return 0, true
 	}
@@ -76,8 +76,8 @@ func (e *Endpoint) SetKeepAlive(now, interval, pongTimeout int64) {
 	if pongTimeout <= 0 {
 		pongTimeout = interval
 	}
-	e.lock.Lock()
-	defer e.lock.Unlock()
+	e.lock().Lock()
+	defer e.lock().Unlock()
 	e.now = now
 	e.o.PingInterval, e.o.PongTimeout = interval, pongTimeout
 	e.pongDue, e.nextPing = 0, 0
@@ -90,16 +90,16 @@ func (e *Endpoint) SetKeepAlive(now, interval, pongTimeout int64) {
 // KeepalivePending reports whether a keepalive ping waits for its pong, and
 // when it times out.
 func (e *Endpoint) KeepalivePending() (int64, bool) {
-	e.lock.Lock()
-	defer e.lock.Unlock()
+	e.lock().Lock()
+	defer e.lock().Unlock()
 	return e.pongDue, e.pongDue != 0
 }
 
 // isKeepalive reports whether a pong's payload answers the latest
 // keepalive ping.
 func (e *Endpoint) isKeepalive(payload []byte) bool {
-	if len(e.o.PingPayload) > 0 {
-		return bytes.Equal(payload, e.o.PingPayload)
+	if p := e.o.pingPayload(); len(p) > 0 {
+		return bytes.Equal(payload, p)
 	}
 	return len(payload) == 8 && binary.BigEndian.Uint64(payload) == e.pingSeq
 }

@@ -8,10 +8,13 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
+	"unicode/utf8"
+	"unsafe"
 
 	"github.com/wskit/websocket/deflate"
 	"github.com/wskit/websocket/endpoint"
@@ -32,54 +35,146 @@ const (
 
 // Conn is one connection of a Server. Its methods may be called from any
 // goroutine; none blocks on the network.
+//
+// An idle connection holds this struct and nothing else: its fields are
+// ordered and sized so that it fits Go's 416-byte size class, 19 to a page
+// of 8 KiB (the endpoint is 352 bytes of it); what a connection needs only
+// while it is doing something lives in busy, and what few use in extra.
 type Conn struct {
-	mu   sync.Mutex
-	l    *evloop
-	fd   int
-	addr netip.AddrPort // the peer's; a net.Addr would cost an allocation
-	e    endpoint.Endpoint
-	out  []byte // bytes not yet written; nil when all are
-	hs   []byte // the opening handshake read so far
-	msg  []byte // the message being received
-	val  any
-	prot string
+	mu sync.Mutex
+	l  *evloop
+	b  *busy  // nil while the connection is idle
+	x  *extra // nil until needed
+	e  endpoint.Endpoint
 
-	// Timers, on the loop's heap.
-	due      int64
-	hsDue    int64
-	idleDue  int64
-	drainDue int64
-	hidx     int32
+	pdue int64 // the phase's timer: the handshake's deadline, the idle timeout (open), the end of the drain
+	fd   int32
+	slot int32 // in the loop's table, and in the epoll event
+	hidx int32 // in the loop's timer heap, -1 for none
 
-	// Handlers.
-	tasks     []task
-	queued    int // bytes of messages in tasks
-	scheduled bool
+	ip4     [4]byte // the peer's address when it is IPv4; others are in extra
+	port    uint16
+	phase   phase
+	msgType wire.Opcode
+	prot    uint8 // the subprotocol agreed: 1 + its index in Options.Protocols, 0 for none
+	flags   connFlags
+}
 
-	peerCode   wire.StatusCode
+// connFlags are a Conn's yes-or-no states, one bit each (nine bools would
+// take the Conn past its size class), under Conn.mu.
+type connFlags uint16
+
+const (
+	fPeerClose connFlags = 1 << iota // the peer's close frame arrived
+	fOpened                          // OnOpen was queued
+	fEnding                          // to be closed once the queue is written
+	fLost                            // a write failed: the loop is to drop the connection
+	fClosed                          // the descriptor is closed
+	fArmedOut                        // EPOLLOUT is on
+	fPaused                          // EPOLLIN is off: too many bytes wait for handlers
+	fScheduled                       // in the worker pool's run queue
+	fDeflate                         // permessage-deflate was agreed
+)
+
+func (c *Conn) is(f connFlags) bool { return c.flags&f != 0 }
+
+func (c *Conn) set(f connFlags, on bool) {
+	if on {
+		c.flags |= f
+	} else {
+		c.flags &^= f
+	}
+}
+
+// busy is what a connection holds while it is doing something: reading
+// its handshake or a message, writing what the socket did not take, or
+// waiting for its handlers. It is taken from a pool when needed and put
+// back once all of it is empty (tidyLocked).
+type busy struct {
+	out        []byte // bytes not yet written; nil when all are
+	hs         []byte // the opening handshake read so far
+	msg        []byte // the message being received
+	tasks      []task // handler calls not yet run
+	queued     int    // bytes of messages in tasks
 	peerReason string
-	phase      phase
-	msgType    wire.Opcode
-	peerClose  bool // the peer's close frame arrived
-	opened     bool // OnOpen was queued
-	ending     bool // to be closed once out is written
-	lost       bool // a write failed: the loop is to drop the connection
-	closed     bool // the descriptor is closed
-	armedOut   bool // EPOLLOUT is on
-	paused     bool // EPOLLIN is off: too many bytes wait for handlers
+	peerCode   wire.StatusCode
+}
+
+// extra is what few connections need: a value of the application's, and
+// a peer address that is not IPv4.
+type extra struct {
+	val  any
+	addr netip.AddrPort
+}
+
+func (c *Conn) extraLocked() *extra {
+	if c.x == nil {
+		c.x = new(extra)
+	}
+	return c.x
+}
+
+var busyPool = sync.Pool{New: func() any { return new(busy) }}
+
+// busyLocked returns c.b, taking one from the pool when c has none.
+func (c *Conn) busyLocked() *busy {
+	if c.b == nil {
+		c.b = busyPool.Get().(*busy)
+	}
+	return c.b
+}
+
+// tidyLocked gives c.b back to the pool once nothing in it is in use.
+func (c *Conn) tidyLocked() {
+	b := c.b
+	if b == nil || b.out != nil || b.hs != nil || b.msg != nil || len(b.tasks) > 0 || c.is(fScheduled) || c.is(fPeerClose) && !c.is(fClosed) {
+		return
+	}
+	*b = busy{}
+	c.b = nil
+	busyPool.Put(b)
+}
+
+// outLocked returns the bytes not yet written.
+func (c *Conn) outLocked() []byte {
+	if c.b == nil {
+		return nil
+	}
+	return c.b.out
 }
 
 // RemoteAddr returns the peer's address.
-func (c *Conn) RemoteAddr() net.Addr { return net.TCPAddrFromAddrPort(c.addr) }
+func (c *Conn) RemoteAddr() net.Addr {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.x != nil && c.x.addr.IsValid() {
+		return net.TCPAddrFromAddrPort(c.x.addr)
+	}
+	return net.TCPAddrFromAddrPort(netip.AddrPortFrom(netip.AddrFrom4(c.ip4), c.port))
+}
+
+// setAddrLocked keeps a, the peer's address.
+func (c *Conn) setAddrLocked(a netip.AddrPort) {
+	if ip := a.Addr(); ip.Is4() || ip.Is4In6() {
+		c.ip4, c.port = ip.Unmap().As4(), a.Port()
+	} else if a.IsValid() {
+		c.extraLocked().addr = a
+	}
+}
 
 // Subprotocol returns the subprotocol agreed in the handshake, or "".
-func (c *Conn) Subprotocol() string { return c.prot }
+func (c *Conn) Subprotocol() string {
+	if c.prot == 0 {
+		return ""
+	}
+	return c.l.s.o.Protocols[c.prot-1]
+}
 
 // SetValue and Value keep one value of the application's with the
 // connection.
 func (c *Conn) SetValue(v any) {
 	c.mu.Lock()
-	c.val = v
+	c.extraLocked().val = v
 	c.mu.Unlock()
 }
 
@@ -87,7 +182,10 @@ func (c *Conn) SetValue(v any) {
 func (c *Conn) Value() any {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.val
+	if c.x == nil {
+		return nil
+	}
+	return c.x.val
 }
 
 // WriteText sends a text message; it must be UTF-8 (RFC 6455 §8.1).
@@ -104,22 +202,24 @@ var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return 
 func (c *Conn) write(op wire.Opcode, p []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed || c.phase != phaseOpen || c.e.CloseSent() {
+	if c.is(fClosed) || c.phase != phaseOpen || c.e.CloseSent() {
 		return ErrClosed
 	}
 	o := &c.l.s.o
-	if len(c.out) > 0 && len(c.out)+len(p) > o.MaxQueue {
+	if out := c.outLocked(); len(out) > 0 && len(out)+len(p) > o.MaxQueue {
 		if o.SlowConsumer == DropMessage {
 			return ErrQueueFull
 		}
 		c.e.Tick(c.l.s.now()) // the close timeout counts from now
 		c.e.Close(wire.StatusPolicyViolation, "too slow: send queue full")
-		c.out = c.e.AppendOutgoing(c.out)
-		c.flushLocked()
+		c.sendOutgoingLocked()
 		c.l.note(c)
 		return ErrQueueFull
 	}
 	bp := framePool.Get().(*[]byte)
+	if !c.is(fDeflate) && len(p) >= vectorMin && len(c.outLocked()) == 0 {
+		return c.writeVector(bp, op, p)
+	}
 	b, err := c.e.AppendMessage((*bp)[:0], op, p)
 	c.e.DropSendBuffer() // an idle connection keeps no compression buffer
 	kept := false
@@ -137,6 +237,69 @@ func (c *Conn) write(op wire.Opcode, p []byte) error {
 	return err
 }
 
+// vectorMin is the least payload that write sends from where it is, with
+// its header in one writev, instead of copying it after the header.
+const vectorMin = 4 << 10
+
+// writeVector sends p as one uncompressed server frame: the header (after
+// any control frame the endpoint queued) in *bp, a pooled buffer, and p
+// itself in one writev (RFC 6455 §5.2: a server's frames are not
+// masked). What the socket does not take is copied into the queue. The
+// queue is empty.
+func (c *Conn) writeVector(bp *[]byte, op wire.Opcode, p []byte) error {
+	if op == wire.OpText && !utf8.Valid(p) {
+		framePool.Put(bp)
+		return endpoint.ErrInvalidUTF8
+	}
+	hdr := c.e.AppendOutgoing((*bp)[:0])
+	hdr = wire.AppendHeader(hdr, wire.Header{Fin: true, Opcode: op, Length: int64(len(p))})
+	n := c.writevLocked(hdr, p)
+	if c.is(fLost) {
+		*bp = hdr[:0]
+		framePool.Put(bp)
+		return nil
+	}
+	var rest []byte
+	if n < len(hdr) {
+		rest = append(hdr[:0], hdr[n:]...)
+		rest = append(rest, p...)
+	} else if p = p[n-len(hdr):]; len(p) > 0 {
+		if m := c.writeLocked(p); !c.is(fLost) && m < len(p) {
+			rest = append(hdr[:0], p[m:]...)
+		}
+	}
+	if rest == nil {
+		*bp = hdr[:0]
+		framePool.Put(bp)
+		return nil
+	}
+	c.busyLocked().out = rest // the pooled buffer is the queue's now
+	c.flushLocked()
+	return nil
+}
+
+// writevLocked writes what of hdr and p, both not empty, the socket takes
+// in one writev.
+func (c *Conn) writevLocked(hdr, p []byte) int {
+	iov := [2]syscall.Iovec{{Base: &hdr[0]}, {Base: &p[0]}}
+	iov[0].SetLen(len(hdr))
+	iov[1].SetLen(len(p))
+	for {
+		n, _, errno := syscall.Syscall(syscall.SYS_WRITEV, uintptr(c.fd), uintptr(unsafe.Pointer(&iov[0])), 2)
+		switch errno {
+		case 0:
+			return int(n)
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return 0
+		}
+		c.set(fLost, true)
+		c.l.note(c)
+		return 0
+	}
+}
+
 // Ping sends a ping with payload (at most 125 bytes).
 func (c *Conn) Ping(payload []byte) error {
 	return c.control(func() error { return c.e.Ping(payload) })
@@ -152,7 +315,7 @@ func (c *Conn) Close(code wire.StatusCode, reason string) error {
 func (c *Conn) control(f func() error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed || c.phase != phaseOpen {
+	if c.is(fClosed) || c.phase != phaseOpen {
 		return ErrClosed
 	}
 	c.e.Tick(c.l.s.now()) // timers that start now count from here
@@ -162,8 +325,7 @@ func (c *Conn) control(f func() error) error {
 		}
 		return err
 	}
-	c.out = c.e.AppendOutgoing(c.out)
-	c.flushLocked()
+	c.sendOutgoingLocked()
 	c.l.note(c) // the close timer, or the end
 	return nil
 }
@@ -173,33 +335,49 @@ func (c *Conn) control(f func() error) error {
 // took only part of b, which is then not copied); otherwise b is the
 // caller's again.
 func (c *Conn) sendLocked(b []byte) bool {
-	if len(c.out) == 0 && !c.lost {
+	if c.is(fLost) {
+		return false // the loop drops the connection
+	}
+	if len(c.outLocked()) == 0 {
 		n := c.writeLocked(b)
-		if n == len(b) || c.lost {
+		if n == len(b) || c.is(fLost) {
 			return false
 		}
-		c.out = b[n:]
+		c.busyLocked().out = b[n:]
 		c.flushLocked()
 		return true
 	}
-	c.out = append(c.out, b...)
+	c.b.out = append(c.b.out, b...)
 	c.flushLocked()
 	return false
+}
+
+// sendOutgoingLocked sends the control frames the endpoint queued (pongs,
+// pings, close frames) after what is queued already.
+func (c *Conn) sendOutgoingLocked() {
+	if len(c.outLocked()) > 0 {
+		c.b.out = c.e.AppendOutgoing(c.b.out)
+		c.flushLocked()
+	} else if p := c.e.AppendOutgoing(nil); len(p) > 0 {
+		c.sendLocked(p)
+	}
 }
 
 // writeLocked writes as much of b as the socket takes now.
 func (c *Conn) writeLocked(b []byte) int {
 	done := 0
 	for done < len(b) {
-		n, err := syscall.Write(c.fd, b[done:])
+		n, err := syscall.Write(int(c.fd), b[done:])
 		switch {
 		case err == syscall.EINTR:
 			continue
 		case err == syscall.EAGAIN:
 			return done
 		case err != nil:
-			c.lost = true
-			c.out = nil
+			c.set(fLost, true)
+			if c.b != nil {
+				c.b.out = nil
+			}
 			c.l.note(c)
 			return len(b)
 		}
@@ -210,38 +388,38 @@ func (c *Conn) writeLocked(b []byte) int {
 
 // flushLocked writes the queue, turning EPOLLOUT on while some is left.
 func (c *Conn) flushLocked() {
-	if c.closed || c.lost {
+	if c.is(fClosed) || c.is(fLost) {
 		return
 	}
-	if len(c.out) > 0 {
-		n := c.writeLocked(c.out)
-		if c.lost {
+	if b := c.b; b != nil && len(b.out) > 0 {
+		n := c.writeLocked(b.out)
+		if c.is(fLost) {
 			return
 		}
-		c.out = c.out[n:]
-	}
-	if len(c.out) == 0 {
-		c.out = nil // an idle connection keeps no buffer
-		if c.ending {
-			c.l.note(c)
+		b.out = b.out[n:]
+		if len(b.out) == 0 {
+			b.out = nil // an idle connection keeps no buffer
+			if c.is(fEnding) {
+				c.l.note(c)
+			}
 		}
 	}
-	if want := len(c.out) > 0; want != c.armedOut {
-		c.armedOut = want
+	if want := len(c.outLocked()) > 0; want != c.is(fArmedOut) {
+		c.set(fArmedOut, want)
 		c.epollModLocked()
 	}
 }
 
 func (c *Conn) epollModLocked() {
 	var ev uint32
-	if !c.paused {
+	if !c.is(fPaused) {
 		ev = syscall.EPOLLIN | syscall.EPOLLRDHUP
 	}
-	if c.armedOut {
+	if c.is(fArmedOut) {
 		ev |= syscall.EPOLLOUT
 	}
-	e := syscall.EpollEvent{Events: ev, Fd: int32(c.fd)}
-	syscall.EpollCtl(c.l.epfd, syscall.EPOLL_CTL_MOD, c.fd, &e)
+	e := syscall.EpollEvent{Events: ev, Fd: c.fd, Pad: c.slot}
+	syscall.EpollCtl(c.l.epfd, syscall.EPOLL_CTL_MOD, int(c.fd), &e)
 }
 
 // nextDueLocked is when the loop next has to look at c, 0 for never.
@@ -254,14 +432,14 @@ func (c *Conn) nextDueLocked() int64 {
 	}
 	switch c.phase {
 	case phaseHandshake, phaseRefused:
-		at(c.hsDue)
+		at(c.pdue)
 	case phaseOpen:
 		if t, ok := c.e.NextTimer(); ok {
 			at(max(t, 1))
 		}
-		at(c.idleDue)
+		at(c.pdue)
 	case phaseDrain:
-		at(c.drainDue)
+		at(c.pdue)
 	}
 	return due
 }
@@ -271,13 +449,13 @@ func (l *evloop) timeout(c *Conn, now int64) {
 	c.mu.Lock()
 	switch c.phase {
 	case phaseHandshake, phaseRefused:
-		if now >= c.hsDue {
+		if now >= c.pdue {
 			c.mu.Unlock()
 			l.finish(c, ErrLost)
 			return
 		}
 	case phaseDrain:
-		if now >= c.drainDue {
+		if now >= c.pdue {
 			c.mu.Unlock()
 			l.finish(c, nil)
 			return
@@ -288,10 +466,9 @@ func (l *evloop) timeout(c *Conn, now int64) {
 			l.finish(c, err)
 			return
 		}
-		c.out = c.e.AppendOutgoing(c.out)
-		c.flushLocked()
-		if c.idleDue != 0 && now >= c.idleDue {
-			c.idleDue = now + int64(l.s.ev.Timeout)
+		c.sendOutgoingLocked()
+		if c.pdue != 0 && now >= c.pdue {
+			c.pdue = now + int64(l.s.ev.Timeout)
 			if l.s.ev.OnTimeout != nil {
 				c.mu.Unlock()
 				c.push(task{kind: taskTimeout})
@@ -312,8 +489,7 @@ func (l *evloop) goingAway(c *Conn, now int64) {
 	}
 	c.e.Tick(now)
 	if c.e.Close(wire.StatusGoingAway, "server shutting down") == nil {
-		c.out = c.e.AppendOutgoing(c.out)
-		c.flushLocked()
+		c.sendOutgoingLocked()
 	}
 	c.mu.Unlock()
 	l.settle(c, now)
@@ -322,8 +498,9 @@ func (l *evloop) goingAway(c *Conn, now int64) {
 // endLocked says how c ended: the code and reason for OnClose and the
 // error for OnError (nil after the peer's close frame).
 func (c *Conn) endLocked(err error) (wire.StatusCode, string, error) {
-	if c.peerClose {
-		return c.peerCode, c.peerReason, nil
+	if c.is(fPeerClose) {
+		reason := c.b.peerReason // kept while peerClose (tidyLocked)
+		return c.b.peerCode, reason, nil
 	}
 	if c.phase != phaseHandshake {
 		if f := c.e.Err(); f != nil {
@@ -344,18 +521,21 @@ func (c *Conn) endLocked(err error) (wire.StatusCode, string, error) {
 func (l *evloop) handshake(c *Conn, p []byte, now int64) {
 	o := &l.s.o
 	c.mu.Lock()
-	c.hs = append(c.hs, p...)
-	end := bytes.Index(c.hs, []byte("\r\n\r\n"))
+	b := c.busyLocked()
+	b.hs = append(b.hs, p...)
+	end := bytes.Index(b.hs, []byte("\r\n\r\n"))
 	if end < 0 {
-		if len(c.hs) > o.MaxHeaderBytes {
+		if len(b.hs) > o.MaxHeaderBytes {
 			c.refuseLocked(http.StatusRequestHeaderFieldsTooLarge, nil, "request header too large")
 		}
 		c.mu.Unlock()
 		return
 	}
-	raw, rest := c.hs[:end+4], c.hs[end+4:]
-	c.hs = nil
-	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(raw)))
+	raw, rest := b.hs[:end+4], b.hs[end+4:]
+	b.hs = nil
+	// A reader of raw's size: the request is whole, and the default 4 KiB
+	// would be garbage of every connection.
+	req, err := http.ReadRequest(bufio.NewReaderSize(bytes.NewReader(raw), len(raw)))
 	if err != nil {
 		c.refuseLocked(http.StatusBadRequest, nil, "malformed request: "+err.Error())
 		c.mu.Unlock()
@@ -383,7 +563,10 @@ func (l *evloop) upgradeLocked(c *Conn, req *http.Request, now int64) bool {
 		c.refuseLocked(http.StatusForbidden, nil, "origin not allowed")
 		return false
 	}
-	c.prot = handshake.SelectProtocol(offer.Protocols, o.Protocols)
+	prot := handshake.SelectProtocol(offer.Protocols, o.Protocols)
+	if i := slices.Index(o.Protocols, prot); prot != "" && i >= 0 && i < 255 {
+		c.prot = uint8(i + 1)
+	}
 	eo := endpoint.Options{
 		Role:           wire.RoleServer,
 		MaxMessageSize: o.MaxMessageSize,
@@ -402,16 +585,18 @@ func (l *evloop) upgradeLocked(c *Conn, req *http.Request, now int64) bool {
 		if resp, a, ok := deflate.ServerAccept(offer.Extensions, do); ok {
 			exts = []handshake.Extension{resp}
 			eo.Deflate = &a
+			c.set(fDeflate, true)
 		}
 	}
 	c.e.Init(eo)
 	c.e.Tick(now)
 	c.phase = phaseOpen
-	c.opened = true
+	c.set(fOpened, true)
+	c.pdue = 0 // the handshake's deadline is passed; the idle timeout's takes its place
 	if l.s.ev.Timeout > 0 {
-		c.idleDue = now + int64(l.s.ev.Timeout)
+		c.pdue = now + int64(l.s.ev.Timeout)
 	}
-	c.sendLocked(handshake.AppendResponse(nil, offer.Key, c.prot, exts, nil))
+	c.sendLocked(handshake.AppendResponse(nil, offer.Key, c.Subprotocol(), exts, nil))
 	return true
 }
 
@@ -444,8 +629,10 @@ func (c *Conn) refuseLocked(status int, h http.Header, reason string) {
 	}
 	b = append(b, "\r\n"...)
 	b = append(b, reason...)
-	c.hs = nil
-	c.ending = true
+	if c.b != nil {
+		c.b.hs = nil
+	}
+	c.set(fEnding, true)
 	c.phase = phaseRefused
 	c.sendLocked(b)
 }

@@ -3,7 +3,6 @@
 package loop
 
 import (
-	"container/heap"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -19,7 +18,7 @@ const (
 )
 
 const (
-	readBufSize = 64 << 10
+	readBufSize = 128 << 10  // a 64 KiB message and its header in one read, handed out from here
 	directRead  = 16 << 10   // the least payload still to come read into the message itself
 	drainTime   = int64(2e9) // how long a closed connection's input is read and dropped
 )
@@ -32,7 +31,9 @@ type evloop struct {
 	epfd   int
 	wakeR  int
 	wakeW  int
-	conns  map[int]*Conn
+	conns  []*Conn // by slot (Conn.slot, the epoll event's Pad): 8 bytes a connection, where a map costs 30 or more
+	free   []int32 // slots of conns that are free
+	nconns int
 	timers timerHeap
 	rbuf   []byte // the loop's read buffer
 	zbuf   []byte // the loop's inflate buffer
@@ -63,7 +64,7 @@ func newLoop(s *Server) (*evloop, error) {
 		syscall.Close(epfd)
 		return nil, err
 	}
-	l := &evloop{s: s, epfd: epfd, wakeR: p[0], wakeW: p[1], conns: map[int]*Conn{},
+	l := &evloop{s: s, epfd: epfd, wakeR: p[0], wakeW: p[1],
 		rbuf: make([]byte, readBufSize), zbuf: make([]byte, 32<<10),
 		events: make([]syscall.EpollEvent, 256)}
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(l.wakeR)}
@@ -130,7 +131,7 @@ func (l *evloop) run() {
 			if fd == l.wakeR {
 				continue
 			}
-			c := l.conns[fd]
+			c := l.conn(ev)
 			if c == nil {
 				continue
 			}
@@ -146,7 +147,7 @@ func (l *evloop) run() {
 		}
 		l.inbox(now)
 		l.fire(now)
-		if l.quit && len(l.conns) == 0 {
+		if l.quit && l.nconns == 0 {
 			return
 		}
 	}
@@ -178,12 +179,16 @@ func (l *evloop) inbox(now int64) {
 	}
 	if cmds&cmdGoingAway != 0 {
 		for _, c := range l.conns {
-			l.goingAway(c, now)
+			if c != nil {
+				l.goingAway(c, now)
+			}
 		}
 	}
 	if cmds&cmdDrop != 0 {
 		for _, c := range l.conns {
-			l.finish(c, ErrLost)
+			if c != nil {
+				l.finish(c, ErrLost)
+			}
 		}
 	}
 	if cmds&cmdQuit != 0 {
@@ -193,15 +198,25 @@ func (l *evloop) inbox(now int64) {
 
 // open registers a new connection, in the opening handshake.
 func (l *evloop) open(a added, now int64) {
-	c := &Conn{l: l, fd: a.fd, addr: a.addr, hidx: -1}
-	c.hsDue = now + int64(l.s.o.HandshakeTimeout)
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(a.fd)}
+	c := &Conn{l: l, fd: int32(a.fd), hidx: -1}
+	c.setAddrLocked(a.addr) // no one else knows c yet
+	c.pdue = now + int64(l.s.o.HandshakeTimeout)
+	if n := len(l.free); n > 0 {
+		c.slot = l.free[n-1]
+		l.free = l.free[:n-1]
+	} else {
+		c.slot = int32(len(l.conns))
+		l.conns = append(l.conns, nil)
+	}
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: c.fd, Pad: c.slot}
 	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, a.fd, &ev); err != nil {
+		l.free = append(l.free, c.slot)
 		syscall.Close(a.fd)
 		l.s.ended()
 		return
 	}
-	l.conns[a.fd] = c
+	l.conns[c.slot] = c
+	l.nconns++
 	switch {
 	case a.req != nil:
 		c.mu.Lock()
@@ -216,6 +231,16 @@ func (l *evloop) open(a added, now int64) {
 	l.settle(c, now)
 }
 
+// conn returns the connection of an epoll event, or nil.
+func (l *evloop) conn(ev *syscall.EpollEvent) *Conn {
+	if i := int(ev.Pad); i >= 0 && i < len(l.conns) {
+		if c := l.conns[i]; c != nil && c.fd == ev.Fd {
+			return c
+		}
+	}
+	return nil
+}
+
 // readable reads once from c and acts on what came.
 func (l *evloop) readable(c *Conn, now int64) {
 	buf := l.rbuf
@@ -226,11 +251,14 @@ func (l *evloop) readable(c *Conn, now int64) {
 		// the loop's alone.
 		if want := c.e.PayloadWant(); want >= directRead {
 			n := int(min(want, readBufSize))
-			c.msg = slices.Grow(c.msg, n)
-			buf = c.msg[len(c.msg) : len(c.msg)+n]
+			c.mu.Lock()
+			b := c.busyLocked()
+			b.msg = slices.Grow(b.msg, n)
+			buf = b.msg[len(b.msg) : len(b.msg)+n]
+			c.mu.Unlock()
 		}
 	}
-	n, err := syscall.Read(c.fd, buf)
+	n, err := syscall.Read(int(c.fd), buf)
 	if err == syscall.EAGAIN || err == syscall.EINTR {
 		return
 	}
@@ -253,26 +281,27 @@ func (l *evloop) readable(c *Conn, now int64) {
 // is put on the heap.
 func (l *evloop) settle(c *Conn, now int64) {
 	c.mu.Lock()
-	if c.closed {
+	if c.is(fClosed) {
 		c.mu.Unlock()
 		return
 	}
-	if c.lost {
+	if c.is(fLost) {
 		c.mu.Unlock()
 		l.finish(c, ErrLost)
 		return
 	}
 	if c.phase == phaseOpen && c.e.State() == stateClosed {
-		c.ending = true
+		c.set(fEnding, true)
 	}
-	if c.ending && len(c.out) == 0 && c.phase != phaseDrain {
+	if c.is(fEnding) && len(c.outLocked()) == 0 && c.phase != phaseDrain {
 		// RFC 6455 §7.1.1: the server closes the TCP connection first;
 		// the peer's last bytes are read and dropped for a while so that
 		// they do not turn the close into a reset.
-		syscall.Shutdown(c.fd, syscall.SHUT_WR)
+		syscall.Shutdown(int(c.fd), syscall.SHUT_WR)
 		c.phase = phaseDrain
-		c.drainDue = now + drainTime
+		c.pdue = now + drainTime
 	}
+	c.tidyLocked()
 	due := c.nextDueLocked()
 	c.mu.Unlock()
 	l.timers.set(c, due)
@@ -281,8 +310,7 @@ func (l *evloop) settle(c *Conn, now int64) {
 // fire runs the timers that are due.
 func (l *evloop) fire(now int64) {
 	for n := len(l.timers); n > 0 && len(l.timers) > 0 && l.timers[0].due <= now; n-- {
-		c := l.timers[0]
-		heap.Pop(&l.timers)
+		c := l.timers.pop()
 		l.timeout(c, now)
 		l.settle(c, now)
 	}
@@ -292,17 +320,22 @@ func (l *evloop) fire(now int64) {
 // why, when the endpoint did not end it.
 func (l *evloop) finish(c *Conn, err error) {
 	c.mu.Lock()
-	if c.closed {
+	if c.is(fClosed) {
 		c.mu.Unlock()
 		return
 	}
-	c.closed = true
-	c.out = nil
+	c.set(fClosed, true)
 	l.s.ended() // before the peer can see the end
-	syscall.Close(c.fd)
-	delete(l.conns, c.fd)
-	opened := c.opened
+	syscall.Close(int(c.fd))
+	l.conns[c.slot] = nil
+	l.free = append(l.free, c.slot)
+	l.nconns--
+	opened := c.is(fOpened)
 	code, reason, cause := c.endLocked(err)
+	if b := c.b; b != nil {
+		b.out, b.hs, b.msg, b.peerReason = nil, nil, nil, ""
+		c.tidyLocked()
+	}
 	c.mu.Unlock()
 	l.timers.remove(c)
 	if opened {

@@ -81,7 +81,9 @@ type Options struct {
 	// ReuseMessages hands OnText's and OnBinary's messages out of a pool
 	// shared by the connections: OnBinary's slice is then valid only
 	// until the callback returns, and the memory follows the messages in
-	// flight instead of being allocated for each.
+	// flight instead of being allocated for each. With Inline too, an
+	// uncompressed message that came whole in one read is handed out from
+	// the loop's read buffer, without a copy.
 	ReuseMessages bool
 
 	// Protocols are the subprotocols supported, in order of preference.

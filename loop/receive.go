@@ -20,10 +20,17 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 	var tasks [8]task
 	ts := tasks[:0]
 	inline := l.s.pool == nil
+	// borrow: the message being received is whole in p, the loop's
+	// buffer, and is handed to the handler from there, without a copy.
+	// Only inline handlers with ReuseMessages may have it, since their
+	// slice is valid only until they return, and the loop's buffer is not
+	// read into before that.
+	borrow := false
 	// emit hands t to the handlers. Inline, the handler runs at once,
 	// before the rest of p is taken in, as with a goroutine per
 	// connection: its reply goes out before a close frame that a later
 	// violation in p queues.
+	var b *busy
 	emit := func(t task) {
 		if !inline {
 			ts = append(ts, t)
@@ -32,14 +39,15 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 		if t.kind == taskNone {
 			return
 		}
-		c.out = c.e.AppendOutgoing(c.out)
-		c.flushLocked()
+		c.sendOutgoingLocked()
 		c.mu.Unlock()
 		c.run(t)
 		c.mu.Lock()
+		b = c.busyLocked()
 	}
 	c.mu.Lock()
 	c.e.Tick(now)
+	b = c.busyLocked() // for the message; tidyLocked takes it back when idle
 	for {
 		k, err := c.e.Receive(p, &ev)
 		p = p[k:]
@@ -50,24 +58,40 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 		case endpoint.None:
 		case endpoint.MessageStart:
 			c.msgType = ev.Type
-			c.msg = nil
-			if l.s.o.ReuseMessages {
-				c.msg = getMsg()
+			b.msg = nil
+			n := c.e.MessageLeft()
+			if borrow = inline && l.s.o.ReuseMessages && n >= 0 && n <= int64(len(p)); borrow {
+				continue
 			}
-			if n := min(c.e.MessageLeft(), int64(len(p))); n > 0 {
+			if l.s.o.ReuseMessages {
+				b.msg = getMsg()
+			}
+			if n := min(n, int64(len(p))); n > 0 {
 				// One frame of known size: room for what of it has
 				// arrived at once; never more than was received.
-				c.msg = slices.Grow(c.msg, int(n))
+				b.msg = slices.Grow(b.msg, int(n))
 			}
 			continue
 		case endpoint.Data:
-			if n := len(c.msg); len(ev.Data) > 0 && cap(c.msg)-n >= len(ev.Data) && &c.msg[:n+1][n] == &ev.Data[0] {
-				c.msg = c.msg[:n+len(ev.Data)] // read into the message itself (see readable)
+			if borrow && ev.End {
+				borrow = false
+				t := c.message(ev.Data, now)
+				t.borrowed = true
+				emit(t)
+				continue
+			}
+			if borrow { // not whole after all: copied, as any message
+				borrow = false
+				b.msg = getMsg()
+			}
+			if n := len(b.msg); len(ev.Data) > 0 && cap(b.msg)-n >= len(ev.Data) && &b.msg[:n+1][n] == &ev.Data[0] {
+				b.msg = b.msg[:n+len(ev.Data)] // read into the message itself (see readable)
 			} else {
-				c.msg = append(c.msg, ev.Data...)
+				b.msg = append(b.msg, ev.Data...)
 			}
 			if ev.End {
-				emit(c.message(now))
+				emit(c.message(b.msg, now))
+				b.msg = nil
 			}
 			continue
 		case endpoint.Inflate:
@@ -76,7 +100,8 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 				break
 			}
 			if end {
-				emit(c.message(now))
+				emit(c.message(b.msg, now))
+				b.msg = nil
 			} else if ev.End {
 				c.e.Fail(deflate.ErrCorrupt) // the input is whole but the output is not
 				break
@@ -85,7 +110,7 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 		case endpoint.Ping:
 			// Each ping's pong, in turn (the endpoint keeps only the
 			// latest one queued).
-			c.out = c.e.AppendOutgoing(c.out)
+			c.sendOutgoingLocked()
 			if ev0.OnPing != nil {
 				emit(task{kind: taskPing, data: append([]byte(nil), ev.Data...)})
 			}
@@ -96,13 +121,13 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 			}
 			continue
 		case endpoint.Close:
-			c.peerClose, c.peerCode, c.peerReason = true, ev.Code, ev.Reason
+			c.set(fPeerClose, true)
+			b.peerCode, b.peerReason = ev.Code, ev.Reason
 			continue
 		}
 		break
 	}
-	c.out = c.e.AppendOutgoing(c.out)
-	c.flushLocked()
+	c.sendOutgoingLocked()
 	c.mu.Unlock()
 	for i := range ts {
 		if ts[i].kind != taskNone {
@@ -112,32 +137,31 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 }
 
 // inflate inflates the current compressed message through the loop's
-// buffer into c.msg, reporting its end.
+// buffer into c.b.msg, reporting its end.
 func (l *evloop) inflate(c *Conn) (bool, error) {
 	for {
 		n, end, err := c.e.Inflate(l.zbuf)
 		if err != nil {
 			return false, err
 		}
-		c.msg = append(c.msg, l.zbuf[:n]...)
+		c.b.msg = append(c.b.msg, l.zbuf[:n]...)
 		if end || n == 0 {
 			return end, nil
 		}
 	}
 }
 
-// message hands out the message received whole.
-func (c *Conn) message(now int64) task {
-	t := task{kind: taskText, data: c.msg}
+// message hands out data, the message received whole.
+func (c *Conn) message(data []byte, now int64) task {
+	t := task{kind: taskText, data: data}
 	if c.msgType == wire.OpBinary {
 		t.kind = taskBinary
 	}
 	if t.data == nil {
 		t.data = []byte{}
 	}
-	c.msg = nil
-	if c.idleDue != 0 {
-		c.idleDue = now + int64(c.l.s.ev.Timeout)
+	if c.pdue != 0 {
+		c.pdue = now + int64(c.l.s.ev.Timeout)
 	}
 	ev := &c.l.s.ev
 	if t.kind == taskText && ev.OnText == nil || t.kind == taskBinary && ev.OnBinary == nil {
@@ -167,6 +191,8 @@ type task struct {
 	reason string
 	code   wire.StatusCode
 	kind   taskKind
+
+	borrowed bool // data is the loop's buffer, not to be pooled
 }
 
 // maxQueued is how many message bytes may wait for a connection's
@@ -181,14 +207,15 @@ func (c *Conn) push(t task) {
 		return
 	}
 	c.mu.Lock()
-	c.tasks = append(c.tasks, t)
-	c.queued += len(t.data)
-	if c.queued > maxQueued && !c.paused && !c.closed {
-		c.paused = true
+	b := c.busyLocked()
+	b.tasks = append(b.tasks, t)
+	b.queued += len(t.data)
+	if b.queued > maxQueued && !c.is(fPaused) && !c.is(fClosed) {
+		c.set(fPaused, true)
 		c.epollModLocked()
 	}
-	sched := !c.scheduled
-	c.scheduled = true
+	sched := !c.is(fScheduled)
+	c.set(fScheduled, true)
 	c.mu.Unlock()
 	if sched {
 		s.pool.submit(c)
@@ -200,18 +227,22 @@ func (c *Conn) push(t task) {
 func (c *Conn) runTasks() {
 	for range 16 {
 		c.mu.Lock()
-		if len(c.tasks) == 0 {
-			c.tasks = nil
-			c.scheduled = false
+		b := c.b
+		if b == nil || len(b.tasks) == 0 {
+			if b != nil {
+				b.tasks = nil
+			}
+			c.set(fScheduled, false)
+			c.tidyLocked()
 			c.mu.Unlock()
 			return
 		}
-		t := c.tasks[0]
-		c.tasks[0] = task{}
-		c.tasks = c.tasks[1:]
-		c.queued -= len(t.data)
-		if c.paused && c.queued <= maxQueued/2 && !c.closed {
-			c.paused = false
+		t := b.tasks[0]
+		b.tasks[0] = task{}
+		b.tasks = b.tasks[1:]
+		b.queued -= len(t.data)
+		if c.is(fPaused) && b.queued <= maxQueued/2 && !c.is(fClosed) {
+			c.set(fPaused, false)
 			c.epollModLocked()
 		}
 		c.mu.Unlock()
@@ -230,10 +261,14 @@ func (c *Conn) run(t task) {
 		}
 	case taskText:
 		ev.OnText(c, string(t.data))
-		c.l.s.putMsg(t.data)
+		if !t.borrowed {
+			c.l.s.putMsg(t.data)
+		}
 	case taskBinary:
 		ev.OnBinary(c, t.data)
-		c.l.s.putMsg(t.data)
+		if !t.borrowed {
+			c.l.s.putMsg(t.data)
+		}
 	case taskPing:
 		ev.OnPing(c, t.data)
 	case taskPong:

@@ -2,30 +2,15 @@
 
 package loop
 
-import "container/heap"
-
 // timerHeap is a loop's connections with a timer, earliest first; each
-// connection is in it once, at its earliest due time.
-type timerHeap []*Conn
+// connection is in it once, at its earliest due time. The time is kept in
+// the entry, not in the Conn, so that a connection without a timer does
+// not pay for one; Conn.hidx is the connection's place in it, -1 for none.
+type timerHeap []timerEntry
 
-func (h timerHeap) Len() int           { return len(h) }
-func (h timerHeap) Less(i, j int) bool { return h[i].due < h[j].due }
-func (h timerHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].hidx, h[j].hidx = int32(i), int32(j)
-}
-func (h *timerHeap) Push(x any) {
-	c := x.(*Conn)
-	c.hidx = int32(len(*h))
-	*h = append(*h, c)
-}
-func (h *timerHeap) Pop() any {
-	old := *h
-	c := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	c.hidx = -1
-	return c
+type timerEntry struct {
+	due int64
+	c   *Conn
 }
 
 // set puts c on the heap at due, or takes it off for 0.
@@ -34,18 +19,80 @@ func (h *timerHeap) set(c *Conn, due int64) {
 	case due == 0:
 		h.remove(c)
 	case c.hidx >= 0:
-		if c.due != due {
-			c.due = due
-			heap.Fix(h, int(c.hidx))
+		if t := &(*h)[c.hidx]; t.due != due {
+			t.due = due
+			h.fix(int(c.hidx))
 		}
 	default:
-		c.due = due
-		heap.Push(h, c)
+		c.hidx = int32(len(*h))
+		*h = append(*h, timerEntry{due, c})
+		h.up(int(c.hidx))
 	}
 }
 
+// pop takes off the earliest connection.
+func (h *timerHeap) pop() *Conn {
+	c := (*h)[0].c
+	h.remove(c)
+	return c
+}
+
 func (h *timerHeap) remove(c *Conn) {
-	if c.hidx >= 0 {
-		heap.Remove(h, int(c.hidx))
+	i := int(c.hidx)
+	if i < 0 {
+		return
 	}
+	n := len(*h) - 1
+	if i != n {
+		h.swap(i, n)
+	}
+	(*h)[n] = timerEntry{}
+	*h = (*h)[:n]
+	c.hidx = -1
+	if i != n {
+		h.fix(i)
+	}
+}
+
+func (h timerHeap) swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].c.hidx, h[j].c.hidx = int32(i), int32(j)
+}
+
+func (h timerHeap) fix(i int) {
+	if !h.down(i) {
+		h.up(i)
+	}
+}
+
+func (h timerHeap) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if h[p].due <= h[i].due {
+			return
+		}
+		h.swap(i, p)
+		i = p
+	}
+}
+
+// down moves entry i towards the leaves and reports whether it moved.
+func (h timerHeap) down(i int) bool {
+	i0 := i
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			break
+		}
+		m := l
+		if r := l + 1; r < len(h) && h[r].due < h[l].due {
+			m = r
+		}
+		if h[i].due <= h[m].due {
+			break
+		}
+		h.swap(i, m)
+		i = m
+	}
+	return i > i0
 }
