@@ -37,14 +37,16 @@ func Churn(ctx context.Context, cfg Config) (ChurnResult, error) {
 		before, _ = ReadProc(cfg.ServerPID)
 	}
 	var next, done atomic.Int64
-	var firstErr atomic.Value
+	// The first error of any type: an atomic.Value would panic when a
+	// second error of another concrete type is offered to CompareAndSwap.
+	var firstErr atomic.Pointer[error]
 	var wg sync.WaitGroup
 	start := time.Now()
 	for range max(cfg.Conns, 1) {
 		wg.Go(func() {
 			for next.Add(1) <= total {
 				if err := churnOnce(ctx, cfg.Addr, frame, closeFrame); err != nil {
-					firstErr.CompareAndSwap(nil, err)
+					firstErr.CompareAndSwap(nil, &err)
 					return
 				}
 				done.Add(1)
@@ -54,8 +56,8 @@ func Churn(ctx context.Context, cfg Config) (ChurnResult, error) {
 	wg.Wait()
 	res.Seconds = time.Since(start).Seconds()
 	res.Cycles = done.Load()
-	if err, _ := firstErr.Load().(error); err != nil {
-		return res, err
+	if p := firstErr.Load(); p != nil {
+		return res, *p
 	}
 	res.CyclesPerSec = float64(res.Cycles) / res.Seconds
 	if cfg.ServerPID != 0 {
