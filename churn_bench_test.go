@@ -23,28 +23,11 @@ func BenchmarkChurn(b *testing.B) {
 	}
 	opts := &websocket.AcceptOptions{InsecureSkipOriginCheck: true}
 	opts.PingInterval = -1
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, opts)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		for {
-			typ, msg, err := c.Read(r.Context())
-			if err != nil {
-				return
-			}
-			if err := c.Write(r.Context(), typ, msg); err != nil {
-				return
-			}
-		}
-	})}
+	srv := &http.Server{Handler: readmeEcho(opts)}
 	go srv.Serve(ln)
 	b.Cleanup(func() { srv.Close() })
 
-	req := []byte("GET / HTTP/1.1\r\nHost: " + ln.Addr().String() + "\r\n" +
-		"Upgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	req := upgradeRequest(ln.Addr().String())
 	mask := [4]byte{1, 2, 3, 4}
 	msg := wire.AppendFrame(nil, wire.Header{Fin: true, Opcode: wire.OpBinary, Length: 16, Masked: true, Mask: mask}, make([]byte, 16))
 	closeFrame := wire.AppendFrame(nil, wire.Header{Fin: true, Opcode: wire.OpClose, Length: 2, Masked: true, Mask: mask}, []byte{0x03, 0xe8})

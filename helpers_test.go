@@ -144,3 +144,32 @@ func (s *closeScanner) feed(b []byte) (bool, error) {
 	}
 	return s.done, nil
 }
+
+// readmeEcho is the README's server pattern: Accept, then Read and Write
+// until the connection ends.
+func readmeEcho(opts *websocket.AcceptOptions) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, opts)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		for {
+			typ, msg, err := c.Read(r.Context())
+			if err != nil {
+				return
+			}
+			if err := c.Write(r.Context(), typ, msg); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// upgradeRequest is a minimal opening handshake request to host, with the
+// key of RFC 6455 §1.3, for tests that speak raw TCP.
+func upgradeRequest(host string) []byte {
+	return []byte("GET / HTTP/1.1\r\nHost: " + host + "\r\n" +
+		"Upgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+}

@@ -160,22 +160,7 @@ func TestBombMemory(t *testing.T) {
 // then Read and Write until the connection ends. It returns the address.
 func readmeServer(t *testing.T) string {
 	ln := listenLoopback(t)
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		for {
-			typ, msg, err := c.Read(r.Context())
-			if err != nil {
-				return
-			}
-			if err := c.Write(r.Context(), typ, msg); err != nil {
-				return
-			}
-		}
-	}))
+	srv := httptest.NewUnstartedServer(readmeEcho(nil))
 	srv.Listener = ln
 	srv.Start()
 	t.Cleanup(srv.Close)

@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/wskit/websocket"
 	"github.com/wskit/websocket/wire"
 )
 
@@ -27,28 +26,11 @@ func TestAcceptStackAllocs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		for {
-			typ, msg, err := c.Read(r.Context())
-			if err != nil {
-				return
-			}
-			if err := c.Write(r.Context(), typ, msg); err != nil {
-				return
-			}
-		}
-	})}
+	srv := &http.Server{Handler: readmeEcho(nil)}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 
-	req := []byte("GET / HTTP/1.1\r\nHost: " + ln.Addr().String() + "\r\n" +
-		"Upgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	req := upgradeRequest(ln.Addr().String())
 	msg := wire.AppendFrame(nil, wire.Header{Fin: true, Opcode: wire.OpBinary, Length: 16, Masked: true, Mask: [4]byte{1, 2, 3, 4}}, make([]byte, 16))
 	open := func() net.Conn {
 		nc, err := net.Dial("tcp", ln.Addr().String())
