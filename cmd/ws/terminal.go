@@ -97,8 +97,13 @@ func terminal(ctx context.Context, conn *websocket.Conn, c *dialConfig, stdin io
 	out.line("%s", describe(c.url, conn))
 	out.line("type a message and press Enter; /help lists the commands, Ctrl-D closes")
 
+	// The reader starts before the first line is sent: a close begun
+	// before the application reads drops the data that comes meanwhile
+	// (see websocket.Conn.Close), and an echo would go unseen.
 	readDone := make(chan error, 1)
+	reading := make(chan struct{})
 	go func() {
+		close(reading)
 		for {
 			typ, msg, err := conn.Read(context.Background())
 			if err != nil {
@@ -113,6 +118,7 @@ func terminal(ctx context.Context, conn *websocket.Conn, c *dialConfig, stdin io
 		}
 	}()
 
+	<-reading
 	lines := make(chan string)
 	go func() {
 		defer close(lines)
