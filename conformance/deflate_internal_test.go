@@ -2,6 +2,8 @@ package conformance
 
 import (
 	"bytes"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -153,19 +155,23 @@ func TestDeflateRoundTrip(t *testing.T) {
 
 // Under context takeover the windowed compressor refers into the previous
 // message: a repeated message costs a fraction of the first.
+// Short and long messages take different encoders at the full window.
 func TestDeflateContextTakeover(t *testing.T) {
-	m := []byte(strings.Repeat("The quick brown fox jumps over the lazy dog. ", 2)[:80])
-	for _, bits := range []int{9, 12, 15} {
-		c := newCompressor(bits, false)
-		first := len(c.compress(m))
-		second := len(c.compress(m))
-		if second*3 > first {
-			t.Errorf("bits %d: repeated message compressed to %d bytes after %d", bits, second, first)
-		}
-		c = newCompressor(bits, true)
-		first = len(c.compress(m))
-		if again := len(c.compress(m)); again != first {
-			t.Errorf("bits %d without context takeover: %d then %d bytes", bits, first, again)
+	fox := strings.Repeat("The quick brown fox jumps over the lazy dog. ", 2)[:80]
+	long := fmt.Sprint(rand.New(rand.NewPCG(1, 2)).Perm(60))[:kflateFrom+20] // repeats little within itself
+	for _, m := range [][]byte{[]byte(fox), []byte(long)} {
+		for _, bits := range []int{9, 12, 15} {
+			c := newCompressor(bits, false)
+			first := len(c.compress(m))
+			second := len(c.compress(m))
+			if second*3 > first {
+				t.Errorf("%d bytes, bits %d: repeated message compressed to %d bytes after %d", len(m), bits, second, first)
+			}
+			c = newCompressor(bits, true)
+			first = len(c.compress(m))
+			if again := len(c.compress(m)); again != first {
+				t.Errorf("%d bytes, bits %d without context takeover: %d then %d bytes", len(m), bits, first, again)
+			}
 		}
 	}
 }
