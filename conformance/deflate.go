@@ -304,6 +304,7 @@ type decompressor struct {
 	window  int
 	noCtx   bool
 	history []byte
+	last    int // the length of the last message inflated
 }
 
 func newDecompressor(bits int, noContext bool) *decompressor {
@@ -330,6 +331,9 @@ func (d *decompressor) decompress(dst, payload []byte, limit int) ([]byte, error
 		return dst, err
 	}
 	start := len(dst)
+	// The messages of a case share a size: room for the last one's, and
+	// for the read that finds the end, saves regrowing for each.
+	dst = slices.Grow(dst, d.last+4096)
 	for {
 		if cap(dst)-len(dst) < 4096 {
 			dst = slices.Grow(dst, max(4096, len(dst)))
@@ -349,6 +353,7 @@ func (d *decompressor) decompress(dst, payload []byte, limit int) ([]byte, error
 	if d.in.Len() > len(deflateEnd) {
 		return dst, errors.New("compressed data goes on after a final block")
 	}
+	d.last = len(dst) - start
 	if !d.noCtx {
 		out := dst[start:]
 		if len(out) >= d.window {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/wskit/websocket"
@@ -306,7 +307,11 @@ func echoConn(ctx context.Context, c *websocket.Conn) error {
 		if err != nil {
 			return nil
 		}
-		buf := make([]byte, 0, 4096)
+		bp, _ := echoBufs.Get().(*[]byte)
+		if bp == nil {
+			bp = new(make([]byte, 0, 4096))
+		}
+		buf := (*bp)[:0]
 		for len(buf) < hold {
 			if len(buf) == cap(buf) {
 				buf = slices.Grow(buf, min(len(buf), hold-len(buf)))
@@ -324,11 +329,19 @@ func echoConn(ctx context.Context, c *websocket.Conn) error {
 		case nil:
 			err = echoStream(ctx, c, typ, buf, r)
 		}
+		if cap(buf) <= echoHold {
+			*bp = buf
+			echoBufs.Put(bp)
+		}
 		if err != nil {
 			return nil
 		}
 	}
 }
+
+// echoBufs are the buffers echoConn reads messages into, shared by the
+// connections between their messages: an idle connection holds none.
+var echoBufs sync.Pool
 
 // echoHold is the most of one message the echo server holds on a
 // compressed connection.
