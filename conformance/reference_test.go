@@ -184,6 +184,7 @@ func runReference(t *testing.T, name, bin string, cases []conformance.Case) []st
 	}
 
 	rep := runWithProgress(t, name, url, cases, parallel)
+	logSlowest(t, rep)
 	differ := make([]string, len(cases))
 	var again []conformance.Case
 	for i := range rep.Results {

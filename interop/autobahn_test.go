@@ -73,6 +73,7 @@ var autobahnClientModes = []compMode{
 }
 
 func TestAutobahnServer(t *testing.T) {
+	t.Parallel()
 	need(t, "autobahn")
 	for _, m := range autobahnServerModes {
 		t.Run(m.name, func(t *testing.T) { testPeerServer(t, m, python, "peers/ab_peer.py", "server") })
@@ -80,6 +81,7 @@ func TestAutobahnServer(t *testing.T) {
 }
 
 func TestAutobahnClient(t *testing.T) {
+	t.Parallel()
 	need(t, "autobahn")
 	for _, m := range autobahnClientModes {
 		t.Run(m.name, func(t *testing.T) {

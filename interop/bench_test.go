@@ -9,6 +9,7 @@ import (
 // TestBenchNode runs ws bench against the Node ws library's echo server,
 // with and without permessage-deflate.
 func TestBenchNode(t *testing.T) {
+	t.Parallel()
 	need(t, "node")
 	bin := buildWS(t)
 	for _, compress := range []bool{false, true} {

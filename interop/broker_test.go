@@ -13,6 +13,7 @@ import (
 // broker, opens the chat page on each in Chromium, and sees the messages
 // of both; page B, cut off, resumes from its last offset.
 func TestChromiumChatNodes(t *testing.T) {
+	t.Parallel()
 	need(t, "chromium")
 	for _, scheme := range []string{"nats", "redis"} {
 		t.Run(scheme, func(t *testing.T) {

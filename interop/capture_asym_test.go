@@ -53,6 +53,7 @@ var asymModes = []asymMode{
 }
 
 func TestCaptureAsymmetricContext(t *testing.T) {
+	t.Parallel()
 	needCapture(t)
 	need(t, "node")
 	bin := buildWS(t)

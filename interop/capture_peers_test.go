@@ -34,6 +34,7 @@ func buildGorillaPeer(t *testing.T) string {
 }
 
 func TestCapturePeerClients(t *testing.T) {
+	t.Parallel()
 	needCapture(t)
 	need(t, "node")
 	bin := buildWS(t)

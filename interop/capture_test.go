@@ -401,6 +401,7 @@ func captureScript(ctx context.Context, c *websocket.Conn) ([]message, error) {
 }
 
 func TestCaptureInspect(t *testing.T) {
+	t.Parallel()
 	needCapture(t)
 	bin := buildWS(t)
 	for _, m := range []compMode{compOff, compOn} {

@@ -18,8 +18,8 @@ import (
 // arrive as an HTTP/2 extended CONNECT (RFC 8441), run every size class
 // with compression off and on, and close with a code from each side.
 func TestChromiumHTTP2(t *testing.T) {
+	t.Parallel()
 	need(t, "chromium")
-	t.Setenv("WSKIT_IGNORE_CERT", "1")
 	for _, m := range []compMode{compOff, compOn} {
 		t.Run(m.name, func(t *testing.T) {
 			mux, results := wskitHandler(t, m)
@@ -72,18 +72,16 @@ ws.onclose = (e) => {
 // GODEBUG=http2xconnect=0) gets Chromium's WebSocket as an HTTP/1.1
 // upgrade, while the page itself came over h2.
 func TestChromiumHTTP2Fallback(t *testing.T) {
+	t.Parallel()
 	need(t, "chromium")
-	t.Setenv("WSKIT_IGNORE_CERT", "1")
 	bin := buildWS(t)
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte(fallbackPage), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("GODEBUG", "http2xconnect=0")
-	srv := start(t, bin, "serve", "--addr", "127.0.0.1:0", "--echo", "--h2", "--dir", dir)
-	os.Unsetenv("GODEBUG") // only the server goes without the setting
+	srv := startEnv(t, []string{"GODEBUG=http2xconnect=0"}, bin, "serve", "--addr", "127.0.0.1:0", "--echo", "--h2", "--dir", dir)
 	u := srv.line(t, `echo server at wss://(\S+)/`)[1]
-	p := start(t, "node", "peers/browser.js", "echo", "https://"+u+"/")
+	p := startEnv(t, browserEnv("https:"), "node", "peers/browser.js", "echo", "https://"+u+"/")
 	p.line(t, `^closed 4003 echo "over the fallback" page h2$`)
 	p.wait(t)
 	srv.cmd.Process.Signal(os.Interrupt)
@@ -98,12 +96,12 @@ func TestChromiumHTTP2Fallback(t *testing.T) {
 // routes, hooks and broadcast) with two Chromium pages whose WebSockets are
 // HTTP/2 streams, as the server's log says.
 func TestChromiumChatHTTP2(t *testing.T) {
+	t.Parallel()
 	need(t, "chromium")
-	t.Setenv("WSKIT_IGNORE_CERT", "1")
 	bin := buildWS(t)
 	srv := start(t, bin, "serve", "--addr", "127.0.0.1:0", "--h2")
 	url := srv.line(t, `chat at (https://\S+/) `)[1]
-	p := start(t, "node", "peers/browser.js", "chat", url)
+	p := startEnv(t, browserEnv(url), "node", "peers/browser.js", "chat", url)
 	p.line(t, "^chat ok$")
 	p.wait(t)
 	srv.cmd.Process.Signal(os.Interrupt)

@@ -11,6 +11,12 @@
 // express (autobahn_test.go). With compression on, the wskit side checks
 // that it was agreed, and on what when the mode says, and with it off that
 // it was not.
+//
+// Every test runs in parallel with the others (as many at once as go
+// test's -parallel, GOMAXPROCS by default): most of their time goes in
+// waiting for a peer process, a browser above all, to start and answer.
+// Each has its own servers on ports of its own, and the capture tests
+// filter their traffic by port.
 package interop_test
 
 import (
@@ -119,10 +125,19 @@ type process struct {
 // that a loaded machine slows it down without failing it.
 func start(t *testing.T, name string, args ...string) *process {
 	t.Helper()
+	return startEnv(t, nil, name, args...)
+}
+
+// startEnv is start with env (KEY=value) added to the peer's environment,
+// which the tests' own environment, shared by the tests that run in
+// parallel, must not carry.
+func startEnv(t *testing.T, env []string, name string, args ...string) *process {
+	t.Helper()
 	dl := testutil.Deadline(t)
 	ctx, cancel := context.WithDeadline(context.Background(), dl)
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = append(os.Environ(), fmt.Sprintf("WSKIT_WAIT_MS=%d", time.Until(dl).Milliseconds()))
+	cmd.Env = append(cmd.Env, env...)
 	p := &process{cmd: cmd, lines: make(chan string, 100), done: make(chan struct{})}
 	cmd.Stderr = &p.errb
 	stdout, err := cmd.StdoutPipe()
@@ -461,6 +476,7 @@ func testPeerClient(t *testing.T, m compMode, client func(url string) []string) 
 }
 
 func TestPythonServer(t *testing.T) {
+	t.Parallel()
 	need(t, "python")
 	for _, m := range peerModes {
 		t.Run(m.name, func(t *testing.T) { testPeerServer(t, m, python, "peers/py_peer.py", "server") })
@@ -468,6 +484,7 @@ func TestPythonServer(t *testing.T) {
 }
 
 func TestPythonClient(t *testing.T) {
+	t.Parallel()
 	need(t, "python")
 	for _, m := range peerModes {
 		t.Run(m.name, func(t *testing.T) {
@@ -477,6 +494,7 @@ func TestPythonClient(t *testing.T) {
 }
 
 func TestNodeServer(t *testing.T) {
+	t.Parallel()
 	need(t, "node")
 	for _, m := range peerModes {
 		t.Run(m.name, func(t *testing.T) { testPeerServer(t, m, "node", "peers/node_peer.js", "server") })
@@ -484,6 +502,7 @@ func TestNodeServer(t *testing.T) {
 }
 
 func TestNodeClient(t *testing.T) {
+	t.Parallel()
 	need(t, "node")
 	for _, m := range peerModes {
 		t.Run(m.name, func(t *testing.T) {
@@ -495,6 +514,7 @@ func TestNodeClient(t *testing.T) {
 // TestChromiumClient runs Chromium, which always offers permessage-deflate,
 // against a wskit server that refuses it (off) and accepts it (on).
 func TestChromiumClient(t *testing.T) {
+	t.Parallel()
 	need(t, "chromium")
 	for _, m := range []compMode{compOff, compOn} {
 		t.Run(m.name, func(t *testing.T) { testChromiumClient(t, m) })
@@ -510,7 +530,7 @@ func testChromiumClient(t *testing.T, m compMode) {
 // /peerclose WebSocket, and waits for both results from wskitHandler's
 // server and for the page's close lines.
 func browserEcho(t *testing.T, base string, results chan error) {
-	p := start(t, "node", "peers/browser.js", "echo", base+"/page?path=/full", base+"/page?path=/peerclose")
+	p := startEnv(t, browserEnv(base), "node", "peers/browser.js", "echo", base+"/page?path=/full", base+"/page?path=/peerclose")
 	for _, want := range []string{"closed 4001 bye", "closed 4002"} {
 		select {
 		case err := <-results:
@@ -525,9 +545,19 @@ func browserEcho(t *testing.T, base string, results chan error) {
 	p.wait(t)
 }
 
+// browserEnv is the environment peers/browser.js needs for pages at url:
+// over TLS, it accepts the loopback server's test certificate.
+func browserEnv(url string) []string {
+	if strings.HasPrefix(url, "https:") {
+		return []string{"WSKIT_IGNORE_CERT=1"}
+	}
+	return nil
+}
+
 // TestChromiumChat types a message in one browser page of `ws serve`'s chat
 // and sees it in another.
 func TestChromiumChat(t *testing.T) {
+	t.Parallel()
 	need(t, "chromium")
 	bin := filepath.Join(t.TempDir(), "ws")
 	if out, err := exec.Command("go", "build", "-o", bin, "github.com/wskit/websocket/cmd/ws").CombinedOutput(); err != nil {

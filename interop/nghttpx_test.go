@@ -47,6 +47,7 @@ func freePort(t *testing.T) int {
 // every size class; the client closes some with a code, the backend the
 // others.
 func TestNghttpxExtendedConnect(t *testing.T) {
+	t.Parallel()
 	t.Run("h2c", func(t *testing.T) { testNghttpx(t, false) })
 	t.Run("tls", func(t *testing.T) { testNghttpx(t, true) })
 }

@@ -144,6 +144,7 @@ func pageScript(t *testing.T, act func(step string), args ...string) {
 // the pages reconnect by themselves, and a message typed while the server
 // was down is shown as waiting, then delivered once.
 func TestChatPage(t *testing.T) {
+	t.Parallel()
 	bin := buildWS(t)
 	srv, url := startWS(t, bin, "stdout", `chat at (http://\S+/) `, "serve", "--addr", "127.0.0.1:0")
 	addr := strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/")
@@ -176,6 +177,7 @@ func TestChatPage(t *testing.T) {
 // connection and text filters, pause and the detail pane work; and the
 // export is, line for line, what the proxy printed as --json.
 func TestProxyUIPage(t *testing.T) {
+	t.Parallel()
 	bin := buildWS(t)
 	_, echo := startWS(t, bin, "stdout", `echo server at (ws://\S+/) `, "serve", "--echo", "--addr", "127.0.0.1:0", "--log", "off")
 	proxy, ui := startWS(t, bin, "stderr", `live view at (http://\S+/)`, "proxy", "--json", "--listen", "127.0.0.1:0", "--ui", "127.0.0.1:0", "--upstream", echo)

@@ -88,6 +88,7 @@ func (tp *tap) streams() (c2s, s2c []byte) {
 // proxy: the bytes must cross the proxy unchanged in both directions, and
 // the proxy's log must list the messages that were exchanged.
 func TestProxyRelay(t *testing.T) {
+	t.Parallel()
 	need(t, "python")
 	bin := buildWS(t)
 	for _, m := range []compMode{compOff, compOn} {

@@ -25,6 +25,7 @@ const autobahnOffer = "permessage-deflate; client_no_context_takeover; client_ma
 // response must then state client_no_context_takeover) and with a plain
 // offer (the client then keeps its context, and the server must too).
 func TestZlibClientContextTakeover(t *testing.T) {
+	t.Parallel()
 	need(t, "python3")
 	acceptURL := func(t *testing.T) string {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

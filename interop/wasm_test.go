@@ -26,6 +26,7 @@ WebAssembly.instantiateStreaming(fetch("main.wasm"), go.importObject)
 // checks that Ping reports errors.ErrUnsupported and that a cancelled read
 // leaves the connection open, and closes with the close handshake.
 func TestChromiumWasmClient(t *testing.T) {
+	t.Parallel()
 	need(t, "chromium")
 	dir := t.TempDir()
 	build := exec.Command("go", "build", "-o", filepath.Join(dir, "main.wasm"), "./testdata/wasmclient")
