@@ -117,14 +117,18 @@ func normal(c *conformance.Case) conformance.Verdict {
 	return conformance.OK
 }
 
-// A correct raw echo server passes every group, the compression groups in
-// part (their smaller sizes; the python interop run covers the rest).
+// A correct raw echo server passes every group, the large-message and
+// compression groups in part: one or two sizes of each kind, as the rest
+// take minutes under -race (ws's conformance step runs them all against
+// wskit, the reference step against gorilla and coder, and the python
+// interop run against Autobahn's client).
 func TestServerModeCorrectPeer(t *testing.T) {
 	url := startEchoServer(t, bugs{})
-	rep := runServer(t, url, "1,2,3,4,5,6,7,9,10,"+
+	rep := runServer(t, url, "1,2,3,4,5,6,7,10,"+
+		"9.1.1,9.1.3,9.2.1,9.2.3,9.3.4,9.4.4,9.5.1,9.5.6,9.6.1,9.6.6,9.7.1,9.7.2,9.8.1,9.8.2,"+
 		"12.1.4,12.2.4,12.3.2,12.4.1,12.5.3,12.1.11,13.1.2,13.2.1,13.3.4,13.4.1,13.5.4,13.6.2,13.7.11", "")
 	checkVerdicts(t, rep, normal)
-	if s := rep.Summary(); s.Failed != 0 || s.Passed < 300 {
+	if s := rep.Summary(); s.Failed != 0 || s.Passed < 250 {
 		t.Errorf("summary %s", s)
 	}
 	logSlowest(t, rep)
@@ -250,7 +254,7 @@ func TestServerModeBrokenPeers(t *testing.T) {
 // A client under test: the correct raw client passes, through the same
 // protocol the original suite's clients speak.
 func TestClientModeCorrectClient(t *testing.T) {
-	cases := selectCases(t, "1,2,3,4,5,6,7,9.1.1,9.3.4,9.5.6,9.7.2,10,12.1.1,12.3.4,12.5.11,13.2.3,13.3.1,13.5.2,13.7.4", "")
+	cases := selectCases(t, "1,2,3,4,5,6,7,9.1.1,9.3.4,9.5.6,9.7.2,10,12.1.1,12.3.4,12.1.11,13.2.3,13.3.1,13.5.2,13.7.4", "")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -272,6 +276,7 @@ func TestClientModeCorrectClient(t *testing.T) {
 		t.Fatalf("report for %q (%s): %d results, %d progress calls, for %d cases", rep.Agent, rep.Mode, len(rep.Results), seen, len(cases))
 	}
 	checkVerdicts(t, rep, normal)
+	logSlowest(t, rep)
 }
 
 // A broken client fails the cases that check what it breaks.

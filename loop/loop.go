@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -34,6 +35,7 @@ type evloop struct {
 	conns  []*Conn // by slot (Conn.slot, the epoll event's Pad): 8 bytes a connection, where a map costs 30 or more
 	free   []int32 // slots of conns that are free
 	nconns int
+	live   atomic.Int32 // connections given to this loop and not yet closed (Server.pick)
 	timers timerHeap
 	rbuf   []byte // the loop's read buffer
 	zbuf   []byte // the loop's inflate buffer
@@ -212,7 +214,7 @@ func (l *evloop) open(a added, now int64) {
 	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, a.fd, &ev); err != nil {
 		l.free = append(l.free, c.slot)
 		syscall.Close(a.fd)
-		l.s.ended()
+		l.s.ended(l)
 		return
 	}
 	l.conns[c.slot] = c
@@ -325,7 +327,7 @@ func (l *evloop) finish(c *Conn, err error) {
 		return
 	}
 	c.set(fClosed, true)
-	l.s.ended() // before the peer can see the end
+	l.s.ended(l) // before the peer can see the end
 	syscall.Close(int(c.fd))
 	l.conns[c.slot] = nil
 	l.free = append(l.free, c.slot)

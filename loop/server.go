@@ -209,13 +209,31 @@ func (s *Server) adopt(nc net.Conn, req *http.Request, buffered []byte) error {
 	}
 	s.nconn.Add(1)
 	s.mu.Unlock()
-	l := s.loops[s.next.Add(1)%uint32(len(s.loops))]
+	l := s.pick()
 	l.add(added{fd: fd, addr: addr, req: req, buffered: append([]byte(nil), buffered...)})
 	return nil
 }
 
-// ended is called by a loop for each connection it closed.
-func (s *Server) ended() {
+// pick returns the loop for a new connection: the one with the fewest,
+// taken in turn among equals. Round robin alone can leave the busy
+// connections on one loop when others end, as two long-lived ones among
+// short ones often are, and that loop then has one core for both.
+func (s *Server) pick() *evloop {
+	n := uint32(len(s.loops))
+	first := s.next.Add(1)
+	best := s.loops[first%n]
+	for i := uint32(1); i < n; i++ {
+		if l := s.loops[(first+i)%n]; l.live.Load() < best.live.Load() {
+			best = l
+		}
+	}
+	best.live.Add(1)
+	return best
+}
+
+// ended is called by loop l for each connection it closed.
+func (s *Server) ended(l *evloop) {
+	l.live.Add(-1)
 	if s.nconn.Add(-1) == 0 {
 		s.mu.Lock()
 		if s.gone != nil {

@@ -2,11 +2,11 @@
 # The whole test suite, as run by a newcomer on a fresh machine and by CI
 # (.ci/run calls exactly this). It installs what the tests need, checks
 # formatting and vet, runs every test with the race detector, then runs each
-# fuzz target for a bounded time (FUZZTIME, default 6s; 0 skips fuzzing).
+# fuzz target for a bounded time (FUZZTIME, default 4s; 0 skips fuzzing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-fuzztime=${FUZZTIME:-6s}
+fuzztime=${FUZZTIME:-4s}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

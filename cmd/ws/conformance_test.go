@@ -7,6 +7,8 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -76,8 +78,13 @@ func progressOptions(t *testing.T, ctx context.Context, o *conformance.Options) 
 	return o
 }
 
+// pick selects the cases of a run; CONFORMANCE_CASES (the syntax of
+// conformance.Select) narrows the selection, to look into a few cases.
 func pick(t *testing.T, include, exclude string) []conformance.Case {
 	cases, err := conformance.Select(conformance.Cases(), include, exclude)
+	if only := os.Getenv("CONFORMANCE_CASES"); only != "" && err == nil {
+		cases, err = conformance.Select(cases, only, "")
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +118,9 @@ func TestWskitServer(t *testing.T) {
 }
 
 // TestWskitClient serves every case to `ws dial --echo`, run once per case
-// as a conformance client is, with and without --compress.
+// as a conformance client is, with and without --compress. Two cases run
+// at a time, as the server runs do (each has a connection of its own; the
+// tester judges them apart).
 func TestWskitClient(t *testing.T) {
 	skipUnderRace(t)
 	for _, compress := range []bool{true, false} {
@@ -131,10 +140,17 @@ func TestWskitClient(t *testing.T) {
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
-				for i := 1; i <= len(cases); i++ {
-					u := fmt.Sprintf("%s/runCase?case=%d&agent=ws", base, i)
-					run(ctx, append(flags, u), nil, io.Discard, io.Discard)
+				var next atomic.Int32
+				var wg sync.WaitGroup
+				for range 2 {
+					wg.Go(func() {
+						for i := int(next.Add(1)); i <= len(cases); i = int(next.Add(1)) {
+							u := fmt.Sprintf("%s/runCase?case=%d&agent=ws", base, i)
+							run(ctx, append(flags, u), nil, io.Discard, io.Discard)
+						}
+					})
 				}
+				wg.Wait()
 				run(ctx, []string{"dial", base + "/updateReports?agent=ws"}, strings.NewReader(""), io.Discard, io.Discard)
 			}()
 			rep, err := conformance.RunClient(ctx, ln, cases, progressOptions(t, ctx, &conformance.Options{Agent: "ws", Payloads: payloadDir(t)}))
