@@ -116,7 +116,26 @@ type process struct {
 	err   error
 	mu    sync.Mutex
 	out   []string
-	errb  bytes.Buffer
+	errb  syncBuffer
+}
+
+// syncBuffer is a peer's stderr: written by exec's copying goroutine while
+// a test may read it for a failure message.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 // start runs a peer; it is killed when the test ends, or shortly before

@@ -29,6 +29,7 @@ These change that:
                           unannounced (no more than the peer allows)
 """
 import asyncio
+import os
 import sys
 
 from autobahn.asyncio.websocket import (
@@ -132,8 +133,15 @@ class ClientProtocol(Echo, WebSocketClientProtocol):
 
 
 def options():
-    # 0 is no limit: the interop tests send 1 MiB messages.
-    o = dict(maxFramePayloadSize=0, maxMessagePayloadSize=0)
+    # 0 is no limit: the interop tests send 1 MiB messages. The handshakes
+    # may take as long as the Go test has left (WSKIT_WAIT_MS): the
+    # defaults of 1 s for the closing handshake and for the server's drop
+    # of TCP (a client's wait) were exceeded on a loaded machine.
+    wait = int(os.environ.get("WSKIT_WAIT_MS", "60000")) / 1000
+    o = dict(maxFramePayloadSize=0, maxMessagePayloadSize=0,
+             openHandshakeTimeout=wait, closeHandshakeTimeout=wait)
+    if args[0] == "client":
+        o["serverConnectionDropTimeout"] = wait
     if not flag("--compress"):
         return o
     if args[0] == "server":

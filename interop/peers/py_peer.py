@@ -8,15 +8,22 @@ Either role echoes every message (same type, same bytes); the text message
 prints "closed CODE REASON".
 """
 import asyncio
+import os
 import sys
 
 import websockets
 
 
 def options():
-    # permessage-deflate is off unless --compress is given.
+    # permessage-deflate is off unless --compress is given. The handshakes
+    # may take as long as the Go test has left (WSKIT_WAIT_MS): a loaded
+    # machine makes them slow, not wrong.
     comp = "deflate" if "--compress" in sys.argv else None
-    return dict(compression=comp, max_size=None)
+    wait = int(os.environ.get("WSKIT_WAIT_MS", "60000")) / 1000
+    o = dict(compression=comp, max_size=None, close_timeout=wait)
+    if sys.argv[1] == "client":
+        o["open_timeout"] = wait
+    return o
 
 
 async def echo(ws, path=None):
