@@ -25,7 +25,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/wskit/websocket/internal/testutil"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -42,6 +41,7 @@ import (
 	"github.com/wskit/websocket"
 	"github.com/wskit/websocket/deflate"
 	"github.com/wskit/websocket/handshake"
+	"github.com/wskit/websocket/internal/testutil"
 )
 
 const installHint = "install the interop peers with `bash scripts/test.sh` (it runs apt-get install python3-websockets python3-autobahn chromium nodejs npm nghttp2-proxy, then npm ci in interop/)"
@@ -116,26 +116,7 @@ type process struct {
 	err   error
 	mu    sync.Mutex
 	out   []string
-	errb  syncBuffer
-}
-
-// syncBuffer is a peer's stderr: written by exec's copying goroutine while
-// a test may read it for a failure message.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
+	errb  testutil.Buffer
 }
 
 // start runs a peer; it is killed when the test ends, or shortly before
