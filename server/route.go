@@ -68,6 +68,11 @@ type route struct {
 	kind      pathKind
 	order     int
 	onUpgrade func(*websocket.Upgrade) error // the server's hook, then the route's
+
+	// accept is the options of every handshake the route takes, made once
+	// when its subprotocol, if any, is a name rather than a pattern; nil
+	// when each handshake's subprotocol must be filled in.
+	accept *websocket.AcceptOptions
 }
 
 func compileRoute(r Route, order int) (*route, error) {

@@ -26,6 +26,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -169,6 +170,11 @@ func (s *Server) HandleRoute(r Route) {
 		panic(err)
 	}
 	rt.onUpgrade = chainHooks(s.opts.OnUpgrade, r.OnUpgrade)
+	if !strings.ContainsAny(r.Subprotocol, `*?[\`) {
+		// The subprotocol selected is then always r.Subprotocol.
+		o := s.acceptOptions(rt, r.Subprotocol)
+		rt.accept = &o
+	}
 	t, err := s.routes.Load().add(rt)
 	if err != nil {
 		panic(err)
@@ -221,8 +227,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}()
 	}
-	opts := s.acceptOptions(rt, proto)
-	conn, err := websocket.Accept(w, r, &opts)
+	opts := rt.accept
+	if opts == nil {
+		opts = s.matchedOptions(rt, proto)
+	}
+	conn, err := websocket.Accept(w, r, opts)
 	if err != nil {
 		s.refused(r, err)
 		return
@@ -232,10 +241,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		conn.Close(websocket.StatusGoingAway, "")
 		return
 	}
-	s.log.LogAttrs(r.Context(), slog.LevelInfo, "websocket open",
-		slog.String("remote", cl.remote()), slog.String("path", r.URL.Path),
-		slog.String("subprotocol", conn.Subprotocol()), slog.Bool("compressed", conn.Compressed()),
-		slog.String("http", r.Proto))
+	s.logOpen(cl, r)
 	// The handler runs on a goroutine of its own, so that net/http's,
 	// with the deep stack it grew serving the request, ends now: an idle
 	// connection then holds a small stack.
@@ -255,6 +261,33 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// ends when this handler returns.
 		<-conn.Done()
 	}
+}
+
+// logOpen logs the opening of cl, accepted from r. The attributes cost
+// allocations and stack, so they are made only for a logger that keeps
+// them (the default one drops them), and in a frame of their own, which is
+// not on the stack while ServeHTTP accepts.
+//
+//go:noinline
+func (s *Server) logOpen(cl *client, r *http.Request) {
+	if !s.log.Enabled(r.Context(), slog.LevelInfo) {
+		return
+	}
+	c := cl.conn
+	s.log.LogAttrs(r.Context(), slog.LevelInfo, "websocket open",
+		slog.String("remote", cl.remote()), slog.String("path", r.URL.Path),
+		slog.String("subprotocol", c.Subprotocol()), slog.Bool("compressed", c.Compressed()),
+		slog.String("http", r.Proto))
+}
+
+// matchedOptions returns the options for a handshake taken by rt, whose
+// subprotocol pattern matched proto. They are made apart from ServeHTTP, so
+// that their copy is not in its frame (see logOpen).
+//
+//go:noinline
+func (s *Server) matchedOptions(rt *route, proto string) *websocket.AcceptOptions {
+	o := s.acceptOptions(rt, proto)
+	return &o
 }
 
 // acceptOptions returns the options for a handshake taken by rt, which
@@ -305,22 +338,32 @@ func (s *Server) finish(cl *client, herr error) {
 
 	var ce *websocket.CloseError
 	errors.As(c.Err(), &ce)
-	attrs := []slog.Attr{
-		slog.String("remote", cl.remote()), slog.String("path", cl.path),
-		slog.Duration("duration", time.Since(cl.start)),
+	s.logClosed(cl, ce, herr)
+}
+
+// logClosed logs how cl ended: ce is its close error, if any, and herr
+// what its handler returned. The attributes cost allocations, so they are
+// built only for a logger that keeps them; the default one drops them.
+func (s *Server) logClosed(cl *client, ce *websocket.CloseError, herr error) {
+	ctx := context.Background()
+	if s.log.Enabled(ctx, slog.LevelInfo) {
+		attrs := []slog.Attr{
+			slog.String("remote", cl.remote()), slog.String("path", cl.path),
+			slog.Duration("duration", time.Since(cl.start)),
+		}
+		if ce != nil {
+			// A close frame that answers the server's own is not the
+			// peer's choice: by_peer tells who started the close handshake.
+			byPeer := ce.Remote && !cl.closedHere.Load()
+			attrs = append(attrs, slog.Int("code", int(ce.Code)), slog.String("reason", ce.Reason), slog.Bool("by_peer", byPeer))
+		}
+		if herr != nil && !errors.Is(herr, websocket.ErrClosed) {
+			attrs = append(attrs, slog.String("handler_error", herr.Error()))
+		}
+		s.log.LogAttrs(ctx, slog.LevelInfo, "websocket closed", attrs...)
 	}
-	if ce != nil {
-		// A close frame that answers the server's own is not the peer's
-		// choice: by_peer tells who started the close handshake.
-		byPeer := ce.Remote && !cl.closedHere.Load()
-		attrs = append(attrs, slog.Int("code", int(ce.Code)), slog.String("reason", ce.Reason), slog.Bool("by_peer", byPeer))
-	}
-	if herr != nil && !errors.Is(herr, websocket.ErrClosed) {
-		attrs = append(attrs, slog.String("handler_error", herr.Error()))
-	}
-	s.log.LogAttrs(context.Background(), slog.LevelInfo, "websocket closed", attrs...)
-	if ce != nil && !ce.Remote && ce.Code != websocket.StatusAbnormalClosure && ce.Err != nil {
-		s.log.LogAttrs(context.Background(), slog.LevelWarn, "websocket protocol error",
+	if ce != nil && !ce.Remote && ce.Code != websocket.StatusAbnormalClosure && ce.Err != nil && s.log.Enabled(ctx, slog.LevelWarn) {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "websocket protocol error",
 			slog.String("remote", cl.remote()), slog.String("path", cl.path),
 			slog.Int("code", int(ce.Code)), slog.String("error", ce.Err.Error()))
 	}
