@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -113,13 +112,13 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	if a.stream {
 		return acceptStream(w, r, a.protocol, a.extensions(), a.co, a.header, agreed)
 	}
-	netConn, br, leftover, err := a.takeOver(w)
+	netConn, leftover, err := a.takeOver(w)
 	if err != nil {
 		return nil, err
 	}
 	// The write buffer is made at the first write that needs one; a
 	// connection that only gets broadcasts (PreparedMessage) never does.
-	return newConn(netConn, RoleServer, a.co, a.protocol, br, leftover, agreed), nil
+	return newConn(netConn, RoleServer, a.co, a.protocol, nil, leftover, agreed), nil
 }
 
 // acceptance is what Accept has decided about a valid handshake.
@@ -193,19 +192,33 @@ func (a *acceptance) decide(w http.ResponseWriter, r *http.Request, opts *Accept
 }
 
 // takeOver hijacks the HTTP/1.1 connection, sends the 101 response and
-// returns the connection with what to read it through: net/http's reader
-// when it has the size asked for, else the bytes it already holds.
-func (a *acceptance) takeOver(w http.ResponseWriter) (net.Conn, *bufio.Reader, []byte, error) {
+// returns the connection with the bytes net/http already read from it
+// past the request (frames sent right behind the handshake).
+func (a *acceptance) takeOver(w http.ResponseWriter) (net.Conn, []byte, error) {
 	netConn, brw, err := hijack(w)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	if err := a.respond(netConn, brw.Writer); err != nil {
 		netConn.Close()
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	br, leftover := reuseReader(netConn, brw.Reader, readBufferSize(a.co))
-	return netConn, br, leftover, nil
+	leftover := takeBuffered(brw.Reader)
+	shrinkBuffers(brw, netConn)
+	return netConn, leftover, nil
+}
+
+// shrinkBuffers swaps the 4 KiB buffers of net/http's reader and writer
+// for ones of 16 bytes, once the response built in the writer's has gone
+// out and what the reader held is copied. net/http keeps both for as long
+// as the handler runs, which in the pattern of a handler reading its
+// connection is the connection's whole life, and uses neither after a
+// hijack; the Conn reads through a buffer of its own and writes straight
+// to the connection. Both stay working, over netConn, should anything use
+// them.
+func shrinkBuffers(brw *bufio.ReadWriter, netConn net.Conn) {
+	*brw.Reader = *bufio.NewReaderSize(netConn, 16)
+	*brw.Writer = *bufio.NewWriterSize(netConn, 16)
 }
 
 // hijack takes the connection from net/http, with no deadlines left on it.
@@ -229,27 +242,14 @@ func (a *acceptance) respond(netConn net.Conn, bw *bufio.Writer) error {
 	return nil
 }
 
-// reuseReader returns net/http's reader br, reset to read the connection
-// directly (not through net/http's bookkeeping) when it has the size
-// asked for, and a copy of the bytes it already holds (frames sent right
-// behind the handshake), which come first. br's buffer, which net/http
-// made for this connection and never takes back after a hijack, is thus
-// not doubled by one of the Conn's own.
-func reuseReader(netConn net.Conn, br *bufio.Reader, size int) (*bufio.Reader, []byte) {
-	var leftover []byte
-	if n := br.Buffered(); n > 0 {
-		held, _ := br.Peek(n)
-		leftover = bytes.Clone(held)
+// takeBuffered returns a copy of the bytes br holds.
+func takeBuffered(br *bufio.Reader) []byte {
+	n := br.Buffered()
+	if n == 0 {
+		return nil
 	}
-	if br.Size() != size {
-		return nil, leftover
-	}
-	if leftover != nil {
-		br.Reset(io.MultiReader(bytes.NewReader(leftover), netConn))
-	} else {
-		br.Reset(netConn)
-	}
-	return br, leftover
+	held, _ := br.Peek(n)
+	return bytes.Clone(held)
 }
 
 // noAcceptOptions stands for nil options, read only.

@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -262,8 +263,14 @@ func (c *Conn) finishClose(ctx context.Context) {
 // drain reads and drops what the peer still sends until it closes its end
 // or the read fails. The caller holds rsem.
 func (c *Conn) drain() {
+	// The application may still be reading the current message, whose
+	// piece in hand lies in the read buffer: that buffer goes back to the
+	// pool at the next read, so the piece is copied out first.
+	if len(c.rpend) > 0 {
+		c.rpend = bytes.Clone(c.rpend)
+	}
 	for {
-		c.br.Discard(c.br.Buffered())
+		c.in.Discard(c.in.Buffered())
 		if _, err := c.readTransport(nil); err != nil {
 			return
 		}
@@ -348,7 +355,9 @@ func lostErr(cause error) *CloseError {
 // closeTransport closes the underlying connection, once.
 func (c *Conn) closeTransport() {
 	c.closeOnce.Do(func() {
-		c.closeErr.CompareAndSwap(nil, lostErr(errClosedNow))
+		if c.closeErr.Load() == nil { // most often set already: no error made for nothing
+			c.closeErr.CompareAndSwap(nil, lostErr(errClosedNow))
+		}
 		c.mu.Lock()
 		if c.keepalive != nil {
 			c.keepalive.Stop()

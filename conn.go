@@ -2,7 +2,6 @@ package websocket
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	crand "crypto/rand"
 	"io"
@@ -49,11 +48,11 @@ type Conn struct {
 	// Reading, owned by the holder of rsem. The endpoint holds the
 	// protocol state; its shared part is guarded by epmu.
 	rsem          chan struct{}
-	br            *bufio.Reader
+	in            inbuf
 	ep            endpoint.Endpoint
 	epmu          sync.Mutex
 	ev            endpoint.Event
-	rpend         []byte // the rest of a payload piece, in br's buffer
+	rpend         []byte // the rest of a payload piece, in the read buffer
 	mr            messageReader
 	progress      atomic.Pointer[chan struct{}] // signalled when the application takes or finishes a message; made by the first waiter
 	msgOp         wire.Opcode                   // the current message's type
@@ -167,20 +166,15 @@ func newConn(conn io.ReadWriteCloser, role Role, o *ConnOptions, proto string, b
 	return c
 }
 
-// initReader sets the reader frames are read through: br, or one of
-// readBuf bytes over what was already read and the connection.
+// initReader sets up the read buffer, of readBuf bytes, over br (a
+// caller's reader over the connection) or the connection, after leftover,
+// what was already read from it.
 func (c *Conn) initReader(br *bufio.Reader, leftover []byte, readBuf int) {
-	switch {
-	case br != nil:
-		c.br = br
-		if c.br.Size() < minReadBuffer {
-			c.br = bufio.NewReaderSize(c.br, minReadBuffer)
-		}
-	case len(leftover) > 0:
-		c.br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(leftover), c.rwc), readBuf)
-	default:
-		c.br = bufio.NewReaderSize(c.rwc, readBuf)
+	if br != nil {
+		c.in.init(br, readBuf, leftover)
+		return
 	}
+	c.in.init(c.rwc, readBuf, leftover)
 }
 
 // copyValues gives the Conn its own copy of the per-connection values.

@@ -343,7 +343,10 @@ func handshakeOver(netConn net.Conn, creq *handshake.ClientRequest, req *http.Re
 		netConn.Write(closeFrame(StatusMandatoryExtension))
 		return nil, resp, err
 	}
-	c := newConn(netConn, RoleClient, &o.ConnOptions, result.Protocol, br, nil, agreed)
+	// What br read past the response comes first; the Conn reads the
+	// connection itself after that.
+	leftover, _ := br.Peek(br.Buffered())
+	c := newConn(netConn, RoleClient, &o.ConnOptions, result.Protocol, nil, leftover, agreed)
 	return c, resp, nil
 }
 

@@ -91,7 +91,11 @@ type ConnOptions struct {
 	OnPong func(payload []byte)
 
 	// ReadBufferSize and WriteBufferSize size the connection's buffers; 0
-	// means the defaults.
+	// means the defaults. On a TCP connection (Unix), a read buffer of the
+	// default size is shared through a pool and held only while it has
+	// bytes in it: an idle connection waits for input holding none. A
+	// read buffer of another size is the connection's own, made at its
+	// first read and kept.
 	ReadBufferSize  int
 	WriteBufferSize int
 

@@ -382,7 +382,7 @@ func (c *Conn) receive(p []byte, mode int) error {
 		var n int
 		var err error
 		c.direct = false
-		if want := c.ep.PayloadWant(); want > 0 && len(p) > 0 && c.br.Buffered() == 0 {
+		if want := c.ep.PayloadWant(); want > 0 && len(p) > 0 && c.in.Buffered() == 0 {
 			q := p[:min(int64(len(p)), want)]
 			if n, err = c.readTransport(q); n == 0 {
 				return err
@@ -390,9 +390,8 @@ func (c *Conn) receive(p []byte, mode int) error {
 			_, err = c.ep.Receive(q[:n], &c.ev)
 			c.direct = true
 		} else {
-			b, _ := c.br.Peek(c.br.Buffered())
-			n, err = c.ep.Receive(b, &c.ev)
-			c.br.Discard(n)
+			n, err = c.ep.Receive(c.in.Bytes(), &c.ev)
+			c.in.Discard(n)
 		}
 		if err != nil {
 			return c.failed(err)
@@ -431,10 +430,9 @@ func (c *Conn) receive(p []byte, mode int) error {
 // least one byte.
 func (c *Conn) readTransport(q []byte) (int, error) {
 	if q == nil {
-		b, err := c.br.Peek(1)
-		return len(b), err
+		return c.in.fill()
 	}
-	n, err := c.br.Read(q)
+	n, err := c.in.Read(q)
 	if n == 0 && err == nil {
 		err = io.ErrNoProgress
 	}

@@ -1,0 +1,12 @@
+//go:build !unix
+
+package websocket
+
+import "io"
+
+// rawPoll is not available here: a read blocks inside the buffer.
+type rawPoll struct{}
+
+func (p *rawPoll) init(*inbuf, io.Reader) {}
+func (p *rawPoll) ok() bool               { return false }
+func (p *rawPoll) read() (int, error)     { return 0, io.ErrNoProgress }
