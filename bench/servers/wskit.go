@@ -30,15 +30,17 @@ func newWskit(o Options) *server.Server {
 	srv := server.New(opts)
 	srv.Handle("/", server.HandlerFunc(func(ctx context.Context, c *websocket.Conn) error {
 		for {
-			// A pooled buffer per message: memory follows the messages in
-			// flight, not the largest one each connection ever had.
-			buf := getBuffer(0)
-			typ, msg, err := c.AppendRead(ctx, (*buf)[:0])
+			// A pooled buffer per message, taken when the message begins,
+			// as the gorilla server does: memory follows the messages in
+			// flight, and a connection waiting for one holds none.
+			typ, r, err := c.Reader(ctx)
 			if err != nil {
-				putBuffer(buf)
 				return nil
 			}
-			*buf = msg
+			buf, msg, err := readMessage(r)
+			if err != nil {
+				return nil
+			}
 			if o.Broadcast && typ == websocket.MessageText {
 				if n, ok := broadcastSize(msg); ok {
 					pm, _ := websocket.NewPreparedMessage(websocket.MessageBinary, broadcastPayload(n))
