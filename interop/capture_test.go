@@ -83,11 +83,13 @@ func startCapture(t *testing.T, ports ...string) (file string, stop func()) {
 		t.Fatalf("tcpdump: %v; %s", err, captureHint)
 	}
 	ready := make(chan struct{})
-	var errText bytes.Buffer
+	scanned := make(chan struct{}) // tcpdump's stderr is read to its end
+	var errText testutil.Buffer    // also read while the scanner writes
 	go func() {
+		defer close(scanned)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			errText.WriteString(sc.Text() + "\n")
+			errText.Write([]byte(sc.Text() + "\n"))
 			if strings.Contains(sc.Text(), "listening on") {
 				close(ready)
 			}
@@ -97,6 +99,7 @@ func startCapture(t *testing.T, ports ...string) (file string, stop func()) {
 	case <-ready:
 	case <-time.After(time.Until(testutil.Deadline(t))):
 		cmd.Process.Kill()
+		<-scanned
 		cmd.Wait()
 		cancel()
 		t.Fatalf("tcpdump did not start: %s", errText.String())
@@ -123,7 +126,13 @@ func startCapture(t *testing.T, ports ...string) (file string, stop func()) {
 		}
 		cmd.Process.Signal(os.Interrupt)
 		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
+		go func() {
+			// Wait may run only once the pipe is read to its end (its
+			// last lines, the packet counts, come as tcpdump exits).
+			<-scanned
+			cmd.Wait()
+			close(done)
+		}()
 		select {
 		case <-done:
 		case <-time.After(time.Until(testutil.Deadline(t))):
