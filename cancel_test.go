@@ -159,3 +159,81 @@ func TestReadLoopOneContext(t *testing.T) {
 		t.Fatalf("read after cancels: %q %v", p, err)
 	}
 }
+
+// TestSharedContextWatch gives reads and writes one context, as the
+// README's handler does with its request's, which they then share a
+// registration for: cancelling it interrupts a blocked read and a blocked
+// write alike, and when the read moves on to another context the write is
+// still watched on the first. It runs in a synctest bubble, so that the
+// context is cancelled once both calls are blocked; a call left blocked
+// fails the test as a deadlock.
+func TestSharedContextWatch(t *testing.T) {
+	// result runs f and returns a function that waits for its error.
+	result := func(f func() error) func() error {
+		ch := make(chan error, 1)
+		go func() { ch <- f() }()
+		return func() error { return <-ch }
+	}
+	big := make([]byte, 1<<20) // more than a pipe passes without a reader
+
+	t.Run("both interrupted", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			a, b := net.Pipe()
+			defer b.Close()
+			c := websocket.NewConn(a, websocket.RoleClient, nil)
+			defer c.CloseNow()
+			shared, cancel := context.WithCancel(context.Background())
+			read := result(func() error { _, _, err := c.Read(shared); return err })
+			synctest.Wait() // the read has registered
+			write := result(func() error { return c.Write(shared, websocket.MessageBinary, big) })
+			synctest.Wait() // both are blocked
+			cancel()
+			if err := read(); !errors.Is(err, context.Canceled) {
+				t.Fatalf("read: %v", err)
+			}
+			if err := write(); !errors.Is(err, context.Canceled) {
+				t.Fatalf("write: %v", err)
+			}
+		})
+	})
+
+	t.Run("read moves on", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			ctx := context.Background()
+			a, b := net.Pipe()
+			srv := websocket.NewConn(b, websocket.RoleServer, nil)
+			defer srv.CloseNow()
+			c := websocket.NewConn(a, websocket.RoleClient, nil)
+			defer c.CloseNow()
+			first, cancelFirst := context.WithCancel(ctx)
+			defer cancelFirst()
+			second, cancelSecond := context.WithCancel(ctx)
+			defer cancelSecond()
+			exchange := func(rctx, wctx context.Context, msg string) {
+				t.Helper()
+				sent := result(func() error { return srv.Write(ctx, websocket.MessageText, []byte(msg)) })
+				if _, p, err := c.Read(rctx); err != nil || string(p) != msg {
+					t.Fatalf("read %q: %q %v", msg, p, err)
+				}
+				if err := sent(); err != nil {
+					t.Fatal(err)
+				}
+				echoed := result(func() error { _, _, err := srv.Read(ctx); return err })
+				if err := c.Write(wctx, websocket.MessageText, []byte(msg)); err != nil {
+					t.Fatalf("write %q: %v", msg, err)
+				}
+				if err := echoed(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			exchange(first, first, "one")  // the read registers, the write shares
+			exchange(second, first, "two") // the read moves on; the write keeps first
+			write := result(func() error { return c.Write(first, websocket.MessageBinary, big) })
+			synctest.Wait()
+			cancelFirst()
+			if err := write(); !errors.Is(err, context.Canceled) {
+				t.Fatalf("write: %v", err)
+			}
+		})
+	})
+}

@@ -283,6 +283,10 @@ func (c *Conn) drain() {
 func (c *Conn) gotClose(code StatusCode, reason string) error {
 	ce := &CloseError{Code: code, Reason: reason, Remote: true}
 	c.closeErr.CompareAndSwap(nil, ce)
+	// Nothing the peer sends after its close frame is read (§5.5.1): the
+	// read buffer, which a server would otherwise keep until the Conn is
+	// collected, goes back to the pool now. The caller holds rsem.
+	c.in.release()
 	c.state.Store(int32(StateClosing))
 	c.mu.Lock()
 	local := c.localClose
@@ -368,8 +372,7 @@ func (c *Conn) closeTransport() {
 		c.mu.Unlock()
 		c.state.Store(int32(StateClosed))
 		c.rwc.Close()
-		c.rwatch.release()
-		c.wwatch.release()
+		c.releaseWatches()
 		close(c.done)
 	})
 }

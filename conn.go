@@ -102,6 +102,7 @@ type Conn struct {
 	flog      *slog.Logger // nil unless frames are logged
 	runEvents atomic.Pointer[Events]
 
+	wmu            sync.Mutex // guards rwatch and wwatch
 	rwatch, wwatch watch
 }
 
@@ -322,13 +323,20 @@ func release(sem chan struct{}) { <-sem }
 // The registration stays in place while calls keep using the same context,
 // so a loop that reads with one context registers once, not once per read;
 // the holder of rsem (for reads) or fsem (for writes) owns it.
+//
+// The two directions share a registration when they are given the same
+// context, as the README's handler does with its request's: one
+// context.AfterFunc (some 400 bytes and a child entry in the request's
+// context) per connection instead of two. The watch whose registration it
+// is holds stop; the other only takes note of the Done channel, and takes
+// stop over when the holder moves on to another context. Both directions'
+// state is guarded by the Conn's wmu.
 type watch struct {
 	c    *Conn
-	mu   sync.Mutex
-	done <-chan struct{} // the Done channel registered, nil for none
-	stop func() bool
+	done <-chan struct{} // the Done channel watched, nil for none
+	stop func() bool     // the registration for done, unless the other watch holds it
 
-	fired     bool // the registered context has ended
+	fired     bool // the watched context has ended
 	active    bool // a call is in progress
 	deadlines bool // the connection has deadlines in this direction
 	write     bool // the watch is for writes
@@ -344,6 +352,14 @@ func (c *Conn) initWatches() {
 	_, c.rwatch.deadlines = c.rwc.(readDeadliner)
 	_, c.wwatch.deadlines = c.rwc.(writeDeadliner)
 	c.wwatch.write = true
+}
+
+// other is the watch of the other direction.
+func (w *watch) other() *watch {
+	if w.write {
+		return &w.c.rwatch
+	}
+	return &w.c.wwatch
 }
 
 // setDeadline sets the connection's deadline in w's direction; w has
@@ -367,54 +383,70 @@ func (c *Conn) watchWrite(ctx context.Context) *watch { return c.wwatch.begin(ct
 
 func (w *watch) begin(ctx context.Context) *watch {
 	done := ctx.Done()
-	w.mu.Lock()
+	mu := &w.c.wmu
+	mu.Lock()
 	if done != nil && done == w.done && !w.fired {
 		w.active = true
-		w.mu.Unlock()
+		mu.Unlock()
 		return w
 	}
-	stop := w.stop
-	w.done, w.stop, w.fired, w.active = nil, nil, false, false
-	w.mu.Unlock()
+	stop := w.leave()
+	if done == nil {
+		mu.Unlock()
+		if stop != nil {
+			stop()
+		}
+		return nil
+	}
+	w.done, w.active = done, true
+	if o := w.other(); o.done != done || o.fired {
+		// No registration for done yet. AfterFunc runs its function in a
+		// goroutine of its own, even for a context that has ended, so it
+		// can be called with wmu held.
+		w.stop = context.AfterFunc(ctx, func() { w.c.interrupt(done) })
+	}
+	mu.Unlock()
 	if stop != nil {
 		stop()
 	}
-	if done == nil {
-		return nil
-	}
-	w.mu.Lock()
-	w.done, w.active = done, true
-	w.mu.Unlock()
-	stop = context.AfterFunc(ctx, func() { w.interrupt(done) })
-	w.mu.Lock()
-	if w.done == done {
-		w.stop = stop
-	}
-	w.mu.Unlock()
 	return w
 }
 
-// interrupt runs when the context registered with done ends. Between
-// calls it only takes note; the next call with that context registers
-// again and is interrupted at once.
-func (w *watch) interrupt(done <-chan struct{}) {
-	w.mu.Lock()
-	if w.done != done {
-		w.mu.Unlock()
-		return
+// leave drops what w watches, handing its registration to the other watch
+// if that one still uses it, and returns the registration to stop (outside
+// wmu), if any. The caller holds wmu.
+func (w *watch) leave() (stop func() bool) {
+	stop = w.stop
+	if o := w.other(); stop != nil && o.done == w.done && !o.fired {
+		o.stop, stop = stop, nil
 	}
-	w.fired = true
-	if !w.active {
-		w.mu.Unlock()
-		return
+	w.done, w.stop, w.fired, w.active = nil, nil, false, false
+	return stop
+}
+
+// interrupt runs when the context whose Done channel is done ends, for
+// each watch on it. Between calls it only takes note; the next call with
+// that context registers again and is interrupted at once.
+func (c *Conn) interrupt(done <-chan struct{}) {
+	c.wmu.Lock()
+	closeNow := false
+	for _, w := range [2]*watch{&c.rwatch, &c.wwatch} {
+		if w.done != done {
+			continue
+		}
+		w.fired = true
+		switch {
+		case !w.active:
+		case w.deadlines:
+			w.setDeadline(past)
+		default:
+			closeNow = true
+		}
 	}
-	if w.deadlines {
-		w.setDeadline(past)
-		w.mu.Unlock()
-		return
+	c.wmu.Unlock()
+	if closeNow {
+		c.closeTransport()
 	}
-	w.mu.Unlock()
-	w.c.closeTransport()
 }
 
 // ended ends a call begun with begin and reports whether its context
@@ -424,29 +456,34 @@ func (w *watch) ended() bool {
 	if w == nil {
 		return false
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
+	mu := &w.c.wmu
+	mu.Lock()
+	defer mu.Unlock()
 	w.active = false
 	if !w.fired {
 		return false
 	}
-	w.fired = false
-	w.done, w.stop = nil, nil // the context has ended; nothing to stop
+	// The context has ended: its registration has run, nothing to stop.
+	w.done, w.stop, w.fired = nil, nil, false
 	if w.deadlines {
 		w.setDeadline(time.Time{})
 	}
 	return true
 }
 
-// release drops the registration, when the connection closes, so that a
-// long-lived context does not keep the Conn.
-func (w *watch) release() {
-	w.mu.Lock()
-	stop := w.stop
-	w.done, w.stop = nil, nil
-	w.mu.Unlock()
-	if stop != nil {
-		stop()
+// release drops both directions' registrations, when the connection
+// closes, so that a long-lived context does not keep the Conn.
+func (c *Conn) releaseWatches() {
+	c.wmu.Lock()
+	rstop, wstop := c.rwatch.stop, c.wwatch.stop
+	c.rwatch.done, c.rwatch.stop = nil, nil
+	c.wwatch.done, c.wwatch.stop = nil, nil
+	c.wmu.Unlock()
+	if rstop != nil {
+		rstop()
+	}
+	if wstop != nil {
+		wstop()
 	}
 }
 

@@ -315,7 +315,7 @@ func checkTokenHeader(h http.Header, name, token string, sentinel error) error {
 // checkAccept checks Sec-WebSocket-Accept (RFC 6455 §4.1 response check 4).
 func (c *ClientRequest) checkAccept(h http.Header) error {
 	const name = "Sec-WebSocket-Accept"
-	values := h.Values(name)
+	values := h.Values(acceptHeader)
 	switch {
 	case len(values) == 0:
 		return &ResponseError{Header: name, Reason: "missing", err: ErrBadAccept}
@@ -334,7 +334,7 @@ func (c *ClientRequest) checkAccept(h http.Header) error {
 // 6, §4.2.2 /subprotocol/: the server echoes one value at most).
 func (c *ClientRequest) checkProtocol(h http.Header) (string, error) {
 	const name = "Sec-WebSocket-Protocol"
-	values := h.Values(name)
+	values := h.Values(protocolHeader)
 	if len(values) == 0 {
 		return "", nil
 	}
@@ -363,7 +363,7 @@ func (c *ClientRequest) checkProtocol(h http.Header) (string, error) {
 // check 5, §9.1).
 func (c *ClientRequest) checkExtensions(h http.Header) ([]Extension, error) {
 	const name = "Sec-WebSocket-Extensions"
-	exts, reason := parseExtensions(h.Values(name))
+	exts, reason := parseExtensions(h.Values(extensionsHeader))
 	if reason != "" {
 		return nil, &ResponseError{Header: name, Reason: reason, err: ErrBadExtensions}
 	}

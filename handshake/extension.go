@@ -101,7 +101,7 @@ func writeExtension(b *strings.Builder, e Extension) {
 // Malformed input gives an error that wraps [ErrBadExtensions], says what is
 // wrong and quotes the text where parsing stopped.
 func ParseExtensions(h http.Header) ([]Extension, error) {
-	exts, reason := parseExtensions(h.Values("Sec-WebSocket-Extensions"))
+	exts, reason := parseExtensions(h.Values(extensionsHeader))
 	if reason != "" {
 		return nil, fmt.Errorf("%w: %s", ErrBadExtensions, reason)
 	}

@@ -8,6 +8,19 @@ import (
 	"strings"
 )
 
+// The names of the headers looked up, in the canonical form in which
+// net/http stores them (textproto.CanonicalMIMEHeaderKey). http.Header's
+// methods canonicalize the name they are given, and for the RFC's spelling,
+// "Sec-WebSocket-Key", that is a new string on every lookup: four
+// allocations per handshake.
+const (
+	keyHeader        = "Sec-Websocket-Key"
+	versionHeader    = "Sec-Websocket-Version"
+	protocolHeader   = "Sec-Websocket-Protocol"
+	extensionsHeader = "Sec-Websocket-Extensions"
+	acceptHeader     = "Sec-Websocket-Accept"
+)
+
 // IsUpgradeRequest reports whether r asks for a WebSocket upgrade: a GET
 // whose Upgrade header lists websocket and whose Connection header lists
 // upgrade, both compared case-insensitively (RFC 6455 §4.2.1 items 1, 3 and 4).
@@ -80,7 +93,7 @@ func CheckRequest(r *http.Request) (*Offer, error) {
 		return nil, err
 	}
 
-	keys := r.Header.Values("Sec-WebSocket-Key")
+	keys := r.Header.Values(keyHeader)
 	switch {
 	case len(keys) == 0:
 		return nil, requestError(http.StatusBadRequest, nil, "missing Sec-WebSocket-Key header", ErrMissingKey)
@@ -109,7 +122,7 @@ func CheckRequest(r *http.Request) (*Offer, error) {
 // that an HTTP/1.1 upgrade and an HTTP/2 extended CONNECT share (RFC 6455
 // §4.2.1 items 6, 8 and 9; RFC 8441 §5) and returns the offer without a key.
 func checkOfferHeaders(h http.Header) (*Offer, error) {
-	versions := h.Values("Sec-WebSocket-Version")
+	versions := h.Values(versionHeader)
 	if len(versions) == 0 || len(versions) == 1 && trimOWS(versions[0]) == "" {
 		rh := http.Header{}
 		rh.Set("Sec-WebSocket-Version", Version)
@@ -124,11 +137,11 @@ func checkOfferHeaders(h http.Header) (*Offer, error) {
 			"Sec-WebSocket-Version "+quote(strings.Join(versions, ", "))+" is not supported, want "+Version, ErrUnsupportedVersion)
 	}
 
-	protocols, reason := parseProtocols(h.Values("Sec-WebSocket-Protocol"))
+	protocols, reason := parseProtocols(h.Values(protocolHeader))
 	if reason != "" {
 		return nil, requestError(http.StatusBadRequest, nil, "malformed Sec-WebSocket-Protocol header: "+reason, ErrBadProtocols)
 	}
-	exts, reason := parseExtensions(h.Values("Sec-WebSocket-Extensions"))
+	exts, reason := parseExtensions(h.Values(extensionsHeader))
 	if reason != "" {
 		return nil, requestError(http.StatusBadRequest, nil, "malformed Sec-WebSocket-Extensions header: "+reason, ErrBadExtensions)
 	}

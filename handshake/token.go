@@ -93,7 +93,7 @@ func HeaderHasToken(h http.Header, name, token string) bool {
 // Duplicates are returned as sent: RFC 6455 §4.1 forbids a client to send
 // them but asks nothing of the server, and [SelectProtocol] is unaffected.
 func ParseProtocols(h http.Header) ([]string, error) {
-	protocols, reason := parseProtocols(h.Values("Sec-WebSocket-Protocol"))
+	protocols, reason := parseProtocols(h.Values(protocolHeader))
 	if reason != "" {
 		return nil, fmt.Errorf("%w: %s", ErrBadProtocols, reason)
 	}
