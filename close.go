@@ -134,10 +134,11 @@ func (c *Conn) CloseNow() error {
 		return nil
 	}
 	if c.closeErr.Load() != nil {
-		select {
-		case <-c.done:
+		c.mu.Lock()
+		closed := c.rwcClosed
+		c.mu.Unlock()
+		if closed {
 			return ErrClosed
-		default:
 		}
 	}
 	c.abort(errClosedNow)
@@ -175,7 +176,7 @@ func (c *Conn) await(ctx context.Context, done chan struct{}, discard bool, time
 		select {
 		case <-done:
 			return nil
-		case <-c.done:
+		case <-c.doneChan():
 			if closed(done) {
 				return nil
 			}
@@ -190,7 +191,7 @@ func (c *Conn) await(ctx context.Context, done chan struct{}, discard bool, time
 		if err == errDataWaiting {
 			select {
 			case <-done:
-			case <-c.done:
+			case <-c.doneChan():
 			case <-ctx.Done():
 			case <-progress: // the application took or finished a message
 			}
@@ -299,7 +300,7 @@ func (c *Conn) gotClose(code StatusCode, reason string) error {
 		// Close is waiting for this frame and ends the connection.
 		return c.endErr()
 	}
-	err := c.flushOutgoingBy(time.Now().Add(c.cfg.closeTimeout))
+	err := c.flushOutgoingBy(time.Now().Add(c.cfg.closeTimeout), true)
 	if err != nil || c.role == RoleServer {
 		c.closeTransport()
 	} else {
@@ -373,7 +374,12 @@ func (c *Conn) closeTransport() {
 		c.state.Store(int32(StateClosed))
 		c.rwc.Close()
 		c.releaseWatches()
-		close(c.done)
+		c.mu.Lock()
+		c.rwcClosed = true
+		if c.done != nil {
+			close(c.done)
+		}
+		c.mu.Unlock()
 	})
 }
 
@@ -404,7 +410,7 @@ func (c *Conn) lingerClose() {
 		case c.rsem <- struct{}{}:
 			c.drain()
 			release(c.rsem)
-		case <-c.done:
+		case <-c.doneChan():
 		}
 		t.Stop()
 		c.closeTransport()

@@ -63,10 +63,12 @@ type Conn struct {
 	msgWaiting    bool // a message has started that the application has not taken
 	msgActive     bool // the application's current message is not fully read
 	msgCompressed bool
-	msgLimit      int64 // the current message's size limit, <0 for none
-	vectored      bool  // rwc is a TCP connection: writev saves a copy
-	localClose    bool  // Close sent the close frame and finishes the handshake (under mu)
-	peerClosed    bool  // the peer's close frame has arrived (under mu)
+	msgLimit      int64        // the current message's size limit, <0 for none
+	vectored      bool         // rwc is a TCP connection: writev saves a copy
+	localClose    bool         // Close sent the close frame and finishes the handshake (under mu)
+	peerClosed    bool         // the peer's close frame has arrived (under mu)
+	rwcClosed     bool         // closeTransport has closed rwc (under mu)
+	state         atomic.Int32 // a State; here, beside the flags, it fills what would be padding
 
 	// permessage-deflate (RFC 7692) for the messages sent, when agreed
 	// (nil otherwise); the endpoint inflates those received.
@@ -87,10 +89,9 @@ type Conn struct {
 
 	// Shared state, under mu.
 	mu        sync.Mutex
-	state     atomic.Int32
 	closeErr  atomic.Pointer[CloseError] // sticky: why the connection ended
 	closeRecv chan struct{}              // closed when the peer's close frame arrives; made by the first waiter
-	done      chan struct{}              // closed when the underlying connection is closed
+	done      chan struct{}              // closed when the underlying connection is closed; made by the first waiter (doneChan)
 	pings     []pingWaiter
 	keepalive *time.Timer
 	kaWait    chan struct{} // closed when the keepalive ping's pong arrives
@@ -150,7 +151,6 @@ func newConn(conn io.ReadWriteCloser, role Role, o *ConnOptions, proto string, b
 		rsem:  make(chan struct{}, 1),
 		msem:  make(chan struct{}, 1),
 		fsem:  make(chan struct{}, 1),
-		done:  make(chan struct{}),
 	}
 	// Each step is a function of its own, so that their frames are not on
 	// the stack together (see Accept).
@@ -310,12 +310,27 @@ func (c *Conn) acquire(ctx context.Context, sem chan struct{}) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-c.done:
+	case <-c.doneChan():
 		return c.endErr()
 	}
 }
 
 func release(sem chan struct{}) { <-sem }
+
+// doneChan returns the channel closed once the underlying connection is
+// closed. It is made by the first caller, which most connections never
+// have: they end without anyone waiting for it.
+func (c *Conn) doneChan() chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done == nil {
+		c.done = make(chan struct{})
+		if c.rwcClosed {
+			close(c.done)
+		}
+	}
+	return c.done
+}
 
 // A watch ties a context to the reads, or to the writes, of the underlying
 // connection: when the context ends, the pending I/O is interrupted through
@@ -332,7 +347,6 @@ func release(sem chan struct{}) { <-sem }
 // stop over when the holder moves on to another context. Both directions'
 // state is guarded by the Conn's wmu.
 type watch struct {
-	c    *Conn
 	done <-chan struct{} // the Done channel watched, nil for none
 	stop func() bool     // the registration for done, unless the other watch holds it
 
@@ -342,82 +356,86 @@ type watch struct {
 	write     bool // the watch is for writes
 }
 
+// watching is a call's use of a watch, from watchRead or watchWrite to
+// ended; the zero value is a call whose context never ends.
+type watching struct {
+	c *Conn
+	w *watch
+}
+
 type readDeadliner interface{ SetReadDeadline(time.Time) error }
 type writeDeadliner interface{ SetWriteDeadline(time.Time) error }
 
 var past = time.Unix(1, 0)
 
 func (c *Conn) initWatches() {
-	c.rwatch.c, c.wwatch.c = c, c
 	_, c.rwatch.deadlines = c.rwc.(readDeadliner)
 	_, c.wwatch.deadlines = c.rwc.(writeDeadliner)
 	c.wwatch.write = true
 }
 
-// other is the watch of the other direction.
-func (w *watch) other() *watch {
+// other is the watch of the other direction than w's.
+func (c *Conn) other(w *watch) *watch {
 	if w.write {
-		return &w.c.rwatch
+		return &c.rwatch
 	}
-	return &w.c.wwatch
+	return &c.wwatch
 }
 
 // setDeadline sets the connection's deadline in w's direction; w has
-// deadlines. The watch keeps no method value of the connection's, which
-// would be two allocations per connection.
-func (w *watch) setDeadline(t time.Time) {
+// deadlines. No method value of the connection's is kept, which would be
+// two allocations per connection.
+func (c *Conn) setDeadline(w *watch, t time.Time) {
 	if w.write {
-		w.c.rwc.(writeDeadliner).SetWriteDeadline(t)
+		c.rwc.(writeDeadliner).SetWriteDeadline(t)
 	} else {
-		w.c.rwc.(readDeadliner).SetReadDeadline(t)
+		c.rwc.(readDeadliner).SetReadDeadline(t)
 	}
 }
 
 // watchRead arranges for a read blocked on the connection to return when ctx
-// ends. The watch returned (nil for a context that never ends) must be
-// ended when the read is over; ended reports whether the context
-// interrupted it.
-func (c *Conn) watchRead(ctx context.Context) *watch { return c.rwatch.begin(ctx) }
+// ends. What it returns must be ended when the read is over; ended reports
+// whether the context interrupted it.
+func (c *Conn) watchRead(ctx context.Context) watching { return c.begin(&c.rwatch, ctx) }
 
-func (c *Conn) watchWrite(ctx context.Context) *watch { return c.wwatch.begin(ctx) }
+func (c *Conn) watchWrite(ctx context.Context) watching { return c.begin(&c.wwatch, ctx) }
 
-func (w *watch) begin(ctx context.Context) *watch {
+func (c *Conn) begin(w *watch, ctx context.Context) watching {
 	done := ctx.Done()
-	mu := &w.c.wmu
-	mu.Lock()
+	c.wmu.Lock()
 	if done != nil && done == w.done && !w.fired {
 		w.active = true
-		mu.Unlock()
-		return w
+		c.wmu.Unlock()
+		return watching{c, w}
 	}
-	stop := w.leave()
+	stop := c.leave(w)
 	if done == nil {
-		mu.Unlock()
+		c.wmu.Unlock()
 		if stop != nil {
 			stop()
 		}
-		return nil
+		return watching{}
 	}
 	w.done, w.active = done, true
-	if o := w.other(); o.done != done || o.fired {
+	if o := c.other(w); o.done != done || o.fired {
 		// No registration for done yet. AfterFunc runs its function in a
 		// goroutine of its own, even for a context that has ended, so it
 		// can be called with wmu held.
-		w.stop = context.AfterFunc(ctx, func() { w.c.interrupt(done) })
+		w.stop = context.AfterFunc(ctx, func() { c.interrupt(done) })
 	}
-	mu.Unlock()
+	c.wmu.Unlock()
 	if stop != nil {
 		stop()
 	}
-	return w
+	return watching{c, w}
 }
 
 // leave drops what w watches, handing its registration to the other watch
 // if that one still uses it, and returns the registration to stop (outside
 // wmu), if any. The caller holds wmu.
-func (w *watch) leave() (stop func() bool) {
+func (c *Conn) leave(w *watch) (stop func() bool) {
 	stop = w.stop
-	if o := w.other(); stop != nil && o.done == w.done && !o.fired {
+	if o := c.other(w); stop != nil && o.done == w.done && !o.fired {
 		o.stop, stop = stop, nil
 	}
 	w.done, w.stop, w.fired, w.active = nil, nil, false, false
@@ -438,7 +456,7 @@ func (c *Conn) interrupt(done <-chan struct{}) {
 		switch {
 		case !w.active:
 		case w.deadlines:
-			w.setDeadline(past)
+			c.setDeadline(w, past)
 		default:
 			closeNow = true
 		}
@@ -452,13 +470,13 @@ func (c *Conn) interrupt(done <-chan struct{}) {
 // ended ends a call begun with begin and reports whether its context
 // interrupted it. An interrupted call leaves no registration and no
 // deadline behind, so the connection is usable with another context.
-func (w *watch) ended() bool {
+func (s watching) ended() bool {
+	c, w := s.c, s.w
 	if w == nil {
 		return false
 	}
-	mu := &w.c.wmu
-	mu.Lock()
-	defer mu.Unlock()
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	w.active = false
 	if !w.fired {
 		return false
@@ -466,13 +484,13 @@ func (w *watch) ended() bool {
 	// The context has ended: its registration has run, nothing to stop.
 	w.done, w.stop, w.fired = nil, nil, false
 	if w.deadlines {
-		w.setDeadline(time.Time{})
+		c.setDeadline(w, time.Time{})
 	}
 	return true
 }
 
-// release drops both directions' registrations, when the connection
-// closes, so that a long-lived context does not keep the Conn.
+// releaseWatches drops both directions' registrations, when the
+// connection closes, so that a long-lived context does not keep the Conn.
 func (c *Conn) releaseWatches() {
 	c.wmu.Lock()
 	rstop, wstop := c.rwatch.stop, c.wwatch.stop

@@ -200,8 +200,11 @@ func (c *Conn) flushOutgoing(ctx context.Context) error {
 // flushOutgoingBy is flushOutgoing bounded by a deadline rather than a
 // context. On a connection with write deadlines, when no write is in
 // progress, it sets the deadline on the socket itself: no context, timer
-// or callback is made for each pong or close frame sent.
-func (c *Conn) flushOutgoingBy(deadline time.Time) error {
+// or callback is made for each pong or close frame sent. With last set
+// nothing is written after these frames (the close frame answering the
+// peer's), so the deadline is left in place rather than cleared: closing
+// the socket drops it.
+func (c *Conn) flushOutgoingBy(deadline time.Time, last bool) error {
 	if !c.ep.HasOutgoing() {
 		return nil
 	}
@@ -216,9 +219,11 @@ func (c *Conn) flushOutgoingBy(deadline time.Time) error {
 		return nil
 	}
 	// The holder of fsem owns the write deadline (see watch).
-	c.wwatch.setDeadline(deadline)
+	c.setDeadline(&c.wwatch, deadline)
 	n, err := c.rwc.Write(c.obuf)
-	c.wwatch.setDeadline(time.Time{})
+	if !last {
+		c.setDeadline(&c.wwatch, time.Time{})
+	}
 	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
 		// As flushOutgoing reports its context's end.
 		if n == 0 {

@@ -17,14 +17,14 @@ import (
 // stack and 2 KiB of Conn). On other transports a read blocks inside the
 // buffer, so the Conn keeps one of its own.
 type inbuf struct {
-	src  io.Reader
-	buf  []byte
-	r, w int
-	size int   // the size of the buffer a read goes into
-	err  error // held back behind the bytes that came with it
+	src   io.Reader
+	buf   []byte
+	r, w  int
+	size  int32 // the size of the buffer a read goes into
+	owned bool  // buf is the Conn's own buffer, made at its first read, without poll
+	err   error // held back behind the bytes that came with it
 
 	mem  *[]byte // the pooled buffer held, if any
-	own  []byte  // the Conn's own buffer, made at its first read, without poll
 	poll rawPoll // waits for input holding no buffer, when available
 }
 
@@ -37,12 +37,12 @@ var readBufPool = sync.Pool{New: func() any {
 // init makes b read src through buffers of size bytes, after leftover,
 // bytes already read from src, which b does not write to.
 func (b *inbuf) init(src io.Reader, size int, leftover []byte) {
-	b.src, b.size = src, size
+	b.src, b.size = src, int32(size)
 	if len(leftover) > 0 {
 		b.buf, b.w = leftover, len(leftover)
 	}
 	if size == DefaultReadBufferSize {
-		b.poll.init(b, src)
+		b.poll.init(b)
 	}
 }
 
@@ -62,7 +62,7 @@ func (b *inbuf) Read(q []byte) (int, error) {
 		if err := b.takeErr(); err != nil {
 			return 0, err
 		}
-		if len(q) >= b.size {
+		if len(q) >= int(b.size) {
 			b.release()
 			return b.src.Read(q)
 		}
@@ -89,8 +89,19 @@ func (b *inbuf) fill() (int, error) {
 	// connection waits.
 	b.release()
 	if b.poll.ok() {
-		return b.filled(b.poll.read())
+		return b.filled(b.pollRead())
 	}
+	return b.readInto()
+}
+
+// readInto reads from the transport into the Conn's own buffer. It is a
+// function of its own, as are pollRead's error paths, to keep fill's frame
+// small: a server/ handler's goroutine waits for input at the bottom of
+// this chain of calls, and a chain that fits in its first 2 KiB of stack
+// saves a stack copy for each connection.
+//
+//go:noinline
+func (b *inbuf) readInto() (int, error) {
 	b.grab()
 	for range maxEmptyReads {
 		n, err := b.src.Read(b.buf)
@@ -131,18 +142,18 @@ func (b *inbuf) grab() {
 			b.mem = readBufPool.Get().(*[]byte)
 		}
 		b.buf = *b.mem
-	default:
-		if b.own == nil {
-			b.own = make([]byte, b.size)
-		}
-		b.buf = b.own
+	case !b.owned:
+		b.buf, b.owned = make([]byte, b.size), true
 	}
 }
 
 // release lets go of the buffer, nothing being held: a pooled one goes
-// back to the pool, leftover bytes are dropped.
+// back to the pool, leftover bytes are dropped, the Conn's own is kept.
 func (b *inbuf) release() {
-	b.r, b.w, b.buf = 0, 0, nil
+	b.r, b.w = 0, 0
+	if !b.owned {
+		b.buf = nil
+	}
 	if b.mem != nil {
 		readBufPool.Put(b.mem)
 		b.mem = nil

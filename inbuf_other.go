@@ -7,6 +7,6 @@ import "io"
 // rawPoll is not available here: a read blocks inside the buffer.
 type rawPoll struct{}
 
-func (p *rawPoll) init(*inbuf, io.Reader) {}
-func (p *rawPoll) ok() bool               { return false }
-func (p *rawPoll) read() (int, error)     { return 0, io.ErrNoProgress }
+func (p *rawPoll) init(*inbuf)          {}
+func (p *rawPoll) ok() bool             { return false }
+func (b *inbuf) pollRead() (int, error) { return 0, io.ErrNoProgress }

@@ -15,16 +15,14 @@ import (
 // no buffer, as net.Conn.Read does with one; the read that follows goes
 // into a pooled buffer. Deadlines and Close interrupt it as they do a Read.
 type rawPoll struct {
-	b    *inbuf
-	nc   *net.TCPConn
 	rc   syscall.RawConn
-	try  func(fd uintptr) bool // p.tryRead, made once
+	try  func(fd uintptr) bool // the inbuf's tryRead, made once
 	n    int
-	fail error // the read's error, a syscall errno
+	fail syscall.Errno // the read's error
 }
 
-func (p *rawPoll) init(b *inbuf, src io.Reader) {
-	nc, ok := src.(*net.TCPConn)
+func (p *rawPoll) init(b *inbuf) {
+	nc, ok := b.src.(*net.TCPConn)
 	if !ok {
 		return
 	}
@@ -32,45 +30,60 @@ func (p *rawPoll) init(b *inbuf, src io.Reader) {
 	if err != nil {
 		return
 	}
-	p.b, p.nc, p.rc = b, nc, rc
-	p.try = p.tryRead
+	p.rc, p.try = rc, b.tryRead
 }
 
 func (p *rawPoll) ok() bool { return p.rc != nil }
 
-// read waits until the connection has bytes to read, or ends, and reads
-// them into the buffer, which it takes. It returns what net.Conn.Read
-// would have: the count, io.EOF, or a *net.OpError.
-func (p *rawPoll) read() (int, error) {
-	p.n, p.fail = 0, nil
+// pollRead waits until the connection has bytes to read, or ends, and
+// reads them into the buffer, which it takes. It returns what
+// net.Conn.Read would have: the count, io.EOF, or a *net.OpError.
+func (b *inbuf) pollRead() (int, error) {
+	p := &b.poll
+	p.n, p.fail = 0, 0
 	if err := p.rc.Read(p.try); err != nil {
-		// A deadline passed or the connection was closed, while waiting.
-		var oe *net.OpError
-		if errors.As(err, &oe) {
-			oe.Op = "read"
-		}
-		return 0, err
+		return 0, waitError(err)
 	}
-	switch {
-	case p.fail != nil:
-		return 0, &net.OpError{Op: "read", Net: "tcp", Source: p.nc.LocalAddr(), Addr: p.nc.RemoteAddr(), Err: os.NewSyscallError("read", p.fail)}
-	case p.n == 0:
-		return 0, io.EOF
+	if p.fail != 0 || p.n == 0 {
+		return 0, b.readError()
 	}
 	return p.n, nil
+}
+
+// waitError is the error of a wait that a deadline or Close ended, made
+// to read as net.Conn.Read's.
+//
+//go:noinline
+func waitError(err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		oe.Op = "read"
+	}
+	return err
+}
+
+// readError is the error of a read that found the connection ended: EOF,
+// or the *net.OpError of the errno.
+//
+//go:noinline
+func (b *inbuf) readError() error {
+	if b.poll.fail == 0 {
+		return io.EOF
+	}
+	nc := b.src.(*net.TCPConn)
+	return &net.OpError{Op: "read", Net: "tcp", Source: nc.LocalAddr(), Addr: nc.RemoteAddr(), Err: os.NewSyscallError("read", b.poll.fail)}
 }
 
 // tryRead reads from fd, a non-blocking socket, into a buffer taken for
 // it. It reports false, giving the buffer back, when there is nothing to
 // read yet, so that the poller waits.
-func (p *rawPoll) tryRead(fd uintptr) bool {
-	b := p.b
+func (b *inbuf) tryRead(fd uintptr) bool {
 	b.grab()
 	for {
 		n, err := syscall.Read(int(fd), b.buf)
 		switch err {
 		case nil:
-			p.n = n
+			b.poll.n = n
 			return true
 		case syscall.EINTR:
 			continue
@@ -78,7 +91,11 @@ func (p *rawPoll) tryRead(fd uintptr) bool {
 			b.release()
 			return false
 		}
-		p.fail = err
+		errno, ok := err.(syscall.Errno) // always, from syscall.Read
+		if !ok {
+			errno = syscall.EIO
+		}
+		b.poll.fail = errno
 		return true
 	}
 }

@@ -192,15 +192,15 @@ func (r *messageReader) Read(p []byte) (int, error) {
 
 // beginRead takes the read lock and ties the reads that follow to ctx. The
 // caller releases rsem and ends stop when done.
-func (c *Conn) beginRead(ctx context.Context) (stop *watch, err error) {
+func (c *Conn) beginRead(ctx context.Context) (stop watching, err error) {
 	if !c.appReads.Load() {
 		c.appReads.Store(true)
 	}
 	if err := c.readErr(); err != nil {
-		return nil, err
+		return watching{}, err
 	}
 	if err := c.acquire(ctx, c.rsem); err != nil {
-		return nil, err
+		return watching{}, err
 	}
 	return c.watchRead(ctx), nil
 }
@@ -221,8 +221,10 @@ func (c *Conn) readResult(ctx context.Context, err error, fired bool) error {
 	if err == nil {
 		return nil
 	}
-	var ce *CloseError
-	if errors.As(err, &ce) {
+	if _, ok := err.(*CloseError); ok { // most often: no allocation for errors.As
+		return err
+	}
+	if ce := (*CloseError)(nil); errors.As(err, &ce) {
 		return err
 	}
 	if fired || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -489,7 +491,7 @@ func (c *Conn) sendOutgoingBy(deadline time.Time) error {
 	if !c.ep.HasOutgoing() {
 		return nil
 	}
-	err := c.flushOutgoingBy(deadline)
+	err := c.flushOutgoingBy(deadline, false)
 	var ce *CloseError
 	if err != nil && !errors.As(err, &ce) {
 		return c.abort(err)

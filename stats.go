@@ -39,7 +39,7 @@ func (c *Conn) Stats() ConnStats {
 // Done returns a channel that is closed when the underlying connection is
 // closed, however the connection ended. A registry of connections waits on
 // it.
-func (c *Conn) Done() <-chan struct{} { return c.done }
+func (c *Conn) Done() <-chan struct{} { return c.doneChan() }
 
 // Err returns nil while the connection is open, and once it is closing or
 // closed, the *CloseError that says how it ended (the peer's close frame,

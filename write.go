@@ -113,8 +113,8 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (*MessageWriter, err
 type MessageWriter struct {
 	c      *Conn
 	ctx    context.Context
-	op     wire.Opcode // of the next frame: the message type, then continuation
 	n      int         // payload bytes buffered after the header room
+	op     wire.Opcode // of the next frame: the message type, then continuation
 	closed bool
 	text   bool
 	utf8   wire.UTF8Validator
@@ -344,7 +344,13 @@ func (c *Conn) sendPlainFrame(h wire.Header, p []byte) (int, error) {
 		// and goes out in one write: for a few bytes that costs less than
 		// writev, which also makes an iovec array for the connection.
 		if h.Length <= smallFrame {
-			buf = append(wire.AppendHeader(c.obuf[:0], h), p...)
+			buf = c.obuf[:0]
+			if cap(buf) < wire.MaxHeaderSize+len(p) {
+				// One allocation, rather than one for the header and
+				// another for the payload.
+				buf = make([]byte, 0, wire.MaxHeaderSize+len(p))
+			}
+			buf = append(wire.AppendHeader(buf, h), p...)
 			c.obuf = buf[:0]
 			return c.rwc.Write(buf)
 		}

@@ -18,6 +18,9 @@ func TestHeaderNamesCanonical(t *testing.T) {
 		"Sec-WebSocket-Protocol":   protocolHeader,
 		"Sec-WebSocket-Extensions": extensionsHeader,
 		"Sec-WebSocket-Accept":     acceptHeader,
+		"Upgrade":                  upgradeHeader,
+		"Connection":               connectionHeader,
+		"Origin":                   originHeader,
 	} {
 		if got := textproto.CanonicalMIMEHeaderKey(rfc); got != name {
 			t.Errorf("%s: canonical %q, the package uses %q", rfc, got, name)

@@ -9,11 +9,14 @@ import (
 )
 
 // The names of the headers looked up, in the canonical form in which
-// net/http stores them (textproto.CanonicalMIMEHeaderKey). http.Header's
-// methods canonicalize the name they are given, and for the RFC's spelling,
-// "Sec-WebSocket-Key", that is a new string on every lookup: four
-// allocations per handshake.
+// net/http stores them (textproto.CanonicalMIMEHeaderKey), so that they
+// index http.Header directly. Its methods canonicalize the name they are
+// given, which scans it, and for the RFC's spelling, "Sec-WebSocket-Key",
+// makes a new string on every lookup: four allocations per handshake.
 const (
+	upgradeHeader    = "Upgrade"
+	connectionHeader = "Connection"
+	originHeader     = "Origin"
 	keyHeader        = "Sec-Websocket-Key"
 	versionHeader    = "Sec-Websocket-Version"
 	protocolHeader   = "Sec-Websocket-Protocol"
@@ -29,8 +32,8 @@ const (
 // finds whatever else is wrong.
 func IsUpgradeRequest(r *http.Request) bool {
 	return r != nil && r.Method == http.MethodGet &&
-		HeaderHasToken(r.Header, "Upgrade", "websocket") &&
-		HeaderHasToken(r.Header, "Connection", "upgrade")
+		hasToken(r.Header[upgradeHeader], "websocket") &&
+		hasToken(r.Header[connectionHeader], "upgrade")
 }
 
 // Offer is what a valid client opening handshake asks for (RFC 6455 §4.2.1).
@@ -86,14 +89,14 @@ func CheckRequest(r *http.Request) (*Offer, error) {
 		return nil, requestError(http.StatusBadRequest, nil,
 			"handshake request is "+quote(r.Proto)+", want HTTP/1.1 or later", ErrHTTPVersion)
 	}
-	if err := checkRequestToken(r.Header, "Upgrade", "websocket", ErrBadUpgrade); err != nil {
+	if err := checkRequestToken(r.Header, upgradeHeader, "websocket", ErrBadUpgrade); err != nil {
 		return nil, err
 	}
-	if err := checkRequestToken(r.Header, "Connection", "upgrade", ErrBadConnection); err != nil {
+	if err := checkRequestToken(r.Header, connectionHeader, "upgrade", ErrBadConnection); err != nil {
 		return nil, err
 	}
 
-	keys := r.Header.Values(keyHeader)
+	keys := r.Header[keyHeader]
 	switch {
 	case len(keys) == 0:
 		return nil, requestError(http.StatusBadRequest, nil, "missing Sec-WebSocket-Key header", ErrMissingKey)
@@ -122,7 +125,7 @@ func CheckRequest(r *http.Request) (*Offer, error) {
 // that an HTTP/1.1 upgrade and an HTTP/2 extended CONNECT share (RFC 6455
 // §4.2.1 items 6, 8 and 9; RFC 8441 §5) and returns the offer without a key.
 func checkOfferHeaders(h http.Header) (*Offer, error) {
-	versions := h.Values(versionHeader)
+	versions := h[versionHeader]
 	if len(versions) == 0 || len(versions) == 1 && trimOWS(versions[0]) == "" {
 		rh := http.Header{}
 		rh.Set("Sec-WebSocket-Version", Version)
@@ -137,18 +140,18 @@ func checkOfferHeaders(h http.Header) (*Offer, error) {
 			"Sec-WebSocket-Version "+quote(strings.Join(versions, ", "))+" is not supported, want "+Version, ErrUnsupportedVersion)
 	}
 
-	protocols, reason := parseProtocols(h.Values(protocolHeader))
+	protocols, reason := parseProtocols(h[protocolHeader])
 	if reason != "" {
 		return nil, requestError(http.StatusBadRequest, nil, "malformed Sec-WebSocket-Protocol header: "+reason, ErrBadProtocols)
 	}
-	exts, reason := parseExtensions(h.Values(extensionsHeader))
+	exts, reason := parseExtensions(h[extensionsHeader])
 	if reason != "" {
 		return nil, requestError(http.StatusBadRequest, nil, "malformed Sec-WebSocket-Extensions header: "+reason, ErrBadExtensions)
 	}
 	return &Offer{
 		Protocols:  protocols,
 		Extensions: exts,
-		Origin:     h.Get("Origin"),
+		Origin:     first(h[originHeader]),
 	}, nil
 }
 
@@ -162,14 +165,22 @@ func allowGet() http.Header {
 	return h
 }
 
-// checkRequestToken checks that header name of a request lists token
-// (RFC 6455 §4.2.1 items 3 and 4).
+// first returns the first of values, or "" for none, as http.Header.Get.
+func first(values []string) string {
+	if len(values) == 0 {
+		return ""
+	}
+	return values[0]
+}
+
+// checkRequestToken checks that header name, in canonical form, of a
+// request lists token (RFC 6455 §4.2.1 items 3 and 4).
 func checkRequestToken(h http.Header, name, token string, sentinel error) error {
-	values := h.Values(name)
+	values := h[name]
 	if len(values) == 0 {
 		return requestError(http.StatusBadRequest, nil, "missing "+name+" header", sentinel)
 	}
-	if !HeaderHasToken(h, name, token) {
+	if !hasToken(values, token) {
 		return requestError(http.StatusBadRequest, nil,
 			name+" header "+quote(strings.Join(values, ", "))+" does not list "+quote(token), sentinel)
 	}

@@ -76,8 +76,14 @@ func listElements(values []string, yield func(string) bool) {
 // never does. The name is looked up with [http.Header.Values], which expects
 // canonical keys as net/http stores them.
 func HeaderHasToken(h http.Header, name, token string) bool {
+	return hasToken(h.Values(name), token)
+}
+
+// hasToken reports whether token is an element of the lists in values, as
+// HeaderHasToken does for a header's values.
+func hasToken(values []string, token string) bool {
 	found := false
-	listElements(h.Values(name), func(elem string) bool {
+	listElements(values, func(elem string) bool {
 		found = strings.EqualFold(elem, token)
 		return !found
 	})
