@@ -98,5 +98,5 @@ func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
 	}
 	frame := pm.plainFrame()
 	h := wire.Header{Fin: true, Opcode: op, Length: int64(len(pm.data))}
-	return c.sendDataFrame(ctx, h, func() (int, error) { return c.rwc.Write(frame) })
+	return c.sendDataFrame(ctx, h, sendPrepared, frame)
 }

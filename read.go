@@ -32,14 +32,19 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	defer release(c.rsem)
+	// rsem is released without defer, which would take stack room: a
+	// server/ handler's goroutine waits at the bottom of this chain, and
+	// one that fits its first 2 KiB of stack saves a copy per connection.
 	err = c.nextMessage(c.cfg.maxStream)
 	if err = c.readResult(ctx, err, stop.ended()); err != nil {
+		release(c.rsem)
 		return 0, nil, err
 	}
 	c.mr.ctx = ctx
 	c.mr.eof = false
-	return MessageType(c.msgOp), &c.mr, nil
+	typ := MessageType(c.msgOp)
+	release(c.rsem)
+	return typ, &c.mr, nil
 }
 
 // Read waits for the next data message and returns it whole, in a new slice
@@ -57,9 +62,10 @@ func (c *Conn) AppendRead(ctx context.Context, dst []byte) (MessageType, []byte,
 	if err != nil {
 		return 0, dst, err
 	}
-	defer release(c.rsem)
-	typ, p, err := c.readWhole(dst)
-	if err = c.readResult(ctx, err, stop.ended()); err != nil {
+	typ, p, err := c.readWhole(dst) // rsem released without defer, as in Reader
+	err = c.readResult(ctx, err, stop.ended())
+	release(c.rsem)
+	if err != nil {
 		return 0, dst, err
 	}
 	return typ, p, nil

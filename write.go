@@ -38,11 +38,16 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 	if err := c.acquire(ctx, c.msem); err != nil {
 		return err
 	}
-	defer release(c.msem)
+	// msem is released without defer, which would take stack room on the
+	// write path (see sendDataFrame).
+	var err error
 	if c.compressing() && len(p) >= c.z.threshold {
-		return c.writeCompressed(ctx, wire.Opcode(typ), p)
+		err = c.writeCompressed(ctx, wire.Opcode(typ), p)
+	} else {
+		err = c.writeData(ctx, true, 0, wire.Opcode(typ), p)
 	}
-	return c.writeData(ctx, true, 0, wire.Opcode(typ), p)
+	release(c.msem)
+	return err
 }
 
 // writeCompressed sends p compressed, as one frame. The caller holds msem.
@@ -264,47 +269,69 @@ func (c *Conn) ensureWriteBuffer() {
 
 // writeData sends p as one data frame. The caller holds msem.
 func (c *Conn) writeData(ctx context.Context, fin bool, rsv byte, op wire.Opcode, p []byte) error {
-	if c.role == RoleClient || !c.vectored {
-		c.ensureWriteBuffer()
-	}
 	h := wire.Header{Fin: fin, RSV: rsv, Opcode: op, Length: int64(len(p))}
-	if c.role == RoleClient {
-		return c.sendDataFrame(ctx, h, func() (int, error) { return c.sendMaskedFrame(h, p) })
-	}
-	return c.sendDataFrame(ctx, h, func() (int, error) { return c.sendPlainFrame(h, p) })
+	return c.sendDataFrame(ctx, h, sendPayload, p)
 }
 
 // writeBuffered sends the n payload bytes waiting in wbuf after the header
 // room as one data frame. The caller holds msem.
 func (c *Conn) writeBuffered(ctx context.Context, fin bool, op wire.Opcode, n int) error {
 	h := wire.Header{Fin: fin, Opcode: op, Length: int64(n)}
-	return c.sendDataFrame(ctx, h, func() (int, error) {
-		payload := c.wbuf[wire.MaxHeaderSize : wire.MaxHeaderSize+n]
-		if c.role == RoleClient {
-			h.Masked = true
-			h.Mask = c.newMask()
-			wire.MaskBytes(h.Mask, 0, payload)
-		}
-		start := wire.MaxHeaderSize - h.Size()
-		wire.AppendHeader(c.wbuf[start:start], h)
-		return c.rwc.Write(c.wbuf[start : wire.MaxHeaderSize+n])
-	})
+	return c.sendDataFrame(ctx, h, sendBuffered, nil)
 }
 
-// sendDataFrame runs send, which writes one data frame described by h,
-// holding fsem, with the connection still open for data and ctx watching
-// the write. The caller holds msem.
-func (c *Conn) sendDataFrame(ctx context.Context, h wire.Header, send func() (int, error)) error {
+// sendBuffered writes the frame h whose payload waits in wbuf after the
+// header room. The caller holds fsem and msem.
+func (c *Conn) sendBuffered(h wire.Header) (int, error) {
+	end := wire.MaxHeaderSize + int(h.Length)
+	if c.role == RoleClient {
+		h.Masked = true
+		h.Mask = c.newMask()
+		wire.MaskBytes(h.Mask, 0, c.wbuf[wire.MaxHeaderSize:end])
+	}
+	start := wire.MaxHeaderSize - h.Size()
+	wire.AppendHeader(c.wbuf[start:start], h)
+	return c.rwc.Write(c.wbuf[start:end])
+}
+
+// How sendDataFrame puts a frame on the wire.
+const (
+	sendPayload  = iota // h's header, then p: masked by a client
+	sendBuffered        // the payload waits in wbuf after the header room
+	sendPrepared        // p is the whole frame, built once
+)
+
+// sendDataFrame writes one data frame described by h, as how says, holding
+// fsem, with the connection still open for data and ctx watching the
+// write. The caller holds msem. The frame is chosen by a value rather than
+// written by a function passed in, and the rare parts are functions of
+// their own: a server/ handler's goroutine writes at the bottom of this
+// chain, and a chain that fits its first 2 KiB of stack saves a stack copy
+// per connection (and 2 KiB of each idle one).
+func (c *Conn) sendDataFrame(ctx context.Context, h wire.Header, how int, p []byte) error {
 	if err := c.acquire(ctx, c.fsem); err != nil {
 		return err
 	}
-	defer release(c.fsem)
 	if err := c.dataAllowed(); err != nil {
+		release(c.fsem)
 		return err
 	}
 	stop := c.watchWrite(ctx)
-	n, err := send()
-	if err = c.writeResult(ctx, n, err, stop.ended()); err != nil {
+	var n int
+	var err error
+	switch {
+	case how == sendPrepared:
+		n, err = c.rwc.Write(p)
+	case how == sendBuffered:
+		n, err = c.sendBuffered(h)
+	case c.role == RoleClient:
+		n, err = c.sendMaskedFrame(h, p)
+	default:
+		n, err = c.sendPlainFrame(h, p)
+	}
+	err = c.writeResult(ctx, n, err, stop.ended())
+	release(c.fsem)
+	if err != nil {
 		return err
 	}
 	c.count.bytesOut.Add(uint64(h.Length))
@@ -312,10 +339,17 @@ func (c *Conn) sendDataFrame(ctx context.Context, h wire.Header, send func() (in
 		c.count.msgsOut.Add(1)
 	}
 	if c.flog != nil {
-		h.Masked = c.role == RoleClient
-		c.logFrame("out", h)
+		c.logSent(h)
 	}
 	return nil
+}
+
+// logSent logs a data frame sent.
+//
+//go:noinline
+func (c *Conn) logSent(h wire.Header) {
+	h.Masked = c.role == RoleClient
+	c.logFrame("out", h)
 }
 
 // dataAllowed reports why no data frame may be sent: after a close frame
@@ -336,6 +370,9 @@ func (c *Conn) dataAllowed() error {
 // own (sendMaskedFrame), so that the server's write path carries no frame
 // for it (see Accept on stacks).
 func (c *Conn) sendPlainFrame(h wire.Header, p []byte) (int, error) {
+	if !c.vectored {
+		c.ensureWriteBuffer()
+	}
 	buf := c.wbuf[:0]
 	if buf == nil {
 		// A TCP server connection writes without a buffer of its own
@@ -361,9 +398,15 @@ func (c *Conn) sendPlainFrame(h wire.Header, p []byte) (int, error) {
 	if len(buf)+len(p) <= cap(buf) {
 		return c.rwc.Write(append(buf, p...))
 	}
-	// Header and payload in one system call (writev on a TCP
-	// connection), without copying the payload.
-	c.iov = [2][]byte{buf, p}
+	return c.writev(buf, p)
+}
+
+// writev writes hdr and p in one system call (writev on a TCP connection),
+// without copying the payload. The caller holds fsem.
+//
+//go:noinline
+func (c *Conn) writev(hdr, p []byte) (int, error) {
+	c.iov = [2][]byte{hdr, p}
 	c.wv = c.iov[:]
 	n, err := c.wv.WriteTo(c.rwc)
 	c.iov = [2][]byte{}
@@ -377,6 +420,7 @@ const smallFrame = 256
 // sendMaskedFrame writes one frame of a client, h with payload p masked in
 // a copy (RFC 6455 §5.3), as sendPlainFrame does a server's.
 func (c *Conn) sendMaskedFrame(h wire.Header, p []byte) (int, error) {
+	c.ensureWriteBuffer()
 	buf := c.wbuf[:0]
 	h.Masked = true
 	h.Mask = c.newMask()

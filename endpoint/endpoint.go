@@ -422,8 +422,34 @@ func (e *Endpoint) queueLocked(op wire.Opcode, payload []byte) {
 }
 
 func (e *Endpoint) queueCloseLocked(code wire.StatusCode, reason string) {
-	var p [wire.MaxControlPayload]byte
 	e.havePong = false // nothing may follow a close frame
+	if reason == "" {
+		e.queueCloseCode(code)
+	} else {
+		e.queueCloseReason(code, reason)
+	}
+}
+
+// queueCloseCode queues a close frame without a reason, the echo of a
+// peer's close. Its frame on the stack is small, apart from that of a
+// reason's (125 bytes): the echo is queued deep in a reading goroutine's
+// stack, and a server/ handler's fits in its first 2 KiB without it.
+//
+//go:noinline
+func (e *Endpoint) queueCloseCode(code wire.StatusCode) {
+	if e.o.Role == wire.RoleServer && e.o.onFrame() == nil && code != wire.StatusNoStatusRcvd {
+		// A server's is four bytes, unmasked: FIN and opcode, the length
+		// (2), the code.
+		e.q = append(e.q, 0x80|byte(wire.OpClose), 2, byte(code>>8), byte(code))
+		return
+	}
+	var p [2]byte
+	e.queueLocked(wire.OpClose, wire.AppendClosePayload(p[:0], code, ""))
+}
+
+//go:noinline
+func (e *Endpoint) queueCloseReason(code wire.StatusCode, reason string) {
+	var p [wire.MaxControlPayload]byte
 	e.queueLocked(wire.OpClose, wire.AppendClosePayload(p[:0], code, reason))
 }
 

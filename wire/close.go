@@ -46,7 +46,20 @@ func AppendClosePayload(dst []byte, code StatusCode, reason string) []byte {
 		return dst
 	}
 	dst = binary.BigEndian.AppendUint16(dst, uint16(code))
-	return append(dst, TruncateReason(strings.ToValidUTF8(reason, "\uFFFD"))...)
+	if !utf8.ValidString(reason) {
+		reason = validReason(reason)
+	}
+	return append(dst, TruncateReason(reason)...)
+}
+
+// validReason is reason with each invalid UTF-8 sequence replaced by
+// U+FFFD. It is a function of its own so that AppendClosePayload's frame
+// stays small: a connection's close echo is appended deep in its reading
+// goroutine's stack.
+//
+//go:noinline
+func validReason(reason string) string {
+	return strings.ToValidUTF8(reason, "\uFFFD")
 }
 
 // TruncateReason returns s cut to at most MaxCloseReason (123) bytes without
