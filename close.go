@@ -134,10 +134,7 @@ func (c *Conn) CloseNow() error {
 		return nil
 	}
 	if c.closeErr.Load() != nil {
-		c.mu.Lock()
-		closed := c.rwcClosed
-		c.mu.Unlock()
-		if closed {
+		if c.transportClosed() {
 			return ErrClosed
 		}
 	}
@@ -173,21 +170,33 @@ func (c *Conn) awaitPeerClose(ctx context.Context) error {
 // dropped). timedOut makes the error for ctx's end.
 func (c *Conn) await(ctx context.Context, done chan struct{}, discard bool, timedOut func(error) error) error {
 	for {
-		select {
-		case <-done:
+		// What ends the wait is looked at first, then the read side is
+		// taken, waiting for it (and still for the rest) when it is held.
+		why := semGot
+		switch {
+		case closed(done):
 			return nil
-		case <-c.doneChan():
+		case c.transportClosed():
+			why = semClosed
+		case ctx.Err() != nil:
+			why = semCtx
+		case !c.rsem.try():
+			why = c.wait(ctx, &c.rsem, done)
+		}
+		switch why {
+		case semAlso:
+			return nil
+		case semClosed:
 			if closed(done) {
 				return nil
 			}
 			return c.endErr()
-		case <-ctx.Done():
+		case semCtx:
 			return timedOut(ctx.Err())
-		case c.rsem <- struct{}{}:
 		}
 		progress := c.progressChan()
 		err := c.pump(ctx, done, discard)
-		release(c.rsem)
+		c.release(&c.rsem)
 		if err == errDataWaiting {
 			select {
 			case <-done:
@@ -252,11 +261,11 @@ func (c *Conn) pump(ctx context.Context, done chan struct{}, discard bool) error
 // finishClose ends a completed close handshake: a server closes TCP at once,
 // a client waits (within ctx) for the server to close it first.
 func (c *Conn) finishClose(ctx context.Context) {
-	if c.role == RoleClient && c.acquire(ctx, c.rsem) == nil {
+	if c.role == RoleClient && c.acquire(ctx, &c.rsem) == nil {
 		stop := c.watchRead(ctx)
 		c.drain()
 		stop.ended()
-		release(c.rsem)
+		c.release(&c.rsem)
 	}
 	c.closeTransport()
 }
@@ -406,11 +415,10 @@ func (c *Conn) lingerClose() {
 	c.lingering.Store(true)
 	t := time.AfterFunc(min(lingerTime, c.cfg.closeTimeout), c.closeTransport)
 	go func() {
-		select {
-		case c.rsem <- struct{}{}:
+		// acquire gives up when the connection closes (the timer's doing).
+		if c.acquire(context.Background(), &c.rsem) == nil {
 			c.drain()
-			release(c.rsem)
-		case <-c.doneChan():
+			c.release(&c.rsem)
 		}
 		t.Stop()
 		c.closeTransport()

@@ -47,7 +47,7 @@ type Conn struct {
 
 	// Reading, owned by the holder of rsem. The endpoint holds the
 	// protocol state; its shared part is guarded by epmu.
-	rsem          chan struct{}
+	rsem          sem
 	in            inbuf
 	ep            endpoint.Endpoint
 	epmu          sync.Mutex
@@ -77,8 +77,8 @@ type Conn struct {
 	// Writing. msem is held for a whole outgoing data message, fsem for each
 	// frame on the wire; control frames take only fsem, so they can go out
 	// between the fragments of a streamed message.
-	msem    chan struct{}
-	fsem    chan struct{}
+	msem    sem
+	fsem    sem
 	wbuf    []byte    // data frames, owned by the holder of msem
 	iov     [2][]byte // header and payload for one writev, owned by the holder of fsem
 	wv      net.Buffers
@@ -89,6 +89,7 @@ type Conn struct {
 
 	// Shared state, under mu.
 	mu        sync.Mutex
+	semq      atomic.Pointer[semQueue]   // who waits for rsem, msem or fsem; made by the first (sem.go)
 	closeErr  atomic.Pointer[CloseError] // sticky: why the connection ended
 	closeRecv chan struct{}              // closed when the peer's close frame arrives; made by the first waiter
 	done      chan struct{}              // closed when the underlying connection is closed; made by the first waiter (doneChan)
@@ -148,9 +149,6 @@ func newConn(conn io.ReadWriteCloser, role Role, o *ConnOptions, proto string, b
 		rwc:   conn,
 		role:  role,
 		proto: proto,
-		rsem:  make(chan struct{}, 1),
-		msem:  make(chan struct{}, 1),
-		fsem:  make(chan struct{}, 1),
 	}
 	// Each step is a function of its own, so that their frames are not on
 	// the stack together (see Accept).
@@ -297,25 +295,12 @@ func (c *Conn) SetValue(key, value any) {
 	c.values[key] = value
 }
 
-// acquire takes the one-slot semaphore sem, giving up when ctx ends or the
-// connection closes first.
-func (c *Conn) acquire(ctx context.Context, sem chan struct{}) error {
-	select {
-	case sem <- struct{}{}:
-		return nil
-	default:
-	}
-	select {
-	case sem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.doneChan():
-		return c.endErr()
-	}
+// transportClosed reports whether closeTransport has closed rwc.
+func (c *Conn) transportClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rwcClosed
 }
-
-func release(sem chan struct{}) { <-sem }
 
 // doneChan returns the channel closed once the underlying connection is
 // closed. It is made by the first caller, which most connections never

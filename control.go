@@ -184,10 +184,10 @@ func (c *Conn) flushOutgoing(ctx context.Context) error {
 	if !c.ep.HasOutgoing() {
 		return nil
 	}
-	if err := c.acquire(ctx, c.fsem); err != nil {
+	if err := c.acquire(ctx, &c.fsem); err != nil {
 		return err
 	}
-	defer release(c.fsem)
+	defer c.release(&c.fsem)
 	c.obuf = c.ep.AppendOutgoing(c.obuf[:0])
 	if len(c.obuf) == 0 {
 		return nil
@@ -208,12 +208,12 @@ func (c *Conn) flushOutgoingBy(deadline time.Time, last bool) error {
 	if !c.ep.HasOutgoing() {
 		return nil
 	}
-	if !c.wwatch.deadlines || !tryAcquire(c.fsem) {
+	if !c.wwatch.deadlines || !c.fsem.try() {
 		ctx, cancel := context.WithDeadline(context.Background(), deadline)
 		defer cancel()
 		return c.flushOutgoing(ctx)
 	}
-	defer release(c.fsem)
+	defer c.release(&c.fsem)
 	c.obuf = c.ep.AppendOutgoing(c.obuf[:0])
 	if len(c.obuf) == 0 {
 		return nil
@@ -232,16 +232,6 @@ func (c *Conn) flushOutgoingBy(deadline time.Time, last bool) error {
 		return c.abort(context.DeadlineExceeded)
 	}
 	return c.writeResult(context.Background(), n, err, false)
-}
-
-// tryAcquire takes sem if it is free.
-func tryAcquire(sem chan struct{}) bool {
-	select {
-	case sem <- struct{}{}:
-		return true
-	default:
-		return false
-	}
 }
 
 func closed(ch chan struct{}) bool {

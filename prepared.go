@@ -79,10 +79,10 @@ func (pm *PreparedMessage) compressed(f deflate.Flow, level int) []byte {
 
 // WritePrepared sends pm as one message, like Write.
 func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
-	if err := c.acquire(ctx, c.msem); err != nil {
+	if err := c.acquire(ctx, &c.msem); err != nil {
 		return err
 	}
-	defer release(c.msem)
+	defer c.release(&c.msem)
 	op := wire.Opcode(pm.typ)
 	if c.compressing() && len(pm.data) >= c.z.threshold {
 		if !c.z.compFlow.NoContextTakeover {

@@ -37,13 +37,13 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 	// one that fits its first 2 KiB of stack saves a copy per connection.
 	err = c.nextMessage(c.cfg.maxStream)
 	if err = c.readResult(ctx, err, stop.ended()); err != nil {
-		release(c.rsem)
+		c.release(&c.rsem)
 		return 0, nil, err
 	}
 	c.mr.ctx = ctx
 	c.mr.eof = false
 	typ := MessageType(c.msgOp)
-	release(c.rsem)
+	c.release(&c.rsem)
 	return typ, &c.mr, nil
 }
 
@@ -64,7 +64,7 @@ func (c *Conn) AppendRead(ctx context.Context, dst []byte) (MessageType, []byte,
 	}
 	typ, p, err := c.readWhole(dst) // rsem released without defer, as in Reader
 	err = c.readResult(ctx, err, stop.ended())
-	release(c.rsem)
+	c.release(&c.rsem)
 	if err != nil {
 		return 0, dst, err
 	}
@@ -178,10 +178,10 @@ func (r *messageReader) Read(p []byte) (int, error) {
 	if err := c.readErr(); err != nil {
 		return 0, err
 	}
-	if err := c.acquire(r.ctx, c.rsem); err != nil {
+	if err := c.acquire(r.ctx, &c.rsem); err != nil {
 		return 0, err
 	}
-	defer release(c.rsem)
+	defer c.release(&c.rsem)
 	if !c.msgActive {
 		r.eof = true
 		return 0, io.EOF
@@ -205,7 +205,7 @@ func (c *Conn) beginRead(ctx context.Context) (stop watching, err error) {
 	if err := c.readErr(); err != nil {
 		return watching{}, err
 	}
-	if err := c.acquire(ctx, c.rsem); err != nil {
+	if err := c.acquire(ctx, &c.rsem); err != nil {
 		return watching{}, err
 	}
 	return c.watchRead(ctx), nil

@@ -35,7 +35,7 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 	if typ == MessageText && !utf8.Valid(p) {
 		return ErrInvalidUTF8
 	}
-	if err := c.acquire(ctx, c.msem); err != nil {
+	if err := c.acquire(ctx, &c.msem); err != nil {
 		return err
 	}
 	// msem is released without defer, which would take stack room on the
@@ -46,7 +46,7 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 	} else {
 		err = c.writeData(ctx, true, 0, wire.Opcode(typ), p)
 	}
-	release(c.msem)
+	c.release(&c.msem)
 	return err
 }
 
@@ -76,11 +76,9 @@ func (c *Conn) compressedMessageDone(z []byte) {
 // releaseCompressor gives an idle compressor's working memory back to the
 // pool, unless a message is being written.
 func (c *Conn) releaseCompressor() {
-	select {
-	case c.msem <- struct{}{}:
+	if c.msem.try() {
 		c.z.comp.Release()
-		release(c.msem)
-	default:
+		c.release(&c.msem)
 	}
 }
 
@@ -97,7 +95,7 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (*MessageWriter, err
 	if typ != MessageText && typ != MessageBinary {
 		return nil, ErrMessageType
 	}
-	if err := c.acquire(ctx, c.msem); err != nil {
+	if err := c.acquire(ctx, &c.msem); err != nil {
 		return nil, err
 	}
 	w := &c.mw
@@ -187,7 +185,7 @@ func (w *MessageWriter) Close() error {
 		return ErrWriterClosed
 	}
 	w.closed = true
-	defer release(w.c.msem)
+	defer w.c.release(&w.c.msem)
 	if w.text {
 		if err := w.utf8.Finish(); err != nil {
 			if w.op == wire.OpText {
@@ -309,11 +307,11 @@ const (
 // chain, and a chain that fits its first 2 KiB of stack saves a stack copy
 // per connection (and 2 KiB of each idle one).
 func (c *Conn) sendDataFrame(ctx context.Context, h wire.Header, how int, p []byte) error {
-	if err := c.acquire(ctx, c.fsem); err != nil {
+	if err := c.acquire(ctx, &c.fsem); err != nil {
 		return err
 	}
 	if err := c.dataAllowed(); err != nil {
-		release(c.fsem)
+		c.release(&c.fsem)
 		return err
 	}
 	stop := c.watchWrite(ctx)
@@ -330,7 +328,7 @@ func (c *Conn) sendDataFrame(ctx context.Context, h wire.Header, how int, p []by
 		n, err = c.sendPlainFrame(h, p)
 	}
 	err = c.writeResult(ctx, n, err, stop.ended())
-	release(c.fsem)
+	c.release(&c.fsem)
 	if err != nil {
 		return err
 	}

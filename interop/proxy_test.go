@@ -104,7 +104,7 @@ func testProxyRelay(t *testing.T, bin string, m compMode) {
 	ctx, cancel := context.WithDeadline(context.Background(), testutil.Deadline(t))
 	defer cancel()
 	proxy := exec.CommandContext(ctx, bin, "proxy", "--json", "--listen", "127.0.0.1:0", "--upstream", "ws://"+serverTap.ln.Addr().String())
-	logOut := &lockedBuffer{}
+	logOut := &testutil.Buffer{}
 	proxy.Stdout = logOut
 	stderr, err := proxy.StderrPipe()
 	if err != nil {
@@ -246,6 +246,3 @@ func (c *msgCollector) Data(dir inspect.Dir, p []byte, eom bool, _ time.Time, fi
 }
 
 func (c *msgCollector) Finding(*inspect.Finding) {}
-
-// lockedBuffer is a buffer a command writes while the test reads it.
-type lockedBuffer = testutil.Buffer
