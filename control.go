@@ -209,13 +209,14 @@ func (c *Conn) flushOutgoingBy(deadline time.Time, last bool) error {
 		return nil
 	}
 	if !c.wwatch.deadlines || !c.fsem.try() {
-		ctx, cancel := context.WithDeadline(context.Background(), deadline)
-		defer cancel()
-		return c.flushOutgoing(ctx)
+		return c.flushOutgoingUntil(deadline)
 	}
-	defer c.release(&c.fsem)
+	// fsem is released without defer, and the other way to flush is a
+	// function of its own, to keep this frame small: the answer to the
+	// peer's close frame is written deep in a reading goroutine's stack.
 	c.obuf = c.ep.AppendOutgoing(c.obuf[:0])
 	if len(c.obuf) == 0 {
+		c.release(&c.fsem)
 		return nil
 	}
 	// The holder of fsem owns the write deadline (see watch).
@@ -224,7 +225,19 @@ func (c *Conn) flushOutgoingBy(deadline time.Time, last bool) error {
 	if !last {
 		c.setDeadline(&c.wwatch, time.Time{})
 	}
-	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+	c.release(&c.fsem)
+	if err != nil {
+		return c.flushFailed(n, err)
+	}
+	return nil
+}
+
+// flushFailed is the error of flushOutgoingBy's write of n bytes that
+// failed with err.
+//
+//go:noinline
+func (c *Conn) flushFailed(n int, err error) error {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
 		// As flushOutgoing reports its context's end.
 		if n == 0 {
 			return context.DeadlineExceeded
@@ -232,6 +245,16 @@ func (c *Conn) flushOutgoingBy(deadline time.Time, last bool) error {
 		return c.abort(context.DeadlineExceeded)
 	}
 	return c.writeResult(context.Background(), n, err, false)
+}
+
+// flushOutgoingUntil is flushOutgoing with a context ending at deadline,
+// for a connection without write deadlines or a write in progress.
+//
+//go:noinline
+func (c *Conn) flushOutgoingUntil(deadline time.Time) error {
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	return c.flushOutgoing(ctx)
 }
 
 func closed(ch chan struct{}) bool {

@@ -62,7 +62,15 @@ func (c *Conn) AppendRead(ctx context.Context, dst []byte) (MessageType, []byte,
 	if err != nil {
 		return 0, dst, err
 	}
-	typ, p, err := c.readWhole(dst) // rsem released without defer, as in Reader
+	// The wait for the next message is not inside readWhole, whose frame
+	// would then be on the stack of an idle connection's goroutine; rsem
+	// is released without defer, as in Reader.
+	var typ MessageType
+	p := dst
+	err = c.nextMessage(c.cfg.maxMessage)
+	if err == nil {
+		typ, p, err = c.readWhole(dst)
+	}
 	err = c.readResult(ctx, err, stop.ended())
 	c.release(&c.rsem)
 	if err != nil {
@@ -76,13 +84,11 @@ func (c *Conn) AppendRead(ctx context.Context, dst []byte) (MessageType, []byte,
 // declares.
 const maxReadHint = 64 << 10
 
-// readWhole appends the next message to dst. The buffer grows only with
-// bytes in hand (growWhole); the growth is reserved from the budget, if
-// any, and given back when the message is returned, or the read fails.
+// readWhole appends the current message, which nextMessage began, to dst.
+// The buffer grows only with bytes in hand (growWhole); the growth is
+// reserved from the budget, if any, and given back when the message is
+// returned, or the read fails.
 func (c *Conn) readWhole(dst []byte) (MessageType, []byte, error) {
-	if err := c.nextMessage(c.cfg.maxMessage); err != nil {
-		return 0, nil, err
-	}
 	p := dst
 	var held int64 // reserved from the budget
 	for {
@@ -98,18 +104,7 @@ func (c *Conn) readWhole(dst []byte) (MessageType, []byte, error) {
 				held += extra
 			}
 			if extra == 0 {
-				// At the limit: one more byte means the message is too
-				// large, which the endpoint reports.
-				var one [1]byte
-				n, err := c.readPayload(one[:])
-				if n > 0 && err == nil {
-					err = c.failed(c.ep.Fail(wire.ErrMessageTooLarge))
-				}
-				c.releaseHeld(held)
-				if err != io.EOF {
-					return 0, nil, err
-				}
-				return MessageType(c.msgOp), p, nil
+				return c.readAtLimit(p, held)
 			}
 		}
 		n, err := c.readPayload(p[len(p):cap(p)])
@@ -122,6 +117,25 @@ func (c *Conn) readWhole(dst []byte) (MessageType, []byte, error) {
 			return 0, nil, err
 		}
 	}
+}
+
+// readAtLimit ends readWhole for a message p that has reached the limit:
+// one more byte means the message is too large, which the endpoint
+// reports. It is a function of its own to keep readWhole's frame small: a
+// server/ handler's goroutine waits for input at the bottom of this chain.
+//
+//go:noinline
+func (c *Conn) readAtLimit(p []byte, held int64) (MessageType, []byte, error) {
+	var one [1]byte
+	n, err := c.readPayload(one[:])
+	if n > 0 && err == nil {
+		err = c.failed(c.ep.Fail(wire.ErrMessageTooLarge))
+	}
+	c.releaseHeld(held)
+	if err != io.EOF {
+		return 0, nil, err
+	}
+	return MessageType(c.msgOp), p, nil
 }
 
 // growWhole makes room in p, which is full and holds got bytes of the
@@ -459,31 +473,47 @@ var (
 // queued for a ping goes out, a pong wakes Ping, and the peer's close frame
 // ends the connection (RFC 6455 §5.5).
 func (c *Conn) control() error {
+	// Each kind in a function of its own, so that this frame is small: the
+	// answer to the peer's close frame is written below it, deep in a
+	// reading goroutine's stack.
 	switch c.ev.Kind {
 	case endpoint.Ping:
-		if f := c.cfg.onPing; f != nil {
-			f(c.ev.Data)
-		}
-		if ev := c.runEvents.Load(); ev != nil && ev.OnPing != nil {
-			ev.OnPing(c, append([]byte(nil), c.ev.Data...))
-		}
-		return c.sendOutgoing()
+		return c.gotPing()
 	case endpoint.Pong:
-		if c.ev.Keepalive {
-			c.gotKeepalivePong()
-		}
-		c.gotPong(c.ev.Data)
-		if f := c.cfg.onPong; f != nil {
-			f(c.ev.Data)
-		}
-		if ev := c.runEvents.Load(); ev != nil && ev.OnPong != nil {
-			ev.OnPong(c, append([]byte(nil), c.ev.Data...))
-		}
-		return nil
+		c.gotPongEvent()
 	case endpoint.Close:
 		return c.gotClose(c.ev.Code, c.ev.Reason)
 	}
 	return nil
+}
+
+// gotPing acts on the peer's ping, which the endpoint has answered.
+//
+//go:noinline
+func (c *Conn) gotPing() error {
+	if f := c.cfg.onPing; f != nil {
+		f(c.ev.Data)
+	}
+	if ev := c.runEvents.Load(); ev != nil && ev.OnPing != nil {
+		ev.OnPing(c, append([]byte(nil), c.ev.Data...))
+	}
+	return c.sendOutgoing()
+}
+
+// gotPongEvent acts on the peer's pong.
+//
+//go:noinline
+func (c *Conn) gotPongEvent() {
+	if c.ev.Keepalive {
+		c.gotKeepalivePong()
+	}
+	c.gotPong(c.ev.Data)
+	if f := c.cfg.onPong; f != nil {
+		f(c.ev.Data)
+	}
+	if ev := c.runEvents.Load(); ev != nil && ev.OnPong != nil {
+		ev.OnPong(c, append([]byte(nil), c.ev.Data...))
+	}
 }
 
 // sendOutgoing writes the control frames the endpoint queued, within the

@@ -369,30 +369,36 @@ func (c *Conn) dataAllowed() error {
 // for it (see Accept on stacks).
 func (c *Conn) sendPlainFrame(h wire.Header, p []byte) (int, error) {
 	if !c.vectored {
-		c.ensureWriteBuffer()
+		return c.sendCopied(h, p)
 	}
-	buf := c.wbuf[:0]
-	if buf == nil {
-		// A TCP server connection writes without a buffer of its own
-		// (it holds none while idle). A small frame is copied whole into
-		// the control frames' buffer, which the close frame needs anyway,
-		// and goes out in one write: for a few bytes that costs less than
-		// writev, which also makes an iovec array for the connection.
-		if h.Length <= smallFrame {
-			buf = c.obuf[:0]
-			if cap(buf) < wire.MaxHeaderSize+len(p) {
-				// One allocation, rather than one for the header and
-				// another for the payload.
-				buf = make([]byte, 0, wire.MaxHeaderSize+len(p))
-			}
-			buf = append(wire.AppendHeader(buf, h), p...)
-			c.obuf = buf[:0]
-			return c.rwc.Write(buf)
-		}
-		// A larger one goes as header and payload in one writev.
-		buf = c.hdr[:0]
+	if h.Length > smallFrame {
+		// Header and payload in one writev, the payload not copied.
+		return c.writev(wire.AppendHeader(c.hdr[:0], h), p)
 	}
-	buf = wire.AppendHeader(buf, h)
+	// A TCP server connection writes without a buffer of its own (it
+	// holds none while idle). A small frame is copied whole into the
+	// control frames' buffer, which the close frame needs anyway, and goes
+	// out in one write: for a few bytes that costs less than writev, which
+	// also makes an iovec array for the connection.
+	buf := c.obuf[:0]
+	if cap(buf) < wire.MaxHeaderSize+len(p) {
+		// One allocation, rather than one for the header and another
+		// for the payload.
+		buf = make([]byte, 0, wire.MaxHeaderSize+len(p))
+	}
+	buf = append(wire.AppendHeader(buf, h), p...)
+	c.obuf = buf[:0]
+	return c.rwc.Write(buf)
+}
+
+// sendCopied writes a server's frame on a connection without writev (TLS,
+// a pipe): header and payload are copied into the write buffer, in one
+// write when they fit. The caller holds fsem and msem.
+//
+//go:noinline
+func (c *Conn) sendCopied(h wire.Header, p []byte) (int, error) {
+	c.ensureWriteBuffer()
+	buf := wire.AppendHeader(c.wbuf[:0], h)
 	if len(buf)+len(p) <= cap(buf) {
 		return c.rwc.Write(append(buf, p...))
 	}

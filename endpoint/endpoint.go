@@ -33,6 +33,7 @@ package endpoint
 
 import (
 	crand "crypto/rand"
+	"encoding/binary"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -193,6 +194,7 @@ type Endpoint struct {
 	npong                                  uint8
 	state                                  State
 	closeSent, closeRecv, havePong, ticked bool
+	closeCode                              wire.StatusCode // a close frame with this code and no reason waits to be sent, after q; 0 for none
 }
 
 // New returns an endpoint in StateOpen, as after a successful opening
@@ -437,10 +439,12 @@ func (e *Endpoint) queueCloseLocked(code wire.StatusCode, reason string) {
 //
 //go:noinline
 func (e *Endpoint) queueCloseCode(code wire.StatusCode) {
-	if e.o.Role == wire.RoleServer && e.o.onFrame() == nil && code != wire.StatusNoStatusRcvd {
-		// A server's is four bytes, unmasked: FIN and opcode, the length
-		// (2), the code.
-		e.q = append(e.q, 0x80|byte(wire.OpClose), 2, byte(code>>8), byte(code))
+	if e.closeCode == 0 && code != 0 {
+		// Noted, and framed by AppendOutgoing straight into the caller's
+		// buffer: nothing is queued after a close frame, and the queue
+		// is not made for it (an allocation, deep in the stack, for most
+		// connections' last frame).
+		e.closeCode = code
 		return
 	}
 	var p [2]byte
@@ -457,7 +461,7 @@ func (e *Endpoint) queueCloseReason(code wire.StatusCode, reason string) {
 func (e *Endpoint) HasOutgoing() bool {
 	e.lock().Lock()
 	defer e.lock().Unlock()
-	return e.havePong || len(e.q) > 0
+	return e.havePong || len(e.q) > 0 || e.closeCode != 0
 }
 
 // AppendOutgoing appends the control frames waiting to be sent (the pong
@@ -465,18 +469,12 @@ func (e *Endpoint) HasOutgoing() bool {
 // slice; they are then the caller's to write, in that order, between data
 // frames.
 func (e *Endpoint) AppendOutgoing(dst []byte) []byte {
+	// Unlocked without defer, and the pong framed in a function of its
+	// own, to keep this frame small: a Conn's answer to the peer's close
+	// frame is appended deep in a reading goroutine's stack.
 	e.lock().Lock()
-	defer e.lock().Unlock()
 	if e.havePong {
-		h := wire.Header{Fin: true, Opcode: wire.OpPong, Length: int64(e.npong)}
-		if e.o.Role == wire.RoleClient {
-			h.Masked, h.Mask = true, e.maskKey(&e.rng)
-		}
-		if f := e.o.onFrame(); f != nil {
-			f(true, h)
-		}
-		dst = wire.AppendFrame(dst, h, e.pong[:e.npong])
-		e.havePong = false
+		dst = e.appendPong(dst)
 	}
 	dst = append(dst, e.q...)
 	if cap(e.q) > 4<<10 {
@@ -484,7 +482,51 @@ func (e *Endpoint) AppendOutgoing(dst []byte) []byte {
 	} else {
 		e.q = e.q[:0]
 	}
+	if e.closeCode != 0 {
+		dst = e.appendClose(dst)
+	}
+	e.lock().Unlock()
 	return dst
+}
+
+// appendPong appends the pong to the latest ping.
+func (e *Endpoint) appendPong(dst []byte) []byte {
+	h := wire.Header{Fin: true, Opcode: wire.OpPong, Length: int64(e.npong)}
+	if e.o.Role == wire.RoleClient {
+		h.Masked, h.Mask = true, e.maskKey(&e.rng)
+	}
+	if f := e.o.onFrame(); f != nil {
+		f(true, h)
+	}
+	e.havePong = false
+	return wire.AppendFrame(dst, h, e.pong[:e.npong])
+}
+
+// appendClose appends the close frame noted in closeCode, which it clears.
+func (e *Endpoint) appendClose(dst []byte) []byte {
+	// The payload is the code alone (RFC 6455 §5.5.1), or nothing for
+	// StatusNoStatusRcvd, as wire.AppendClosePayload makes it; written
+	// here, since that function's frame is large for where this runs.
+	var p [2]byte
+	payload := p[:0]
+	if e.closeCode != wire.StatusNoStatusRcvd {
+		binary.BigEndian.PutUint16(p[:], uint16(e.closeCode))
+		payload = p[:]
+	}
+	e.closeCode = 0
+	h := wire.Header{Fin: true, Opcode: wire.OpClose, Length: int64(len(payload))}
+	if e.o.Role == wire.RoleClient {
+		h.Masked, h.Mask = true, e.maskKey(&e.rng)
+	}
+	if f := e.o.onFrame(); f != nil {
+		f(true, h)
+	}
+	if h.Masked {
+		return wire.AppendFrame(dst, h, payload)
+	}
+	// A server's is a two-byte header (RFC 6455 §5.2: FIN and the opcode,
+	// then the length, under 126) and the payload.
+	return append(append(dst, 0x80|byte(wire.OpClose), byte(len(payload))), payload...)
 }
 
 // maskKey returns a masking key from *rng: the shared state's generator,
