@@ -1,8 +1,6 @@
 package websocket_test
 
 import (
-	"bufio"
-	"io"
 	"net"
 	"net/http"
 	"runtime"
@@ -10,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/wskit/websocket"
-	"github.com/wskit/websocket/wire"
+	"github.com/wskit/websocket/internal/testutil"
 )
 
 // idleCost is what a connection held idle in the README's pattern (Accept
@@ -38,31 +36,7 @@ func idleCost(t *testing.T, opts *websocket.AcceptOptions, n int) (stack, heap i
 	t.Cleanup(func() { srv.Close() })
 	t.Cleanup(handlers.Wait) // after the connections' cleanups close them
 
-	req := upgradeRequest(ln.Addr().String())
-	msg := wire.AppendFrame(nil, wire.Header{Fin: true, Opcode: wire.OpBinary, Length: 16, Masked: true, Mask: [4]byte{1, 2, 3, 4}}, make([]byte, 16))
-	open := func() net.Conn {
-		nc, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { nc.Close() })
-		br := bufio.NewReader(nc)
-		if _, err := nc.Write(req); err != nil {
-			t.Fatal(err)
-		}
-		resp, err := http.ReadResponse(br, nil)
-		if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
-			t.Fatalf("handshake: %v %v", resp, err)
-		}
-		if _, err := nc.Write(msg); err != nil {
-			t.Fatal(err)
-		}
-		echo := make([]byte, 18)
-		if _, err := io.ReadFull(br, echo); err != nil || echo[0] != 0x82 || echo[1] != 16 {
-			t.Fatalf("echo: %x %v", echo, err)
-		}
-		return nc
-	}
+	open := func() net.Conn { return testutil.OpenEchoed(t, ln.Addr().String()) }
 	// net/http's first request runs one-time initialisation deep in the
 	// stack and in its pools; it is not what a connection costs.
 	open().Close()

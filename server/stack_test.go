@@ -1,16 +1,14 @@
 package server_test
 
 import (
-	"bufio"
 	"context"
 	"io"
-	"net"
-	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"testing"
 
 	"github.com/wskit/websocket"
+	"github.com/wskit/websocket/internal/testutil"
 	"github.com/wskit/websocket/server"
 )
 
@@ -27,17 +25,7 @@ func TestHandlerStack(t *testing.T) {
 		t.Skip("frame sizes differ under the race detector")
 	}
 	handlers := map[string]server.HandlerFunc{
-		"Read": func(ctx context.Context, c *websocket.Conn) error {
-			for {
-				typ, p, err := c.Read(ctx)
-				if err != nil {
-					return nil
-				}
-				if err := c.Write(ctx, typ, p); err != nil {
-					return nil
-				}
-			}
-		},
+		"Read": echo,
 		"Reader": func(ctx context.Context, c *websocket.Conn) error {
 			buf := make([]byte, 64)
 			for {
@@ -69,8 +57,8 @@ func TestHandlerStack(t *testing.T) {
 
 // handlerStack opens n connections to a server/ server running h, each
 // with one 16-byte echo, and returns how much goroutine stack each holds
-// once idle. The client side is plain TCP on the test's goroutine, so that
-// the stacks counted are the server's.
+// once idle. The client side is plain TCP on the test's goroutine
+// (testutil.OpenEchoed), so that the stacks counted are the server's.
 func handlerStack(t *testing.T, h server.HandlerFunc, n int) int64 {
 	opts := &server.Options{}
 	opts.PingInterval = -1
@@ -78,36 +66,7 @@ func handlerStack(t *testing.T, h server.HandlerFunc, n int) int64 {
 	srv.Handle("/", h)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	addr := hs.Listener.Addr().String()
-	req := []byte("GET / HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-	// A masked 16-byte binary message.
-	msg := append([]byte{0x82, 0x80 | 16, 1, 2, 3, 4}, make([]byte, 16)...)
-	for i := range 16 {
-		msg[6+i] ^= byte(i%4 + 1)
-	}
-	open := func() {
-		nc, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { nc.Close() })
-		br := bufio.NewReader(nc)
-		if _, err := nc.Write(req); err != nil {
-			t.Fatal(err)
-		}
-		resp, err := http.ReadResponse(br, nil)
-		if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
-			t.Fatalf("handshake: %v %v", resp, err)
-		}
-		if _, err := nc.Write(msg); err != nil {
-			t.Fatal(err)
-		}
-		echo := make([]byte, 18)
-		if _, err := io.ReadFull(br, echo); err != nil || echo[0] != 0x82 || echo[1] != 16 {
-			t.Fatalf("echo: %x %v", echo, err)
-		}
-	}
+	open := func() { testutil.OpenEchoed(t, hs.Listener.Addr().String()) }
 	open() // one-time initialisation, not what a connection costs
 	measure := func() uint64 {
 		runtime.GC()
