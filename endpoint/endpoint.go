@@ -425,32 +425,20 @@ func (e *Endpoint) queueLocked(op wire.Opcode, payload []byte) {
 
 func (e *Endpoint) queueCloseLocked(code wire.StatusCode, reason string) {
 	e.havePong = false // nothing may follow a close frame
-	if reason == "" {
-		e.queueCloseCode(code)
-	} else {
+	if reason != "" {
 		e.queueCloseReason(code, reason)
-	}
-}
-
-// queueCloseCode queues a close frame without a reason, the echo of a
-// peer's close. Its frame on the stack is small, apart from that of a
-// reason's (125 bytes): the echo is queued deep in a reading goroutine's
-// stack, and a server/ handler's fits in its first 2 KiB without it.
-//
-//go:noinline
-func (e *Endpoint) queueCloseCode(code wire.StatusCode) {
-	if e.closeCode == 0 && code != 0 {
-		// Noted, and framed by AppendOutgoing straight into the caller's
-		// buffer: nothing is queued after a close frame, and the queue
-		// is not made for it (an allocation, deep in the stack, for most
-		// connections' last frame).
-		e.closeCode = code
 		return
 	}
-	var p [2]byte
-	e.queueLocked(wire.OpClose, wire.AppendClosePayload(p[:0], code, ""))
+	// Noted, and framed by AppendOutgoing straight into the caller's
+	// buffer after the queue: a close is the last frame ever queued
+	// (closeSent), and the queue is not made for it, an allocation deep in
+	// a reading goroutine's stack for most connections' last frame.
+	e.closeCode = code
 }
 
+// queueCloseReason queues a close frame with a reason. Its 125-byte
+// payload array is in a frame of its own, off the path of the echo.
+//
 //go:noinline
 func (e *Endpoint) queueCloseReason(code wire.StatusCode, reason string) {
 	var p [wire.MaxControlPayload]byte
@@ -521,12 +509,7 @@ func (e *Endpoint) appendClose(dst []byte) []byte {
 	if f := e.o.onFrame(); f != nil {
 		f(true, h)
 	}
-	if h.Masked {
-		return wire.AppendFrame(dst, h, payload)
-	}
-	// A server's is a two-byte header (RFC 6455 §5.2: FIN and the opcode,
-	// then the length, under 126) and the payload.
-	return append(append(dst, 0x80|byte(wire.OpClose), byte(len(payload))), payload...)
+	return wire.AppendFrame(dst, h, payload)
 }
 
 // maskKey returns a masking key from *rng: the shared state's generator,
