@@ -223,7 +223,16 @@ func shrinkBuffers(brw *bufio.ReadWriter, netConn net.Conn) {
 
 // hijack takes the connection from net/http, with no deadlines left on it.
 func hijack(w http.ResponseWriter) (net.Conn, *bufio.ReadWriter, error) {
-	netConn, brw, err := http.NewResponseController(w).Hijack()
+	var netConn net.Conn
+	var brw *bufio.ReadWriter
+	var err error
+	// A direct Hijacker (net/http's own writer) is called as it is; a
+	// wrapped one is found through Unwrap by the ResponseController.
+	if hj, ok := w.(http.Hijacker); ok {
+		netConn, brw, err = hj.Hijack()
+	} else {
+		netConn, brw, err = http.NewResponseController(w).Hijack()
+	}
 	if err != nil {
 		err = fmt.Errorf("websocket: cannot take over the connection: %w", err)
 		refuse(w, http.StatusInternalServerError, nil, err.Error())

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/sha1"
 	"encoding/base64"
+	"slices"
 )
 
 // Version is the value of Sec-WebSocket-Version this package speaks and
@@ -40,14 +41,25 @@ func AcceptKey(key string) string {
 	if len(key) != keyLen {
 		return acceptAnyKey(key)
 	}
-	// A well-formed key is hashed from a buffer on the stack: the only
-	// allocation is the answer.
+	var out [acceptLen]byte
+	return string(appendAcceptKey(out[:0], key))
+}
+
+// acceptLen is the length of Sec-WebSocket-Accept: the base64 of 20 bytes.
+const acceptLen = 28
+
+// appendAcceptKey appends AcceptKey(key) to dst, for a key of keyLen
+// bytes: the key is hashed from a buffer on the stack, and the answer is
+// encoded in place.
+func appendAcceptKey(dst []byte, key string) []byte {
 	var in [keyLen + len(GUID)]byte
 	copy(in[copy(in[:], key):], GUID)
 	sum := sha1.Sum(in[:])
-	var out [28]byte // base64 of 20 bytes
-	base64.StdEncoding.Encode(out[:], sum[:])
-	return string(out[:])
+	dst = slices.Grow(dst, acceptLen)
+	n := len(dst)
+	dst = dst[:n+acceptLen]
+	base64.StdEncoding.Encode(dst[n:], sum[:])
+	return dst
 }
 
 // acceptAnyKey is AcceptKey for a key of any length.
@@ -61,24 +73,23 @@ func acceptAnyKey(key string) string {
 // bits) that decodes to exactly 16 bytes (RFC 6455 §4.1 item 7, §4.2.1 item
 // 5).
 func ValidKey(key string) bool {
-	if len(key) != keyLen {
+	if len(key) != keyLen || key[keyLen-2] != '=' || key[keyLen-1] != '=' {
 		return false
 	}
-	for i := 0; i < keyLen; i++ {
-		c := key[i]
-		if i >= keyLen-2 {
-			if c != '=' {
-				return false
-			}
-			continue
-		}
-		if !isBase64Char(c) {
+	for i := 0; i < keyLen-2; i++ {
+		if !isBase64Char(key[i]) {
 			return false
 		}
 	}
-	var buf [keyBytes + 2]byte
-	n, err := base64.StdEncoding.Strict().Decode(buf[:], []byte(key))
-	return err == nil && n == keyBytes
+	// 16 bytes are 128 bits: 21 characters of 6 bits, then the top 2 bits
+	// of the 22nd, whose 4 low bits are padding and must be zero in the
+	// canonical form. Of the alphabet, only A, Q, g and w (0, 16, 32, 48)
+	// have them so.
+	switch key[keyLen-3] {
+	case 'A', 'Q', 'g', 'w':
+		return true
+	}
+	return false
 }
 
 // isBase64Char reports whether c is in the standard base64 alphabet of

@@ -93,3 +93,50 @@ func TestRFC6455Section4_2_1ValidKey(t *testing.T) {
 		})
 	}
 }
+
+// ValidKey judges by the characters alone; the standard library's strict
+// decoder is the reference it must agree with: for every character in
+// every position of a valid key, and for every ending of the last data
+// character.
+func TestValidKeyAgreesWithStrictDecoder(t *testing.T) {
+	reference := func(key string) bool {
+		raw, err := base64.StdEncoding.Strict().DecodeString(key)
+		return err == nil && len(raw) == 16 && len(key) == 24
+	}
+	check := func(key string) {
+		t.Helper()
+		if got, want := handshake.ValidKey(key), reference(key); got != want {
+			t.Errorf("ValidKey(%q) = %v, the strict decoder says %v", key, got, want)
+		}
+	}
+	for pos := range len(sampleKey) {
+		for c := range 256 {
+			b := []byte(sampleKey)
+			b[pos] = byte(c)
+			check(string(b))
+		}
+	}
+	// Every pair of the last data character and the one before it.
+	for c1 := range 256 {
+		for c2 := range 256 {
+			b := []byte(sampleKey)
+			b[20], b[21] = byte(c1), byte(c2)
+			check(string(b))
+		}
+	}
+}
+
+// A well-formed key is answered with one allocation, the answer itself,
+// and a response built into a buffer large enough makes none.
+func TestAcceptKeyAllocs(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { handshake.AcceptKey(sampleKey) }); n != 1 {
+		t.Errorf("AcceptKey: %v allocations, want 1", n)
+	}
+	dst := make([]byte, 0, 512)
+	if n := testing.AllocsPerRun(100, func() { handshake.AppendResponse(dst, sampleKey, "chat", nil, nil) }); n != 0 {
+		t.Errorf("AppendResponse: %v allocations, want 0", n)
+	}
+	if got := string(handshake.AppendResponse(dst, sampleKey, "", nil, nil)); !strings.Contains(got, "\r\nSec-WebSocket-Accept: "+sampleAccept+"\r\n") {
+		t.Errorf("AppendResponse = %q, no accept line for the sample key", got)
+	}
+}

@@ -242,7 +242,12 @@ func AppendResponse(dst []byte, key, protocol string, exts []Extension, extra ht
 	dst = append(dst, "HTTP/1.1 101 Switching Protocols\r\n"...)
 	dst = appendHeaderLine(dst, "Upgrade", "websocket")
 	dst = appendHeaderLine(dst, "Connection", "Upgrade")
-	dst = appendHeaderLine(dst, "Sec-WebSocket-Accept", AcceptKey(key))
+	if len(key) == keyLen {
+		dst = append(dst, "Sec-WebSocket-Accept: "...)
+		dst = append(appendAcceptKey(dst, key), "\r\n"...)
+	} else {
+		dst = appendHeaderLine(dst, "Sec-WebSocket-Accept", AcceptKey(key))
+	}
 	if protocol != "" {
 		dst = appendHeaderLine(dst, "Sec-WebSocket-Protocol", protocol)
 	}
