@@ -461,17 +461,26 @@ func (s watching) ended() bool {
 		return false
 	}
 	c.wmu.Lock()
-	defer c.wmu.Unlock()
 	w.active = false
-	if !w.fired {
-		return false
+	fired := w.fired
+	if fired {
+		c.clearFired(w)
 	}
-	// The context has ended: its registration has run, nothing to stop.
+	c.wmu.Unlock()
+	return fired
+}
+
+// clearFired is ended's work for a call that its context interrupted: the
+// registration has run, nothing to stop. It is a function of its own, so
+// that ended, called at the end of every read and write, stays small and
+// needs no defer. The caller holds wmu.
+//
+//go:noinline
+func (c *Conn) clearFired(w *watch) {
 	w.done, w.stop, w.fired = nil, nil, false
 	if w.deadlines {
 		c.setDeadline(w, time.Time{})
 	}
-	return true
 }
 
 // releaseWatches drops both directions' registrations, when the

@@ -85,12 +85,14 @@ func (b *inbuf) fill() (int, error) {
 		return 0, err
 	}
 	// Nothing held: what was read before is no longer referred to (it was
-	// valid until this read), so a pooled buffer goes back while the
-	// connection waits.
-	b.release()
+	// valid until this read). A pooled buffer is kept for the first try,
+	// which finds the next bytes at once when the peer sent them behind
+	// the last; it goes back to the pool only if the connection has to
+	// wait (tryRead).
 	if b.poll.ok() {
 		return b.filled(b.pollRead())
 	}
+	b.release()
 	return b.readInto()
 }
 
