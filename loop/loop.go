@@ -3,12 +3,15 @@
 package loop
 
 import (
+	"errors"
 	"net/http"
 	"net/netip"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // Commands to a loop from other goroutines.
@@ -30,6 +33,7 @@ const (
 type evloop struct {
 	s      *Server
 	epfd   int
+	ep     waiter // waits for epfd in the Go scheduler's poller
 	wakeR  int
 	wakeW  int
 	conns  []*Conn // by slot (Conn.slot, the epoll event's Pad): 8 bytes a connection, where a map costs 30 or more
@@ -74,13 +78,95 @@ func newLoop(s *Server) (*evloop, error) {
 		l.closeFDs()
 		return nil, err
 	}
+	if err := l.ep.init(l); err != nil {
+		l.closeFDs()
+		return nil, err
+	}
 	return l, nil
 }
 
 func (l *evloop) closeFDs() {
-	syscall.Close(l.epfd)
+	if l.ep.f != nil {
+		l.ep.f.Close() // and epfd with it
+	} else {
+		syscall.Close(l.epfd)
+	}
 	syscall.Close(l.wakeR)
 	syscall.Close(l.wakeW)
+}
+
+// A waiter waits for the loop's events without holding an OS thread: a
+// goroutine blocked in epoll_wait keeps its thread and, until the
+// runtime's monitor takes it back (20 µs to 10 ms later), its P, so a
+// loop on a machine with few Ps stalled every other goroutine at each
+// wait. The epoll descriptor is itself pollable: it reads as ready when
+// it holds events. So the loop's goroutine parks in the Go poller, like
+// any goroutine reading a socket, until epfd is ready or the next timer
+// is due, and then takes the events with a wait of zero.
+type waiter struct {
+	f        *os.File
+	rc       syscall.RawConn
+	try      func(fd uintptr) bool // take, made once
+	events   []syscall.EpollEvent
+	n        int
+	err      error
+	deadline int64 // the read deadline set on f, as Server.now; 0 for none
+}
+
+func (w *waiter) init(l *evloop) error {
+	if err := syscall.SetNonblock(l.epfd, true); err != nil {
+		return err
+	}
+	w.f = os.NewFile(uintptr(l.epfd), "epoll")
+	rc, err := w.f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	w.rc, w.events = rc, l.events
+	w.try = w.take
+	return nil
+}
+
+// take collects the events ready, without waiting; it reports whether
+// there were any (or an error), so that RawConn.Read parks otherwise.
+func (w *waiter) take(fd uintptr) bool {
+	for {
+		n, err := syscall.EpollWait(int(fd), w.events, 0)
+		if err == syscall.EINTR {
+			continue
+		}
+		w.n, w.err = n, err
+		return n > 0 || err != nil
+	}
+}
+
+// wait returns the number of events ready, waiting for them until due
+// (as Server.now; 0 for no limit). It returns 0 when due passed first.
+func (l *evloop) wait(due int64) (int, error) {
+	w := &l.ep
+	if due != 0 && due <= l.s.now() {
+		// A timer is due: only what is ready now, as an expired
+		// deadline would fail the read before it looks.
+		w.take(uintptr(l.epfd))
+		return w.n, w.err
+	}
+	if due != w.deadline {
+		t := time.Time{}
+		if due != 0 {
+			t = time.Now().Add(time.Duration(due - l.s.now()))
+		}
+		w.f.SetReadDeadline(t)
+		w.deadline = due
+	}
+	w.n, w.err = 0, nil
+	if err := w.rc.Read(w.try); err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			w.deadline = -1 // passed: the next wait sets it again
+			return 0, nil
+		}
+		return 0, err
+	}
+	return w.n, w.err
 }
 
 // wakeLocked makes the loop's epoll_wait return; wmu is held.
@@ -117,13 +203,12 @@ func (l *evloop) note(c *Conn) {
 func (l *evloop) run() {
 	defer l.closeFDs()
 	for {
-		timeout := -1
+		var due int64
 		if len(l.timers) > 0 {
-			d := l.timers[0].due - l.s.now()
-			timeout = int(max(0, (d+999_999)/1_000_000))
+			due = max(l.timers[0].due, 1)
 		}
-		n, err := syscall.EpollWait(l.epfd, l.events, timeout)
-		if err != nil && err != syscall.EINTR {
+		n, err := l.wait(due)
+		if err != nil {
 			panic("loop: epoll_wait: " + err.Error())
 		}
 		now := l.s.now()
