@@ -10,7 +10,10 @@
 // connection whose queue is full is a slow consumer, closed with 1008 or
 // spared the message (Options.SlowConsumer). Keepalive, the close timeout
 // and the handshake deadline are entries on the loop's timer heap, fed to
-// the endpoint as the time of a Tick.
+// the endpoint as the time of a Tick. A loop with nothing to do parks in
+// the Go poller, as a goroutine reading a socket does, not in a blocking
+// epoll_wait, so it holds no P while it waits and the process's other
+// goroutines are not held up by idle loops.
 //
 // Handlers are the callbacks of [Events]. They run in a bounded pool of
 // worker goroutines (Options.Workers), in order for each connection, or on
@@ -19,5 +22,5 @@
 // The package lives beside the root package rather than inside server/ so
 // that server/ can offer it as a mode without the loop depending on the
 // toolkit: it imports only the sans-I/O packages (endpoint, wire,
-// handshake, deflate) and the standard library's syscall.
+// handshake, deflate) and the standard library.
 package loop
