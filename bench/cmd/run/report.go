@@ -248,6 +248,7 @@ func markdown(rep *Report) string {
 		b.WriteString("## Connection churn: cycles per second (higher is better)\n\n")
 		table(&b, rep, churn, churnRate, false)
 	}
+	goals(&b, rep)
 	var failed []string
 	for _, r := range rep.Results {
 		if r.Err != "" {
@@ -295,4 +296,106 @@ func ratioTable(b *strings.Builder, rep *Report, scs []Scenario, m metric) {
 		b.WriteString("\n")
 	}
 	b.WriteString("\n")
+}
+
+// others are the libraries the performance goals compare wskit with.
+var others = []string{"gorilla", "coder", "gobwas", "gws", "nbio"}
+
+// goals writes, for each wskit server in the run, how far it is from the
+// performance goals of issue 17, from the medians: server CPU per echo at
+// or below the larger of 0.9 × the best other library's and 1.05 × the TCP
+// echo's; messages per second at least the smaller of 1.1 × the best other
+// library's and 0.95 × TCP's; for compressed echo, CPU at most 0.8 × gws's.
+// A ratio above 1 says by how much a goal is missed.
+func goals(b *strings.Builder, rep *Report) {
+	echo := rep.kinds("echo")
+	for _, lib := range rep.Libs {
+		if !strings.HasPrefix(lib, "wskit") {
+			continue
+		}
+		var rows []string
+		var worst []goalMiss
+		for _, sc := range echo {
+			cpu, rate := cells(rep, sc.Name, cpuPerMsg), cells(rep, sc.Name, msgsPerSec)
+			own := cpu[lib]
+			if own == nil || len(own.values) == 0 {
+				continue
+			}
+			cpuGoal, rateGoal, how := goalFor(sc, cpu, rate)
+			if math.IsNaN(cpuGoal) {
+				continue
+			}
+			c := own.median()
+			row := fmt.Sprintf("| %s | %s | %s%s | %.2f |", sc.Name, num(c), num(cpuGoal), how, c/cpuGoal)
+			worst = append(worst, goalMiss{sc.Name + " cpu", c / cpuGoal})
+			if r := rate[lib]; !math.IsNaN(rateGoal) && r != nil && len(r.values) > 0 {
+				row += fmt.Sprintf(" %s | %s | %.2f |", num(r.median()), num(rateGoal), rateGoal/r.median())
+				worst = append(worst, goalMiss{sc.Name + " rate", rateGoal / r.median()})
+			} else {
+				row += " | | |"
+			}
+			rows = append(rows, row)
+		}
+		if len(rows) == 0 {
+			continue
+		}
+		fmt.Fprintf(b, "## %s against the performance goals\n\n", lib)
+		b.WriteString("CPU goal: the larger of 0.9 × the best other library and 1.05 × TCP; rate goal: the smaller of 1.1 × the best other library and 0.95 × TCP; compressed: 0.8 × gws's CPU. Above 1: missed by that much.\n\n")
+		fmt.Fprintf(b, "| scenario | %s CPU µs | goal µs | ÷ goal | %s msg/s | goal msg/s | goal ÷ |\n|---|---:|---:|---:|---:|---:|---:|\n", lib, lib)
+		b.WriteString(strings.Join(rows, "\n") + "\n\n")
+		slices.SortStableFunc(worst, func(x, y goalMiss) int { return cmpFloat(y.ratio, x.ratio) })
+		var names []string
+		for _, w := range worst[:min(6, len(worst))] {
+			names = append(names, fmt.Sprintf("%s %.2f", w.name, w.ratio))
+		}
+		fmt.Fprintf(b, "Worst: %s.\n\n", strings.Join(names, ", "))
+	}
+}
+
+type goalMiss struct {
+	name  string
+	ratio float64
+}
+
+func cmpFloat(x, y float64) int {
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
+}
+
+// goalFor returns the CPU and rate goals of one echo scenario from the
+// other libraries' and TCP's medians (NaN where there is nothing to judge
+// by), and a note on the CPU goal's source for the compressed one.
+func goalFor(sc Scenario, cpu, rate map[string]*cell) (cpuGoal, rateGoal float64, how string) {
+	med := func(cs map[string]*cell, lib string) float64 {
+		c := cs[lib]
+		if c == nil || c.na || len(c.values) == 0 {
+			return math.NaN()
+		}
+		return c.median()
+	}
+	if sc.Compress {
+		return 0.8 * med(cpu, "gws"), math.NaN(), " (0.8 × gws)"
+	}
+	bestCPU, bestRate := math.NaN(), math.NaN()
+	for _, l := range others {
+		if v := med(cpu, l); !math.IsNaN(v) && (math.IsNaN(bestCPU) || v < bestCPU) {
+			bestCPU = v
+		}
+		if v := med(rate, l); !math.IsNaN(v) && (math.IsNaN(bestRate) || v > bestRate) {
+			bestRate = v
+		}
+	}
+	cpuGoal, rateGoal = 0.9*bestCPU, 1.1*bestRate
+	if t := med(cpu, "tcp"); !math.IsNaN(t) {
+		cpuGoal = math.Max(cpuGoal, 1.05*t) // still NaN without another library
+	}
+	if t := med(rate, "tcp"); !math.IsNaN(t) {
+		rateGoal = math.Min(rateGoal, 0.95*t)
+	}
+	return cpuGoal, rateGoal, ""
 }
