@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"runtime"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -236,4 +237,45 @@ func TestSharedContextWatch(t *testing.T) {
 			}
 		})
 	})
+}
+
+// TestCancelRacesReadEnd cancels each read's context while the echo it
+// waits for is arriving, so that the context's end and the read's end come
+// in either order. Either the read returns the message, or it reports the
+// cancellation and the next read, with a fresh context, returns it: an
+// interrupted read leaves no deadline behind and loses nothing, and a read
+// that finished first is not reported as cancelled.
+func TestCancelRacesReadEnd(t *testing.T) {
+	c := dial(t, echoServer(t, nil), nil)
+	ctx := testCtx(t)
+	cancelled := 0
+	for i := range 300 {
+		msg := []byte{byte(i), byte(i >> 8)}
+		rctx, cancel := context.WithCancel(ctx)
+		if err := c.Write(rctx, websocket.MessageBinary, msg); err != nil {
+			t.Fatalf("write %d: %v", i, err)
+		}
+		go func() {
+			for range i % 7 {
+				runtime.Gosched()
+			}
+			cancel()
+		}()
+		_, p, err := c.Read(rctx)
+		if err != nil {
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("read %d: %v", i, err)
+			}
+			cancelled++
+			_, p, err = c.Read(ctx)
+			if err != nil {
+				t.Fatalf("read %d again, after its cancelled read: %v", i, err)
+			}
+		}
+		if string(p) != string(msg) {
+			t.Fatalf("read %d: %x, want %x", i, p, msg)
+		}
+		cancel()
+	}
+	t.Logf("%d of 300 reads cancelled", cancelled)
 }

@@ -329,17 +329,30 @@ func (c *Conn) doneChan() chan struct{} {
 // context.AfterFunc (some 400 bytes and a child entry in the request's
 // context) per connection instead of two. The watch whose registration it
 // is holds stop; the other only takes note of the Done channel, and takes
-// stop over when the holder moves on to another context. Both directions'
-// state is guarded by the Conn's wmu.
+// stop over when the holder moves on to another context.
+//
+// Both directions' state is guarded by the Conn's wmu, with one exception
+// that keeps the lock off every read and write: a call that goes on with
+// the context of the last one only sets the active bit of state, and one
+// that ends only clears it, each an atomic operation, since the owner is
+// then the only writer of done and interrupt sets the fired bit
+// atomically too. Whichever of interrupt and ended comes second sees the
+// other's bit: interrupt then sets the deadline, or ended finishes under
+// wmu, after interrupt has.
 type watch struct {
-	done <-chan struct{} // the Done channel watched, nil for none
+	done <-chan struct{} // the Done channel watched, nil for none; written by the owner, under wmu
 	stop func() bool     // the registration for done, unless the other watch holds it
 
-	fired     bool // the watched context has ended
-	active    bool // a call is in progress
-	deadlines bool // the connection has deadlines in this direction
-	write     bool // the watch is for writes
+	state     atomic.Uint32 // watchActive, watchFired
+	deadlines bool          // the connection has deadlines in this direction
+	write     bool          // the watch is for writes
 }
+
+// Bits of watch.state.
+const (
+	watchActive = 1 << iota // a call is in progress
+	watchFired              // the watched context has ended
+)
 
 // watching is a call's use of a watch, from watchRead or watchWrite to
 // ended; the zero value is a call whose context never ends.
@@ -387,12 +400,26 @@ func (c *Conn) watchWrite(ctx context.Context) watching { return c.begin(&c.wwat
 
 func (c *Conn) begin(w *watch, ctx context.Context) watching {
 	done := ctx.Done()
-	c.wmu.Lock()
-	if done != nil && done == w.done && !w.fired {
-		w.active = true
-		c.wmu.Unlock()
-		return watching{c, w}
+	if done == w.done {
+		switch {
+		case done == nil:
+			// A context that never ends, as the last call's: nothing to
+			// watch, and no registration (only a watch with a Done
+			// channel is handed one).
+			return watching{}
+		case w.state.CompareAndSwap(0, watchActive):
+			return watching{c, w}
+		}
 	}
+	return c.beginSlow(w, ctx, done)
+}
+
+// beginSlow is begin for a context other than the last call's, or one that
+// has ended.
+//
+//go:noinline
+func (c *Conn) beginSlow(w *watch, ctx context.Context, done <-chan struct{}) watching {
+	c.wmu.Lock()
 	stop := c.leave(w)
 	if done == nil {
 		c.wmu.Unlock()
@@ -401,8 +428,9 @@ func (c *Conn) begin(w *watch, ctx context.Context) watching {
 		}
 		return watching{}
 	}
-	w.done, w.active = done, true
-	if o := c.other(w); o.done != done || o.fired {
+	w.done = done
+	w.state.Store(watchActive)
+	if o := c.other(w); o.done != done || o.state.Load()&watchFired != 0 {
 		// No registration for done yet. AfterFunc runs its function in a
 		// goroutine of its own, even for a context that has ended, so it
 		// can be called with wmu held.
@@ -420,10 +448,11 @@ func (c *Conn) begin(w *watch, ctx context.Context) watching {
 // wmu), if any. The caller holds wmu.
 func (c *Conn) leave(w *watch) (stop func() bool) {
 	stop = w.stop
-	if o := c.other(w); stop != nil && o.done == w.done && !o.fired {
+	if o := c.other(w); stop != nil && o.done == w.done && o.state.Load()&watchFired == 0 {
 		o.stop, stop = stop, nil
 	}
-	w.done, w.stop, w.fired, w.active = nil, nil, false, false
+	w.done, w.stop = nil, nil
+	w.state.Store(0)
 	return stop
 }
 
@@ -437,9 +466,8 @@ func (c *Conn) interrupt(done <-chan struct{}) {
 		if w.done != done {
 			continue
 		}
-		w.fired = true
-		switch {
-		case !w.active:
+		switch old := w.state.Or(watchFired); {
+		case old&watchActive == 0:
 		case w.deadlines:
 			c.setDeadline(w, past)
 		default:
@@ -460,14 +488,13 @@ func (s watching) ended() bool {
 	if w == nil {
 		return false
 	}
-	c.wmu.Lock()
-	w.active = false
-	fired := w.fired
-	if fired {
-		c.clearFired(w)
+	if w.state.And(^uint32(watchActive))&watchFired == 0 {
+		return false
 	}
+	c.wmu.Lock() // after interrupt, which holds it while it sets the deadline
+	c.clearFired(w)
 	c.wmu.Unlock()
-	return fired
+	return true
 }
 
 // clearFired is ended's work for a call that its context interrupted: the
@@ -477,7 +504,8 @@ func (s watching) ended() bool {
 //
 //go:noinline
 func (c *Conn) clearFired(w *watch) {
-	w.done, w.stop, w.fired = nil, nil, false
+	w.done, w.stop = nil, nil
+	w.state.Store(0)
 	if w.deadlines {
 		c.setDeadline(w, time.Time{})
 	}
@@ -488,8 +516,9 @@ func (c *Conn) clearFired(w *watch) {
 func (c *Conn) releaseWatches() {
 	c.wmu.Lock()
 	rstop, wstop := c.rwatch.stop, c.wwatch.stop
-	c.rwatch.done, c.rwatch.stop = nil, nil
-	c.wwatch.done, c.wwatch.stop = nil, nil
+	// done is left: only the owner writes it. A call that comes after
+	// with the same context finds the connection closed.
+	c.rwatch.stop, c.wwatch.stop = nil, nil
 	c.wmu.Unlock()
 	if rstop != nil {
 		rstop()
