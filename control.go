@@ -219,17 +219,35 @@ func (c *Conn) flushOutgoingBy(deadline time.Time, last bool) error {
 		c.release(&c.fsem)
 		return nil
 	}
-	// The holder of fsem owns the write deadline (see watch).
-	c.setDeadline(&c.wwatch, deadline)
-	n, err := c.rwc.Write(c.obuf)
-	if !last {
-		c.setDeadline(&c.wwatch, time.Time{})
+	// A control frame nearly always fits in the socket's buffer: it is
+	// written at once, without the write deadline, which would cost a
+	// runtime timer set and stopped. Only what the buffer did not take
+	// waits, within the deadline; the holder of fsem owns it (see watch).
+	n := c.in.writeNow(c.obuf)
+	var err error
+	if n < len(c.obuf) {
+		n, err = c.writeRestBy(deadline, n, last)
 	}
 	c.release(&c.fsem)
 	if err != nil {
 		return c.flushFailed(n, err)
 	}
 	return nil
+}
+
+// writeRestBy writes obuf past its first n bytes, which went out already,
+// within deadline, and returns how many bytes of obuf were written. The
+// deadline stays for a last write, before the connection is closed. The
+// caller holds fsem.
+//
+//go:noinline
+func (c *Conn) writeRestBy(deadline time.Time, n int, last bool) (int, error) {
+	c.setDeadline(&c.wwatch, deadline)
+	m, err := c.rwc.Write(c.obuf[n:])
+	if !last {
+		c.setDeadline(&c.wwatch, time.Time{})
+	}
+	return n + m, err
 }
 
 // flushFailed is the error of flushOutgoingBy's write of n bytes that

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync"
 	"syscall"
 )
 
@@ -98,4 +99,50 @@ func (b *inbuf) tryRead(fd uintptr) bool {
 		b.poll.fail = errno
 		return true
 	}
+}
+
+// writeNow writes p to the connection without waiting for room in the
+// socket's send buffer, and returns how many bytes went; the caller writes
+// the rest, or meets the error again, through the net.Conn. It writes
+// nothing on a connection without a RawConn. The caller holds the Conn's
+// fsem.
+func (b *inbuf) writeNow(p []byte) int {
+	if b.poll.rc == nil {
+		return 0
+	}
+	w := rawWriters.Get().(*rawWriter)
+	w.p, w.n = p, 0
+	b.poll.rc.Write(w.try)
+	n := w.n
+	w.p = nil
+	rawWriters.Put(w)
+	return n
+}
+
+// rawWriter is writeNow's callback and its state, pooled so that a write
+// allocates no closure.
+type rawWriter struct {
+	p   []byte
+	n   int
+	try func(fd uintptr) bool // w.write, made once
+}
+
+var rawWriters = sync.Pool{New: func() any {
+	w := new(rawWriter)
+	w.try = w.write
+	return w
+}}
+
+func (w *rawWriter) write(fd uintptr) bool {
+	for w.n < len(w.p) {
+		m, err := syscall.Write(int(fd), w.p[w.n:])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || m <= 0 {
+			break
+		}
+		w.n += m
+	}
+	return true // never wait
 }
