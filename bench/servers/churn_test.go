@@ -15,30 +15,14 @@ import (
 // libraries is the server's cost; compare them within one run, e.g.
 // go test -run '^$' -bench 'Churn/(wskit-accept|gorilla)$' -count 6 ./servers.
 func BenchmarkChurn(b *testing.B) {
-	req := []byte("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
-		"Upgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-	// A masked 16-byte binary message and a masked close frame (1000).
-	msg := append([]byte{0x82, 0x80 | 16, 1, 2, 3, 4}, make([]byte, 16)...)
-	for i := range 16 {
-		msg[6+i] ^= byte(i%4 + 1)
-	}
-	closeFrame := []byte{0x88, 0x82, 1, 2, 3, 4, 0x03 ^ 1, 0xe8 ^ 2}
+	msg := maskedBinary(16)
+	closeFrame := []byte{0x88, 0x82, 1, 2, 3, 4, 0x03 ^ 1, 0xe8 ^ 2} // masked, 1000
 	for _, lib := range servers.Libs {
 		if lib == "tcp" {
 			continue
 		}
 		b.Run(lib, func(b *testing.B) {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				b.Fatal(err)
-			}
-			s, err := servers.Start(lib, ln, servers.Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer s.Close()
-			addr := ln.Addr().String()
+			addr := startServer(b, lib)
 			buf := make([]byte, 4096)
 			b.ReportAllocs()
 			for b.Loop() {
@@ -46,11 +30,7 @@ func BenchmarkChurn(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				nc.Write(req)
-				got := readUntil(b, nc, buf, func(p []byte) bool { return bytes.Contains(p, []byte("\r\n\r\n")) })
-				if !bytes.HasPrefix(got, []byte("HTTP/1.1 101 ")) {
-					b.Fatalf("response %q", got)
-				}
+				got := upgrade(b, nc, buf)
 				// What followed the response is the start of the echo.
 				rest := len(got) - bytes.Index(got, []byte("\r\n\r\n")) - 4
 				nc.Write(msg)
@@ -87,4 +67,35 @@ func readUntil(b *testing.B, nc net.Conn, buf []byte, done func([]byte) bool) []
 		n += m
 	}
 	return buf[:n]
+}
+
+// startServer starts lib's server on a loopback listener, closed when b
+// ends, and returns its address.
+func startServer(b *testing.B, lib string) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := servers.Start(lib, ln, servers.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return ln.Addr().String()
+}
+
+// upgradeRequest is the opening handshake the benchmarks send.
+var upgradeRequest = []byte("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+	"Upgrade: websocket\r\nConnection: Upgrade\r\n" +
+	"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+
+// upgrade does the opening handshake on nc, reading into buf, and returns
+// what was read: the 101 response and whatever followed it.
+func upgrade(b *testing.B, nc net.Conn, buf []byte) []byte {
+	nc.Write(upgradeRequest)
+	got := readUntil(b, nc, buf, func(p []byte) bool { return bytes.Contains(p, []byte("\r\n\r\n")) })
+	if !bytes.HasPrefix(got, []byte("HTTP/1.1 101 ")) {
+		b.Fatalf("response %q", got)
+	}
+	return got
 }

@@ -1,7 +1,6 @@
 package servers_test
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"testing"
@@ -19,35 +18,19 @@ import (
 // one run, e.g.
 // go test -run '^$' -bench 'Echo/(wskit|gorilla)/' -cpu 1 -count 6 ./servers.
 func BenchmarkEcho(b *testing.B) {
-	req := []byte("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
-		"Upgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
 	for _, lib := range servers.Libs {
 		if lib == "tcp" {
 			continue
 		}
 		for _, size := range []int{16, 1 << 10} {
 			b.Run(fmt.Sprintf("%s/%d", lib, size), func(b *testing.B) {
-				ln, err := net.Listen("tcp", "127.0.0.1:0")
-				if err != nil {
-					b.Fatal(err)
-				}
-				s, err := servers.Start(lib, ln, servers.Options{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer s.Close()
-				nc, err := net.Dial("tcp", ln.Addr().String())
+				nc, err := net.Dial("tcp", startServer(b, lib))
 				if err != nil {
 					b.Fatal(err)
 				}
 				defer nc.Close()
 				buf := make([]byte, 4096)
-				nc.Write(req)
-				got := readUntil(b, nc, buf, func(p []byte) bool { return bytes.Contains(p, []byte("\r\n\r\n")) })
-				if !bytes.HasPrefix(got, []byte("HTTP/1.1 101 ")) {
-					b.Fatalf("response %q", got)
-				}
+				upgrade(b, nc, buf)
 				msg := maskedBinary(size)
 				echo := 2 + size
 				if size > 125 {
