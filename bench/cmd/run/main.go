@@ -118,13 +118,17 @@ func main() {
 	profile := flag.String("profile", "", "write a CPU profile of each wskit server run into this directory")
 	date := flag.String("date", "", "date to print in the report (default: today)")
 	render := flag.String("render", "", "run nothing: write the report and chart again from this results.json into -out")
-	baselines := map[string]string{}
-	flag.Func("baseline", "`NAME=BINARY`: also run, as library NAME, the wskit server of an echo binary built from another checkout (repeatable; add NAME to -libs)", func(v string) error {
+	baselines := map[string]baseline{}
+	flag.Func("baseline", "`NAME[@LIB]=BINARY`: also run, as library NAME, the server LIB (default wskit) of an echo binary built from another checkout (repeatable; add NAME to -libs)", func(v string) error {
 		name, bin, ok := strings.Cut(v, "=")
-		if !ok || name == "" || bin == "" {
-			return errors.New("want NAME=BINARY")
+		name, lib, _ := strings.Cut(name, "@")
+		if lib == "" {
+			lib = "wskit"
 		}
-		baselines[name] = bin
+		if !ok || name == "" || bin == "" {
+			return errors.New("want NAME[@LIB]=BINARY")
+		}
+		baselines[name] = baseline{bin, lib}
 		return nil
 	})
 	flag.Parse()
@@ -178,7 +182,8 @@ func main() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(tmp)
-	for _, bin := range baselines {
+	for _, b := range baselines {
+		bin := b.bin
 		if _, err := os.Stat(bin); err != nil {
 			log.Fatalf("baseline: %v", err)
 		}
@@ -226,7 +231,7 @@ func main() {
 				}
 				bin, serverLib := *echoBin, lib
 				if b, ok := baselines[lib]; ok {
-					bin, serverLib = b, "wskit" // another checkout's wskit server
+					bin, serverLib = b.bin, b.lib // another checkout's server
 				}
 				once(ctx, bin, serverLib, sc, &r, *warmup, *dur, prof)
 				rep.Results = append(rep.Results, r)
@@ -476,3 +481,7 @@ func write(dir string, rep *Report) error {
 	}
 	return os.WriteFile(filepath.Join(dir, "results.svg"), []byte(chart(rep)), 0o644)
 }
+
+// baseline is a server of another checkout's echo binary, run beside this
+// checkout's servers (-baseline).
+type baseline struct{ bin, lib string }
