@@ -183,8 +183,7 @@ func main() {
 	}
 	defer os.RemoveAll(tmp)
 	for _, b := range baselines {
-		bin := b.bin
-		if _, err := os.Stat(bin); err != nil {
+		if _, err := os.Stat(b.bin); err != nil {
 			log.Fatalf("baseline: %v", err)
 		}
 	}
