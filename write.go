@@ -6,7 +6,6 @@ import (
 	"io"
 	"sync"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/wskit/websocket/wire"
 )
@@ -393,15 +392,11 @@ func (c *Conn) sendPlainFrame(h wire.Header, p []byte) (int, error) {
 
 // sendLarge writes a server's frame of more than smallFrame bytes on a
 // TCP connection: header and payload in one writev, the payload not
-// copied, unless it is large and out of line (see misaligned). It is a
-// function of its own, to keep sendPlainFrame's frame small (see
-// sendDataFrame). The caller holds fsem and msem.
+// copied. It is a function of its own, to keep sendPlainFrame's frame
+// small (see sendDataFrame). The caller holds fsem and msem.
 //
 //go:noinline
 func (c *Conn) sendLarge(h wire.Header, p []byte) (int, error) {
-	if h.Length >= alignedCopyMin && misaligned(p, h.Size()) {
-		return c.sendPooled(h, p)
-	}
 	return c.writev(wire.AppendHeader(c.hdr[:0], h), p)
 }
 
@@ -435,27 +430,6 @@ func (c *Conn) writev(hdr, p []byte) (int, error) {
 // write buffer copies rather than sends with writev.
 const smallFrame = 256
 
-// alignedCopyMin is the smallest payload that a server's frame copies
-// whole, with its header, rather than write them with writev, when the
-// payload's address is out of line with its place in the stream (see
-// misaligned).
-const alignedCopyMin = 48 << 10
-
-// misaligned reports whether payload p, which follows a header of hdrLen
-// bytes on the wire, sits in memory at another offset within a 64-byte
-// line than the one it takes in the frame. The kernel's copy of a large
-// write into a TCP socket is several times slower when source and
-// destination are out of line (measured on AMD EPYC): a 64 KiB echo over
-// loopback, written from an aligned buffer after a 10-byte header, cost
-// 97-115 µs of system time per round trip against about 60 for the same
-// bytes from one buffer, and copying them there first took server/'s
-// 64 KiB echo from 144 to 68 µs of CPU. The socket's buffer is taken to
-// start the frame on a line, as it does when the peer has read what came
-// before.
-func misaligned(p []byte, hdrLen int) bool {
-	return (uintptr(unsafe.Pointer(unsafe.SliceData(p)))-uintptr(hdrLen))%64 != 0
-}
-
 // sendMaskedFrame writes one frame of a client, h with payload p masked in
 // a copy (RFC 6455 §5.3), as sendPlainFrame does a server's.
 func (c *Conn) sendMaskedFrame(h wire.Header, p []byte) (int, error) {
@@ -485,7 +459,8 @@ func (c *Conn) sendPooled(h wire.Header, p []byte) (int, error) {
 // is, in as many writes as buf's capacity takes. Every write but the
 // last fills buf; a pooled buffer's capacity is a multiple of 64 bytes,
 // so each piece of the payload lies at the offset within a 64-byte line
-// that it has in the stream (see misaligned).
+// that it has in the stream, which some CPUs' kernel copy into the socket
+// is faster for.
 func (c *Conn) sendThrough(buf []byte, h wire.Header, p []byte) (int, error) {
 	buf = wire.AppendHeader(buf, h)
 	pos, total := 0, 0
@@ -506,8 +481,7 @@ func (c *Conn) sendThrough(buf []byte, h wire.Header, p []byte) (int, error) {
 	}
 }
 
-// frameBufPool holds the buffers large frames are copied into: a client's
-// to be masked, a server's to be written in line (see misaligned). A
+// frameBufPool holds the buffers a client's large frames are masked in. A
 // buffer this large is allocated on a page of its own, so it begins on a
 // 64-byte line.
 var frameBufPool = sync.Pool{New: func() any {
