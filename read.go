@@ -420,8 +420,11 @@ func (c *Conn) receive(p []byte, mode int) error {
 		}
 		switch c.ev.Kind {
 		case endpoint.None:
-			// The bytes in hand are used up: wait for more.
-			if _, err := c.readTransport(nil); err != nil {
+			// The bytes in hand are used up: wait for more. The read
+			// buffer is filled straight, not through readTransport,
+			// whose frame would then be on the stack of every connection
+			// waiting for its next message.
+			if _, err := c.in.fill(); err != nil {
 				return err
 			}
 			continue
@@ -447,9 +450,9 @@ func (c *Conn) receive(p []byte, mode int) error {
 	}
 }
 
-// readTransport is the one place the transport is read: into q, through
-// the read buffer, or, for a nil q, into the read buffer until it holds at
-// least one byte.
+// readTransport is the one place the transport is read, with receive's
+// wait for more bytes: into q, through the read buffer, or, for a nil q,
+// into the read buffer until it holds at least one byte.
 func (c *Conn) readTransport(q []byte) (int, error) {
 	if q == nil {
 		return c.in.fill()

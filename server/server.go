@@ -262,7 +262,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // idle one.
 func (s *Server) serve(cl *client, h Handler, conn *websocket.Conn, limited bool) {
 	defer s.served(limited)
-	s.finish(cl, h.ServeWebSocket(s.ctx, conn))
+	var err error
+	if f, ok := h.(HandlerFunc); ok {
+		// Called as it is: HandlerFunc's method would add its frame to
+		// every idle connection's stack.
+		err = f(s.ctx, conn)
+	} else {
+		err = h.ServeWebSocket(s.ctx, conn)
+	}
+	s.finish(cl, err)
 }
 
 // served is what serve does when the handler has returned.
