@@ -111,11 +111,13 @@ func TestMemoryBudget(t *testing.T) {
 	// Beyond the budget: each refused connection may have read up to 64
 	// KiB ahead before its refusal (168 × 64 KiB is 10.5 MiB) and still
 	// hold it while its close handshake waits, plus every connection's
-	// own structures. Measured 35-48.5 MiB under -race, before and after
-	// the HTTP/2 and Accept changes; without the budget the 200 messages
+	// own structures and the spans the heap keeps in use for them.
+	// Measured 32-48.5 MiB under -race on a quiet machine and with two
+	// CPU hogs beside it, and 57.8 MiB once in CI, under -race beside the
+	// browser and interop tests; without the budget the 200 messages
 	// would hold 200 MiB.
-	if grown > limit+24<<20 {
-		t.Errorf("heap grew %.1f MiB, want at most the budget and 24 MiB", float64(grown)/(1<<20))
+	if grown > limit+40<<20 {
+		t.Errorf("heap grew %.1f MiB, want at most the budget and 40 MiB", float64(grown)/(1<<20))
 	}
 	if held == 0 || len(refused) == 0 {
 		t.Fatalf("%d held, %d refused: want some of each", held, len(refused))
