@@ -281,7 +281,7 @@ func (c *Conn) drain() {
 	}
 	for {
 		c.in.Discard(c.in.Buffered())
-		if _, err := c.readTransport(nil); err != nil {
+		if _, err := c.in.fill(); err != nil {
 			return
 		}
 	}

@@ -420,10 +420,9 @@ func (c *Conn) receive(p []byte, mode int) error {
 		}
 		switch c.ev.Kind {
 		case endpoint.None:
-			// The bytes in hand are used up: wait for more. The read
-			// buffer is filled straight, not through readTransport,
-			// whose frame would then be on the stack of every connection
-			// waiting for its next message.
+			// The bytes in hand are used up: wait for more, with no
+			// frame between this one and the read buffer's, as this is
+			// where every idle connection waits.
 			if _, err := c.in.fill(); err != nil {
 				return err
 			}
@@ -450,13 +449,10 @@ func (c *Conn) receive(p []byte, mode int) error {
 	}
 }
 
-// readTransport is the one place the transport is read, with receive's
-// wait for more bytes: into q, through the read buffer, or, for a nil q,
-// into the read buffer until it holds at least one byte.
+// readTransport reads a payload straight into q, through the read buffer
+// (inbuf), which is the one reader of the transport; a wait for the next
+// bytes of any kind is c.in.fill.
 func (c *Conn) readTransport(q []byte) (int, error) {
-	if q == nil {
-		return c.in.fill()
-	}
 	n, err := c.in.Read(q)
 	if n == 0 && err == nil {
 		err = io.ErrNoProgress

@@ -459,8 +459,9 @@ func (c *Conn) sendPooled(h wire.Header, p []byte) (int, error) {
 // is, in as many writes as buf's capacity takes. Every write but the
 // last fills buf; a pooled buffer's capacity is a multiple of 64 bytes,
 // so each piece of the payload lies at the offset within a 64-byte line
-// that it has in the stream, which some CPUs' kernel copy into the socket
-// is faster for.
+// that it has in the stream: on AMD EPYC the kernel's copy into the
+// socket is several times slower otherwise (bench/README.md, "Large
+// frames and the kernel's copy").
 func (c *Conn) sendThrough(buf []byte, h wire.Header, p []byte) (int, error) {
 	buf = wire.AppendHeader(buf, h)
 	pos, total := 0, 0
