@@ -103,9 +103,13 @@ type busy struct {
 // extra is what few connections need: a value of the application's, and
 // a peer address that is not IPv4.
 type extra struct {
-	val  any
-	addr netip.AddrPort
+	val   any
+	addr  netip.AddrPort
+	proto string // the subprotocol, when it is not one of Options.Protocols (prot is protOther)
 }
+
+// protOther in Conn.prot says the subprotocol is in extra.
+const protOther = 255
 
 func (c *Conn) extraLocked() *extra {
 	if c.x == nil {
@@ -164,8 +168,13 @@ func (c *Conn) setAddrLocked(a netip.AddrPort) {
 
 // Subprotocol returns the subprotocol agreed in the handshake, or "".
 func (c *Conn) Subprotocol() string {
-	if c.prot == 0 {
+	switch c.prot {
+	case 0:
 		return ""
+	case protOther:
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.x.proto
 	}
 	return c.l.s.o.Protocols[c.prot-1]
 }
@@ -564,9 +573,48 @@ func (l *evloop) upgradeLocked(c *Conn, req *http.Request, now int64) bool {
 		return false
 	}
 	prot := handshake.SelectProtocol(offer.Protocols, o.Protocols)
-	if i := slices.Index(o.Protocols, prot); prot != "" && i >= 0 && i < 255 {
+	if i := slices.Index(o.Protocols, prot); prot != "" && i >= 0 && i < protOther-1 {
 		c.prot = uint8(i + 1)
 	}
+	var exts []handshake.Extension
+	var agreed *deflate.Agreement
+	if o.Compression {
+		do := deflate.Options{NoContextTakeover: true, PeerNoContextTakeover: true}
+		if o.Deflate != nil {
+			do = *o.Deflate
+		}
+		if resp, a, ok := deflate.ServerAccept(offer.Extensions, do); ok {
+			exts = []handshake.Extension{resp}
+			agreed = &a
+		}
+	}
+	l.openLocked(c, agreed, now)
+	c.sendLocked(handshake.AppendResponse(nil, offer.Key, c.Subprotocol(), exts, nil))
+	return true
+}
+
+// acceptedLocked answers a handshake judged by the caller of
+// UpgradeAccepted with the 101 response a describes.
+func (l *evloop) acceptedLocked(c *Conn, a *Accepted, now int64) {
+	if a.Protocol != "" {
+		if i := slices.Index(l.s.o.Protocols, a.Protocol); i >= 0 && i < protOther-1 {
+			c.prot = uint8(i + 1)
+		} else {
+			c.prot = protOther
+			c.extraLocked().proto = a.Protocol
+		}
+	}
+	if a.Value != nil {
+		c.extraLocked().val = a.Value
+	}
+	l.openLocked(c, a.Deflate, now)
+	c.sendLocked(handshake.AppendResponse(nil, a.Key, a.Protocol, a.Extensions, a.Header))
+}
+
+// openLocked starts c's endpoint, open, compressing with agreed when it is
+// set.
+func (l *evloop) openLocked(c *Conn, agreed *deflate.Agreement, now int64) {
+	o := &l.s.o
 	eo := endpoint.Options{
 		Role:           wire.RoleServer,
 		MaxMessageSize: o.MaxMessageSize,
@@ -576,17 +624,9 @@ func (l *evloop) upgradeLocked(c *Conn, req *http.Request, now int64) bool {
 		PongTimeout:    int64(o.PongTimeout),
 		CloseTimeout:   max(int64(o.CloseTimeout), 0),
 	}
-	var exts []handshake.Extension
-	if o.Compression {
-		do := deflate.Options{NoContextTakeover: true, PeerNoContextTakeover: true}
-		if o.Deflate != nil {
-			do = *o.Deflate
-		}
-		if resp, a, ok := deflate.ServerAccept(offer.Extensions, do); ok {
-			exts = []handshake.Extension{resp}
-			eo.Deflate = &a
-			c.set(fDeflate, true)
-		}
+	if agreed != nil {
+		eo.Deflate = agreed
+		c.set(fDeflate, true)
 	}
 	c.e.Init(eo)
 	c.e.Tick(now)
@@ -596,8 +636,6 @@ func (l *evloop) upgradeLocked(c *Conn, req *http.Request, now int64) bool {
 	if l.s.ev.Timeout > 0 {
 		c.pdue = now + int64(l.s.ev.Timeout)
 	}
-	c.sendLocked(handshake.AppendResponse(nil, offer.Key, c.Subprotocol(), exts, nil))
-	return true
 }
 
 // opened queues OnOpen for c and takes the bytes that came after its

@@ -57,6 +57,7 @@ type added struct {
 	fd       int
 	addr     netip.AddrPort
 	req      *http.Request // read by net/http (Server.Upgrade), or nil
+	acc      *Accepted     // req's answer, judged by the caller (Server.UpgradeAccepted), or nil
 	buffered []byte
 }
 
@@ -307,7 +308,12 @@ func (l *evloop) open(a added, now int64) {
 	switch {
 	case a.req != nil:
 		c.mu.Lock()
-		ok := l.upgradeLocked(c, a.req, now)
+		ok := true
+		if a.acc != nil {
+			l.acceptedLocked(c, a.acc, now)
+		} else {
+			ok = l.upgradeLocked(c, a.req, now)
+		}
 		c.mu.Unlock()
 		if ok {
 			l.opened(c, a.req, a.buffered, now)

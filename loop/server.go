@@ -13,6 +13,9 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/wskit/websocket/deflate"
+	"github.com/wskit/websocket/handshake"
 )
 
 // Errors of the package.
@@ -155,6 +158,28 @@ func (s *Server) Adopt(nc net.Conn, buffered []byte) error {
 // descriptor handed to a loop, which checks r and answers it (101, or the
 // error's status). The handler must not use w afterwards.
 func (s *Server) Upgrade(w http.ResponseWriter, r *http.Request) error {
+	return s.UpgradeAccepted(w, r, nil)
+}
+
+// Accepted is an opening handshake that the caller of UpgradeAccepted
+// judged: what the 101 response carries, and the connection's value.
+// Package server fills it from websocket.Decide, so that its origin
+// policy, hooks and subprotocol patterns apply in event-loop mode.
+type Accepted struct {
+	Key        string                // the client's Sec-WebSocket-Key
+	Protocol   string                // the subprotocol selected, or ""
+	Header     http.Header           // extra response headers
+	Extensions []handshake.Extension // the extensions agreed
+	Deflate    *deflate.Agreement    // permessage-deflate's parameters, when agreed
+	Value      any                   // the connection's Value from the start
+}
+
+// UpgradeAccepted is Upgrade for a handshake the caller has judged
+// already (checked, origin allowed, subprotocol selected, extensions
+// agreed): the loop sends the 101 response a describes, without looking at
+// r again, and the connection opens with a.Value as its Value. r is the
+// request OnOpen gets. A nil a is Upgrade.
+func (s *Server) UpgradeAccepted(w http.ResponseWriter, r *http.Request, a *Accepted) error {
 	hj, ok := w.(http.Hijacker)
 	if !ok {
 		return ErrNotTCP
@@ -167,7 +192,7 @@ func (s *Server) Upgrade(w http.ResponseWriter, r *http.Request) error {
 	if n := brw.Reader.Buffered(); n > 0 {
 		buffered, _ = brw.Reader.Peek(n)
 	}
-	if err := s.adopt(nc, r, buffered); err != nil {
+	if err := s.adoptAccepted(nc, r, a, buffered); err != nil {
 		nc.Close()
 		return err
 	}
@@ -175,6 +200,10 @@ func (s *Server) Upgrade(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) adopt(nc net.Conn, req *http.Request, buffered []byte) error {
+	return s.adoptAccepted(nc, req, nil, buffered)
+}
+
+func (s *Server) adoptAccepted(nc net.Conn, req *http.Request, acc *Accepted, buffered []byte) error {
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
 		return ErrNotTCP
@@ -210,7 +239,7 @@ func (s *Server) adopt(nc net.Conn, req *http.Request, buffered []byte) error {
 	s.nconn.Add(1)
 	s.mu.Unlock()
 	l := s.pick()
-	l.add(added{fd: fd, addr: addr, req: req, buffered: append([]byte(nil), buffered...)})
+	l.add(added{fd: fd, addr: addr, req: req, acc: acc, buffered: append([]byte(nil), buffered...)})
 	return nil
 }
 
