@@ -48,6 +48,11 @@ func NewPreparedMessage(typ MessageType, data []byte) (*PreparedMessage, error) 
 // Len returns the length of the message's payload.
 func (pm *PreparedMessage) Len() int { return len(pm.data) }
 
+// Message returns the message's type and payload, for a driver that frames
+// it itself (such as package server's event-loop mode). The payload must
+// not be modified.
+func (pm *PreparedMessage) Message() (MessageType, []byte) { return pm.typ, pm.data }
+
 // plainFrame returns the message as one unmasked, uncompressed frame.
 func (pm *PreparedMessage) plainFrame() []byte {
 	pm.mu.Lock()

@@ -511,3 +511,18 @@ func (c *Conn) writeResult(ctx context.Context, n int, err error, fired bool) er
 	}
 	return c.abort(err)
 }
+
+// WriteText sends s as one text message, as Write does with
+// context.Background(): it waits for the socket as long as it takes (use
+// Write with a context to bound that). With WriteBinary it lets a Conn
+// stand where package server's Conn interface is asked for, beside the
+// event loop's connections, whose writes never wait.
+func (c *Conn) WriteText(s string) error {
+	return c.Write(context.Background(), MessageText, []byte(s))
+}
+
+// WriteBinary sends p as one binary message, as Write does with
+// context.Background(); see WriteText.
+func (c *Conn) WriteBinary(p []byte) error {
+	return c.Write(context.Background(), MessageBinary, p)
+}

@@ -5,6 +5,7 @@ package loop
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"net"
 	"net/http"
 	"net/netip"
@@ -202,6 +203,16 @@ func (c *Conn) WriteText(s string) error { return c.write(wire.OpText, []byte(s)
 
 // WriteBinary sends a binary message. p is not kept.
 func (c *Conn) WriteBinary(p []byte) error { return c.write(wire.OpBinary, p) }
+
+// WriteMessage sends a message of opcode op, wire.OpText (p must then be
+// UTF-8) or wire.OpBinary, for a caller that holds text as bytes. p is not
+// kept.
+func (c *Conn) WriteMessage(op wire.Opcode, p []byte) error {
+	if op != wire.OpText && op != wire.OpBinary {
+		return errors.New("loop: not a data opcode: " + op.String())
+	}
+	return c.write(op, p)
+}
 
 // framePool holds the buffers messages are framed in before a first write.
 var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}

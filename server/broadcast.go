@@ -45,8 +45,22 @@ func (s *Server) Broadcast(typ websocket.MessageType, data []byte) (BroadcastRes
 }
 
 // BroadcastPrepared queues pm for every live connection, like Broadcast.
+//
+// In event-loop mode the loop's connections get it too: each write frames
+// it for its connection and never waits, and what a socket does not take
+// at once is queued within EventLoopOptions.MaxQueue bytes instead of
+// SendQueue messages.
 func (s *Server) BroadcastPrepared(pm *websocket.PreparedMessage) BroadcastResult {
-	return s.send(pm, s.snapshot())
+	res := s.send(pm, s.snapshot())
+	if s.ev != nil {
+		r := s.ev.broadcast(pm)
+		s.counters.broadcast(r)
+		res.Queued += r.Queued
+		res.Dropped += r.Dropped
+		res.Closed += r.Closed
+		res.Skipped += r.Skipped
+	}
+	return res
 }
 
 // SendPrepared queues pm for each of conns that is a live connection of

@@ -87,11 +87,16 @@ func (s *Server) selectClients(keep func(*client) bool) []*websocket.Conn {
 	return list
 }
 
-// Count returns the number of live connections.
+// Count returns the number of live connections, those of the event loop
+// included.
 func (s *Server) Count() int {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.clients)
+	n := len(s.clients)
+	s.mu.Unlock()
+	if s.ev != nil {
+		n += s.ev.count()
+	}
+	return n
 }
 
 // Conns returns every live connection, in no particular order.

@@ -44,10 +44,16 @@ func (f HandlerFunc) ServeWebSocket(ctx context.Context, c *websocket.Conn) erro
 // that offers one that matches, and the first such in the client's order is
 // selected. An empty Subprotocol matches every request and selects from
 // the server's Subprotocols option, if any.
+//
+// A route is served by Handler, a function that reads and writes its
+// connection on a goroutine of its own, or by Events, callbacks that
+// either driver can run: only those of a route with Events are served by
+// the event loop when Options.EventLoop is set. A route has one of the two.
 type Route struct {
 	Path        string
 	Subprotocol string
 	Handler     Handler
+	Events      *Events
 
 	// OnUpgrade, when set, judges the handshakes of this route after the
 	// server's own OnUpgrade has accepted them; see websocket.Upgrade.
@@ -79,8 +85,13 @@ func compileRoute(r Route, order int) (*route, error) {
 	if !strings.HasPrefix(r.Path, "/") {
 		return nil, fmt.Errorf("server: route path %q does not start with /", r.Path)
 	}
-	if r.Handler == nil {
+	switch {
+	case r.Handler == nil && r.Events == nil:
 		return nil, fmt.Errorf("server: route %q has no handler", r.Path)
+	case r.Handler != nil && r.Events != nil:
+		return nil, fmt.Errorf("server: route %q has both a Handler and Events", r.Path)
+	case r.Events != nil:
+		r.Handler = eventsHandler{r.Events}
 	}
 	rt := &route{Route: r, order: order}
 	switch {

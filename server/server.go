@@ -89,6 +89,10 @@ type Options struct {
 	// ChannelOptions configure Subscribe and Publish: the broker that
 	// carries channel messages between nodes and their wire form.
 	ChannelOptions
+
+	// EventLoop, when set, serves the plain HTTP/1.1 connections of the
+	// routes with Events on an event loop; see EventLoopOptions.
+	EventLoop *EventLoopOptions
 }
 
 // DefaultSendQueue is the default bound on broadcast messages waiting for
@@ -115,6 +119,7 @@ type Server struct {
 	drained   chan struct{} // closed when active drops to 0 during shutdown
 	closeCode websocket.StatusCode
 	budget    budget
+	ev        *evDriver // event-loop mode, or nil
 	ended     func() // for tests: called when a connection is done with (export_test.go)
 
 	brokerOnce sync.Once // channels are set up at first use
@@ -152,6 +157,15 @@ func New(opts *Options) *Server {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.routes.Store(&routeTable{})
 	s.counters.init()
+	if s.opts.EventLoop != nil {
+		ev, err := newEvDriver(s)
+		if err != nil {
+			s.log.LogAttrs(context.Background(), slog.LevelError, "websocket event loop not started; every connection is served by a goroutine",
+				slog.String("error", err.Error()))
+		} else {
+			s.ev = ev
+		}
+	}
 	return s
 }
 
@@ -231,6 +245,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if opts == nil {
 		opts = s.matchedOptions(rt, proto)
 	}
+	if s.ev != nil && rt.Events != nil && r.TLS == nil && r.ProtoMajor == 1 {
+		handed = true // the driver gives the admission and the slot back
+		s.ev.serve(w, r, rt, opts, limited)
+		return
+	}
 	conn, err := websocket.Accept(w, r, opts)
 	if err != nil {
 		s.refused(r, err)
@@ -240,6 +259,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if cl == nil {
 		conn.Close(websocket.StatusGoingAway, "")
 		return
+	}
+	if rt.Events != nil {
+		conn.SetValue(requestKey{}, r) // for OnOpen
 	}
 	s.logOpen(cl, r)
 	// The handler runs on a goroutine of its own, so that net/http's,
@@ -299,6 +321,16 @@ func (s *Server) logOpen(cl *client, r *http.Request) {
 		slog.String("remote", cl.remote()), slog.String("path", r.URL.Path),
 		slog.String("subprotocol", c.Subprotocol()), slog.Bool("compressed", c.Compressed()),
 		slog.String("http", r.Proto))
+}
+
+// logOpenAddr logs the opening of a connection of the event loop.
+func (s *Server) logOpenAddr(remote, path, protocol string, r *http.Request) {
+	if !s.log.Enabled(r.Context(), slog.LevelInfo) {
+		return
+	}
+	s.log.LogAttrs(r.Context(), slog.LevelInfo, "websocket open",
+		slog.String("remote", remote), slog.String("path", path),
+		slog.String("subprotocol", protocol), slog.String("http", r.Proto), slog.Bool("event_loop", true))
 }
 
 // matchedOptions returns the options for a handshake taken by rt, whose
@@ -390,6 +422,18 @@ func (s *Server) logClosed(cl *client, ce *websocket.CloseError, herr error) {
 	}
 }
 
+// logClosedLoop logs how a connection of the event loop ended.
+func (s *Server) logClosedLoop(remote, path string, start time.Time, code websocket.StatusCode, reason string) {
+	ctx := context.Background()
+	if !s.log.Enabled(ctx, slog.LevelInfo) {
+		return
+	}
+	s.log.LogAttrs(ctx, slog.LevelInfo, "websocket closed",
+		slog.String("remote", remote), slog.String("path", path),
+		slog.Duration("duration", time.Since(start)),
+		slog.Int("code", int(code)), slog.String("reason", reason), slog.Bool("event_loop", true))
+}
+
 // refuse answers a handshake the server itself turns away.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, status int, reason, message string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -460,6 +504,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		drained = s.drained
 	}
 	s.mu.Unlock()
+	if s.ev != nil {
+		s.ev.closeAll(websocket.StatusGoingAway, "server shutting down")
+	}
 	var closers sync.WaitGroup
 	for _, cl := range s.snapshot() {
 		closers.Go(func() {
@@ -470,6 +517,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		})
 	}
 	defer closers.Wait()
+	if s.ev != nil {
+		// The loop waits for its close handshakes and callbacks within
+		// ctx, then stops its loops and workers.
+		defer s.ev.shutdown(ctx)
+	}
 	if drained == nil {
 		return nil
 	}

@@ -113,5 +113,8 @@ func (s *Server) Stats() Stats {
 	st.MemoryHeld = s.budget.used.Load()
 	st.MemoryPeak = s.budget.peak.Load()
 	st.BudgetRefused = s.budget.refused.Load()
+	if s.ev != nil {
+		s.ev.stats(&st)
+	}
 	return st
 }

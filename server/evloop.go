@@ -1,0 +1,31 @@
+package server
+
+// EventLoopOptions switch a Server to event-loop mode (Options.EventLoop):
+// the plain HTTP/1.1 connections of routes with Events are handed, once
+// their handshake is judged (routing, limits, origin policy, hooks,
+// subprotocol, compression: all as in goroutine mode), to an event loop of
+// package loop, which holds an idle connection in well under a kilobyte
+// and no goroutine. TLS and HTTP/2 connections, and routes with a Handler,
+// are served by the goroutine driver as before. It needs Linux (epoll);
+// elsewhere every connection is served by the goroutine driver and the
+// server logs why.
+//
+// The connections' limits come from Options.AcceptOptions: MaxMessageSize,
+// PingInterval (30 s by default, as for a server's Conn), PongTimeout and
+// CloseTimeout.
+type EventLoopOptions struct {
+	// Loops is the number of event loops; 0 means one per core.
+	Loops int
+
+	// Workers is the number of goroutines that run the Events'
+	// callbacks; 0 means 4 per core. Inline runs them on the loops
+	// instead: they must then never block (writes never do).
+	Workers int
+	Inline  bool
+
+	// MaxQueue bounds the bytes waiting to be written to one
+	// connection; 0 means 1 MiB. A write past it is handled by
+	// Options.OnQueueFull: CloseSlow closes the connection with 1008,
+	// DropMessage drops the message.
+	MaxQueue int
+}
