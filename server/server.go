@@ -120,7 +120,7 @@ type Server struct {
 	closeCode websocket.StatusCode
 	budget    budget
 	ev        *evDriver // event-loop mode, or nil
-	ended     func() // for tests: called when a connection is done with (export_test.go)
+	ended     func()    // for tests: called when a connection is done with (export_test.go)
 
 	brokerOnce sync.Once // channels are set up at first use
 	brokerImpl Broker
