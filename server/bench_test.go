@@ -68,7 +68,7 @@ func benchBroadcast(b *testing.B, conns int) {
 	b.StopTimer()
 	b.ReportMetric(float64(want)/elapsed.Seconds(), "msgs/s")
 	for _, c := range srv.Conns() {
-		c.CloseNow()
+		c.(*websocket.Conn).CloseNow()
 	}
 	wg.Wait()
 }

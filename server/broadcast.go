@@ -46,27 +46,18 @@ func (s *Server) Broadcast(typ websocket.MessageType, data []byte) (BroadcastRes
 
 // BroadcastPrepared queues pm for every live connection, like Broadcast.
 //
-// In event-loop mode the loop's connections get it too: each write frames
-// it for its connection and never waits, and what a socket does not take
-// at once is queued within EventLoopOptions.MaxQueue bytes instead of
-// SendQueue messages.
+// The event loop's connections get it too, but not through a queue of
+// messages: each write frames it for its connection at once and never
+// waits, and what a socket does not take is queued within
+// EventLoopOptions.MaxQueue bytes, past which OnQueueFull decides.
 func (s *Server) BroadcastPrepared(pm *websocket.PreparedMessage) BroadcastResult {
-	res := s.send(pm, s.snapshot())
-	if s.ev != nil {
-		r := s.ev.broadcast(pm)
-		s.counters.broadcast(r)
-		res.Queued += r.Queued
-		res.Dropped += r.Dropped
-		res.Closed += r.Closed
-		res.Skipped += r.Skipped
-	}
-	return res
+	return s.send(pm, s.snapshot())
 }
 
 // SendPrepared queues pm for each of conns that is a live connection of
 // this server (such as those Find or Select returned), like Broadcast.
 // Connections no longer in the registry are skipped.
-func (s *Server) SendPrepared(pm *websocket.PreparedMessage, conns []*websocket.Conn) BroadcastResult {
+func (s *Server) SendPrepared(pm *websocket.PreparedMessage, conns []Conn) BroadcastResult {
 	s.mu.Lock()
 	list := make([]*client, 0, len(conns))
 	skipped := 0
@@ -123,6 +114,9 @@ const (
 // enqueue queues pm for cl without blocking, starting cl's sender when it
 // is idle.
 func (s *Server) enqueue(cl *client, q *entry) enqueueResult {
+	if cl.direct != nil {
+		return s.ev.sendNow(cl.direct, q.pm)
+	}
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	if cl.dead {

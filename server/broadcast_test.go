@@ -151,7 +151,7 @@ func TestBroadcastStalledReader(t *testing.T) {
 	var stalledConn *websocket.Conn
 	for _, c := range srv.Conns() {
 		if _, port := splitPort(c.RemoteAddr()); port == portOf(stalled.conn.LocalAddr()) {
-			stalledConn = c
+			stalledConn = c.(*websocket.Conn)
 		}
 	}
 	if stalledConn == nil {
@@ -252,7 +252,7 @@ func TestBroadcastDropPolicy(t *testing.T) {
 	started.wait(2)
 	var stalledConn *websocket.Conn
 	for _, c := range srv.Find("", portOf(stalled.conn.LocalAddr())) {
-		stalledConn = c
+		stalledConn = c.(*websocket.Conn)
 	}
 	done := make(chan error, 1)
 	prog := newProgress(1)

@@ -142,7 +142,7 @@ func (s *Server) Publish(ctx context.Context, channel string, data []byte) (Posi
 // messages are written. Live messages that arrive meanwhile wait, up to
 // Options.SendQueue of them; past that the connection is closed as too
 // slow. Subscribing twice to one channel does nothing.
-func (s *Server) Subscribe(ctx context.Context, c *websocket.Conn, channel string, since *Position) error {
+func (s *Server) Subscribe(ctx context.Context, c Conn, channel string, since *Position) error {
 	b := s.broker()
 	s.mu.Lock()
 	cl := s.clients[c]
@@ -169,7 +169,7 @@ func (s *Server) Subscribe(ctx context.Context, c *websocket.Conn, channel strin
 		if err != nil {
 			return err
 		}
-		if err := c.WritePrepared(ctx, pm); err != nil {
+		if err := s.writeNow(ctx, cl, pm); err != nil {
 			s.Unsubscribe(c, channel)
 			return err
 		}
@@ -219,7 +219,7 @@ func (s *Server) join(b Broker, cl *client, channel string, sub *subscription) (
 }
 
 // Unsubscribe takes c out of channel.
-func (s *Server) Unsubscribe(c *websocket.Conn, channel string) {
+func (s *Server) Unsubscribe(c Conn, channel string) {
 	s.broker()
 	s.mu.Lock()
 	cl := s.clients[c]
@@ -380,5 +380,21 @@ func (s *Server) enqueueSlow(cl *client) {
 	cl.dead = true
 	cl.clearLocked()
 	s.counters.broadcast(BroadcastResult{Closed: 1})
+	if cl.direct != nil {
+		cl.direct.Close(s.closeCode, "too slow: send queue full") // never waits
+		return
+	}
 	cl.senders.Go(func() { cl.conn.Close(s.closeCode, "too slow: send queue full") })
+}
+
+// writeNow writes pm to cl, waiting for a goroutine's connection (within
+// ctx); the event loop's never waits.
+func (s *Server) writeNow(ctx context.Context, cl *client, pm *websocket.PreparedMessage) error {
+	if cl.direct != nil {
+		if s.ev.sendNow(cl.direct, pm) != queued {
+			return ErrNotConnected
+		}
+		return nil
+	}
+	return cl.conn.WritePrepared(ctx, pm)
 }

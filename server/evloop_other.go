@@ -19,8 +19,6 @@ func newEvDriver(*Server) (*evDriver, error) {
 
 func (d *evDriver) serve(http.ResponseWriter, *http.Request, *route, *websocket.AcceptOptions, bool) {
 }
-func (d *evDriver) count() int                                           { return 0 }
-func (d *evDriver) closeAll(websocket.StatusCode, string)                {}
-func (d *evDriver) shutdown(context.Context) error                       { return nil }
-func (d *evDriver) broadcast(*websocket.PreparedMessage) BroadcastResult { return BroadcastResult{} }
-func (d *evDriver) stats(*Stats)                                         {}
+func (d *evDriver) shutdown(context.Context) error                         { return nil }
+func (d *evDriver) sendNow(Conn, *websocket.PreparedMessage) enqueueResult { return skipped }
+func (d *evDriver) stats(*Stats)                                           {}

@@ -67,8 +67,14 @@ func TestEventsOnBothDrivers(t *testing.T) {
 			opts.Compression = &websocket.CompressionOptions{}
 			srv := server.New(opts)
 			srv.HandleRoute(server.Route{Path: "/echo", Events: ev})
+			var srvRef atomic.Pointer[server.Server]
 			chat := &server.Events{
-				OnOpen: ev.OnOpen,
+				OnOpen: func(c server.Conn, r *http.Request) {
+					if err := srvRef.Load().Subscribe(ctx, c, "lobby", nil); err != nil {
+						t.Errorf("Subscribe: %v", err)
+					}
+					ev.OnOpen(c, r)
+				},
 				OnText: func(c server.Conn, s string) { c.WriteText(c.Subprotocol() + ": " + s) },
 			}
 			srv.HandleRoute(server.Route{Path: "/rooms/*", Subprotocol: "chat.*", Events: chat,
@@ -77,8 +83,10 @@ func TestEventsOnBothDrivers(t *testing.T) {
 						return &websocket.Refusal{Status: http.StatusTeapot, Body: []byte("denied")}
 					}
 					u.Header.Set("X-Route", "rooms")
+					u.SetValue(userKey{}, u.Request.URL.Query().Get("user"))
 					return nil
 				}})
+			srvRef.Store(srv)
 			url := serve(t, srv, nil)
 
 			const n = 6
@@ -111,7 +119,7 @@ func TestEventsOnBothDrivers(t *testing.T) {
 				clients = append(clients, c)
 			}
 
-			c, resp, err := websocket.Dial(ctx, url+"/rooms/lobby", &websocket.DialOptions{Subprotocols: []string{"other", "chat.v2"}})
+			c, resp, err := websocket.Dial(ctx, url+"/rooms/lobby?user=carol", &websocket.DialOptions{Subprotocols: []string{"other", "chat.v2"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -125,6 +133,32 @@ func TestEventsOnBothDrivers(t *testing.T) {
 				t.Fatalf("rooms echo %q, %v", p, err)
 			}
 			clients = append(clients, c)
+
+			// The registry finds the connections whichever driver serves
+			// them, by address and by the values hooks set.
+			carol := srv.Select(func(c server.Conn) bool { return server.Value(c, userKey{}) == "carol" })
+			if len(carol) != 1 || fmt.Sprintf("%T", carol[0]) != wantType(m.name) || carol[0].Subprotocol() != "chat.v2" {
+				t.Fatalf("Select by value: %v", carol)
+			}
+			if got := srv.Find("127.0.0.0/8", ""); len(got) != n+1 {
+				t.Fatalf("Find 127.0.0.0/8: %d, want %d", len(got), n+1)
+			}
+			if got := srv.Find("10.*", ""); len(got) != 0 {
+				t.Fatalf("Find 10.*: %d", len(got))
+			}
+			pm, _ := websocket.NewPreparedMessage(websocket.MessageText, []byte("to carol"))
+			if res := srv.SendPrepared(pm, carol); res.Queued != 1 {
+				t.Fatalf("SendPrepared %+v", res)
+			}
+			if _, p, err := c.Read(ctx); err != nil || string(p) != "to carol" {
+				t.Fatalf("carol got %q, %v", p, err)
+			}
+			if _, err := srv.Publish(ctx, "lobby", []byte(`{"hello":"lobby"}`)); err != nil {
+				t.Fatal(err)
+			}
+			if _, p, err := c.Read(ctx); err != nil || !strings.Contains(string(p), "lobby") {
+				t.Fatalf("channel message %q, %v", p, err)
+			}
 
 			if r := handshakeRefusal(t, url+"/rooms/lobby?deny=1", &websocket.DialOptions{Subprotocols: []string{"chat.v1"}}); r.status != http.StatusTeapot || r.body != "denied" {
 				t.Fatalf("hook refusal: %d %q", r.status, r.body)

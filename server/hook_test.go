@@ -113,7 +113,7 @@ func TestHandshakeHooks(t *testing.T) {
 	if string(p) != "alice|b" {
 		t.Errorf("handler saw %q, want alice|b", p)
 	}
-	if got := srv.Select(func(c *websocket.Conn) bool { return c.Value(userKey{}) == "alice" }); len(got) != 1 {
+	if got := srv.Select(func(c server.Conn) bool { return server.Value(c, userKey{}) == "alice" }); len(got) != 1 {
 		t.Errorf("Select by value found %d connections, want 1", len(got))
 	}
 	c.Close(websocket.StatusNormalClosure, "")

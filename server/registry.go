@@ -13,8 +13,11 @@ import (
 )
 
 // client is a live connection in the registry, with its broadcast queue.
+// A connection of the event loop has direct set instead of conn: its
+// writes never wait, so it needs no queue and no sender goroutine.
 type client struct {
 	conn       *websocket.Conn
+	direct     Conn // the event loop's *loop.Conn, or nil
 	host, port string
 	path       string
 	start      time.Time
@@ -23,12 +26,28 @@ type client struct {
 	// peer's close frame that ends the connection is then its answer.
 	closedHere atomic.Bool
 
+	// Of a connection of the event loop only: its route's callbacks,
+	// whether it holds a MaxConns slot and is in the registry, and the
+	// values its hooks set.
+	ev      *Events
+	limited bool
+	opened  atomic.Bool
+	values  map[any]any
+
 	mu      sync.Mutex
 	queue   []*entry // waiting broadcasts, oldest first
 	head    int      // index of the oldest in queue
 	sending bool     // a sender goroutine is running
 	dead    bool     // no more broadcasts: closed, slow or failed
 	senders sync.WaitGroup
+}
+
+// key is cl's connection, as the registry knows it.
+func (cl *client) key() Conn {
+	if cl.direct != nil {
+		return cl.direct
+	}
+	return cl.conn
 }
 
 func (cl *client) remote() string {
@@ -55,12 +74,29 @@ func (s *Server) register(c *websocket.Conn, r *http.Request) *client {
 	return cl
 }
 
+// registerDirect adds cl, a connection of the event loop just opened, to
+// the registry, unless the server is shutting down.
+func (s *Server) registerDirect(cl *client) bool {
+	cl.host, cl.port = hostPort(cl.direct.RemoteAddr())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutting.Load() {
+		return false
+	}
+	s.clients[cl.direct] = cl
+	cl.opened.Store(true)
+	s.counters.accepted()
+	return true
+}
+
 // unregister takes cl out of the registry and into the counters of ended
 // connections, in one step so that Stats counts it once.
 func (s *Server) unregister(cl *client) {
 	s.mu.Lock()
-	delete(s.clients, cl.conn)
-	s.counters.connEnded(cl.conn)
+	delete(s.clients, cl.key())
+	if cl.conn != nil {
+		s.counters.connEnded(cl.conn)
+	}
 	s.mu.Unlock()
 }
 
@@ -75,10 +111,10 @@ func (s *Server) snapshot() []*client {
 }
 
 // selectClients returns the live connections for which keep returns true.
-func (s *Server) selectClients(keep func(*client) bool) []*websocket.Conn {
+func (s *Server) selectClients(keep func(*client) bool) []Conn {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var list []*websocket.Conn
+	var list []Conn
 	for c, cl := range s.clients {
 		if keep == nil || keep(cl) {
 			list = append(list, c)
@@ -87,26 +123,39 @@ func (s *Server) selectClients(keep func(*client) bool) []*websocket.Conn {
 	return list
 }
 
-// Count returns the number of live connections, those of the event loop
-// included.
+// Count returns the number of live connections, on either driver.
 func (s *Server) Count() int {
 	s.mu.Lock()
-	n := len(s.clients)
-	s.mu.Unlock()
-	if s.ev != nil {
-		n += s.ev.count()
-	}
-	return n
+	defer s.mu.Unlock()
+	return len(s.clients)
 }
 
-// Conns returns every live connection, in no particular order.
-func (s *Server) Conns() []*websocket.Conn { return s.selectClients(nil) }
+// Conns returns every live connection, in no particular order: a
+// *websocket.Conn for each served by a goroutine, a *loop.Conn for each
+// served by the event loop.
+func (s *Server) Conns() []Conn { return s.selectClients(nil) }
 
 // Select returns the live connections for which keep returns true, such as
-// those whose per-connection values name a user. keep is called with the
-// registry locked and must not call the Server.
-func (s *Server) Select(keep func(*websocket.Conn) bool) []*websocket.Conn {
-	return s.selectClients(func(cl *client) bool { return keep(cl.conn) })
+// those whose per-connection values (see Value) name a user. keep is
+// called with the registry locked and must not call the Server.
+func (s *Server) Select(keep func(Conn) bool) []Conn {
+	return s.selectClients(func(cl *client) bool { return keep(cl.key()) })
+}
+
+// Value returns the per-connection value under key of c, a connection of
+// a Server: one set by an OnUpgrade hook (websocket.Upgrade.SetValue) or
+// the options' Values, whichever driver serves c. It needs no lock of the
+// Server's, so Select's keep may call it.
+func Value(c Conn, key any) any {
+	switch c := c.(type) {
+	case *websocket.Conn:
+		return c.Value(key)
+	case interface{ Value() any }: // the event loop's
+		if cl, ok := c.Value().(*client); ok {
+			return cl.values[key]
+		}
+	}
+	return nil
 }
 
 // Find returns the live connections whose remote host matches host and
@@ -114,7 +163,7 @@ func (s *Server) Select(keep func(*websocket.Conn) bool) []*websocket.Conn {
 // path.Match pattern ("10.0.0.*", "[0-9]*"); "" or "*" matches anything. A
 // host pattern may also be an address prefix such as "10.0.0.0/8" or
 // "fd00::/8". IPv6 hosts are written without brackets.
-func (s *Server) Find(host, port string) []*websocket.Conn {
+func (s *Server) Find(host, port string) []Conn {
 	matchHost := hostMatcher(host)
 	return s.selectClients(func(cl *client) bool {
 		if !matchHost(cl.host) {

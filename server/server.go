@@ -114,7 +114,7 @@ type Server struct {
 	shutting  atomic.Bool
 	counters  counters
 	mu        sync.Mutex
-	clients   map[*websocket.Conn]*client
+	clients   map[Conn]*client
 	active    int           // ServeHTTP calls past the shutdown check
 	drained   chan struct{} // closed when active drops to 0 during shutdown
 	closeCode websocket.StatusCode
@@ -130,7 +130,7 @@ type Server struct {
 
 // New returns a Server with no routes.
 func New(opts *Options) *Server {
-	s := &Server{clients: make(map[*websocket.Conn]*client)}
+	s := &Server{clients: make(map[Conn]*client)}
 	if opts != nil {
 		s.opts = *opts
 	}
@@ -504,11 +504,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		drained = s.drained
 	}
 	s.mu.Unlock()
-	if s.ev != nil {
-		s.ev.closeAll(websocket.StatusGoingAway, "server shutting down")
-	}
 	var closers sync.WaitGroup
 	for _, cl := range s.snapshot() {
+		if cl.direct != nil { // the event loop's: Close never waits
+			cl.closedHere.Store(true)
+			cl.direct.Close(websocket.StatusGoingAway, "server shutting down")
+			continue
+		}
 		closers.Go(func() {
 			if cl.conn.Err() == nil {
 				cl.closedHere.Store(true)
@@ -532,7 +534,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.cancel()
 	for _, cl := range s.snapshot() {
-		cl.conn.CloseNow()
+		if cl.conn != nil {
+			cl.conn.CloseNow()
+		}
 	}
 	return ctx.Err()
 }

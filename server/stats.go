@@ -91,8 +91,10 @@ func addStats(dst *websocket.ConnStats, s websocket.ConnStats) {
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	live := websocket.ConnStats{}
-	for c := range s.clients {
-		addStats(&live, c.Stats())
+	for _, cl := range s.clients {
+		if cl.conn != nil {
+			addStats(&live, cl.conn.Stats())
+		}
 	}
 	open := len(s.clients)
 	s.counters.mu.Lock()
