@@ -75,6 +75,7 @@ const (
 	fPaused                          // EPOLLIN is off: too many bytes wait for handlers
 	fScheduled                       // in the worker pool's run queue
 	fDeflate                         // permessage-deflate was agreed
+	fCloseHere                       // this side started the closing handshake
 )
 
 func (c *Conn) is(f connFlags) bool { return c.flags&f != 0 }
@@ -220,6 +221,15 @@ var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return 
 // write frames and sends a message: what the socket does not take at once
 // waits in the connection's queue, within Options.MaxQueue.
 func (c *Conn) write(op wire.Opcode, p []byte) error {
+	err := c.writeMessage(op, p)
+	if err == nil {
+		c.l.s.stats.out.Add(1)
+		c.l.s.stats.bytesOut.Add(uint64(len(p)))
+	}
+	return err
+}
+
+func (c *Conn) writeMessage(op wire.Opcode, p []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.is(fClosed) || c.phase != phaseOpen || c.e.CloseSent() {
@@ -231,6 +241,9 @@ func (c *Conn) write(op wire.Opcode, p []byte) error {
 			return ErrQueueFull
 		}
 		c.e.Tick(c.l.s.now()) // the close timeout counts from now
+		if !c.is(fPeerClose) && !c.e.CloseSent() {
+			c.set(fCloseHere, true)
+		}
 		c.e.Close(wire.StatusPolicyViolation, "too slow: send queue full")
 		c.sendOutgoingLocked()
 		c.l.note(c)
@@ -329,7 +342,22 @@ func (c *Conn) Ping(payload []byte) error {
 // §7.1.2); the connection ends when the peer's close frame arrives, or
 // after Options.CloseTimeout.
 func (c *Conn) Close(code wire.StatusCode, reason string) error {
-	return c.control(func() error { return c.e.Close(code, reason) })
+	return c.control(func() error {
+		if c.is(fPeerClose) || c.e.CloseSent() {
+			return c.e.Close(code, reason) // too late to start it
+		}
+		c.set(fCloseHere, true)
+		return c.e.Close(code, reason)
+	})
+}
+
+// ClosedHere reports whether this side started the closing handshake,
+// with Close or by closing a slow consumer, rather than answered the
+// peer's; for OnClose to tell who ended the connection.
+func (c *Conn) ClosedHere() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.is(fCloseHere)
 }
 
 func (c *Conn) control(f func() error) error {

@@ -160,6 +160,8 @@ func (c *Conn) message(data []byte, now int64) task {
 	if t.data == nil {
 		t.data = []byte{}
 	}
+	c.l.s.stats.in.Add(1)
+	c.l.s.stats.bytesIn.Add(uint64(len(data)))
 	if c.pdue != 0 {
 		c.pdue = now + int64(c.l.s.ev.Timeout)
 	}

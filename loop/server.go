@@ -45,6 +45,7 @@ type Server struct {
 	base  time.Time
 	next  atomic.Uint32
 	nconn atomic.Int64
+	stats struct{ in, bytesIn, out, bytesOut atomic.Uint64 }
 
 	mu       sync.Mutex
 	lns      map[net.Listener]struct{}
@@ -159,6 +160,20 @@ func (s *Server) Adopt(nc net.Conn, buffered []byte) error {
 // error's status). The handler must not use w afterwards.
 func (s *Server) Upgrade(w http.ResponseWriter, r *http.Request) error {
 	return s.UpgradeAccepted(w, r, nil)
+}
+
+// Stats are a Server's message counters, since it started.
+type Stats struct {
+	MessagesIn, MessagesOut uint64 // whole data messages received and written (queued)
+	BytesIn, BytesOut       uint64 // their payloads' bytes, as the handlers see them
+}
+
+// Stats returns the counters now.
+func (s *Server) Stats() Stats {
+	return Stats{
+		MessagesIn: s.stats.in.Load(), MessagesOut: s.stats.out.Load(),
+		BytesIn: s.stats.bytesIn.Load(), BytesOut: s.stats.bytesOut.Load(),
+	}
 }
 
 // Accepted is an opening handshake that the caller of UpgradeAccepted

@@ -5,7 +5,6 @@ package server
 import (
 	"context"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"github.com/wskit/websocket"
@@ -19,8 +18,6 @@ import (
 type evDriver struct {
 	s  *Server
 	ls *loop.Server
-
-	in, bytesIn, out, bytesOut atomic.Uint64 // messages of the loop's connections, ended and live
 }
 
 func newEvDriver(s *Server) (*evDriver, error) {
@@ -107,15 +104,11 @@ func (d *evDriver) events() *loop.Events {
 			}
 		},
 		OnText: func(c *loop.Conn, text string) {
-			d.in.Add(1)
-			d.bytesIn.Add(uint64(len(text)))
 			if f := clientOf(c).ev.OnText; f != nil {
 				f(c, text)
 			}
 		},
 		OnBinary: func(c *loop.Conn, data []byte) {
-			d.in.Add(1)
-			d.bytesIn.Add(uint64(len(data)))
 			if f := clientOf(c).ev.OnBinary; f != nil {
 				f(c, data)
 			}
@@ -131,12 +124,17 @@ func (d *evDriver) events() *loop.Events {
 			}
 		},
 		OnError: func(c *loop.Conn, err error) {
-			if f := clientOf(c).ev.OnError; f != nil {
+			cl := clientOf(c)
+			cl.lerr = err // the callbacks of one connection run one at a time
+			if f := cl.ev.OnError; f != nil {
 				f(c, err)
 			}
 		},
 		OnClose: func(c *loop.Conn, code wire.StatusCode, reason string) {
 			cl := clientOf(c)
+			if c.ClosedHere() {
+				cl.closedHere.Store(true)
+			}
 			if f := cl.ev.OnClose; f != nil {
 				f(c, code, reason)
 			}
@@ -157,7 +155,7 @@ func (d *evDriver) ended(cl *client, code wire.StatusCode, reason string) {
 			s.counters.codes[code]++
 			s.counters.mu.Unlock()
 		}
-		s.logClosedLoop(cl.remote(), cl.path, cl.start, code, reason)
+		s.logClosedLoop(cl, code, reason)
 	}
 	d.release(cl.limited)
 }
@@ -177,8 +175,6 @@ func (d *evDriver) sendNow(c Conn, pm *websocket.PreparedMessage) enqueueResult 
 	}
 	switch err := c.(*loop.Conn).WriteMessage(op, data); err {
 	case nil:
-		d.out.Add(1)
-		d.bytesOut.Add(uint64(len(data)))
 		return queued
 	case loop.ErrQueueFull:
 		if d.s.opts.OnQueueFull == DropMessage {
@@ -191,8 +187,9 @@ func (d *evDriver) sendNow(c Conn, pm *websocket.PreparedMessage) enqueueResult 
 
 // stats adds the loop's message counts to st.
 func (d *evDriver) stats(st *Stats) {
-	st.MessagesIn += d.in.Load()
-	st.BytesIn += d.bytesIn.Load()
-	st.MessagesOut += d.out.Load()
-	st.BytesOut += d.bytesOut.Load()
+	ls := d.ls.Stats()
+	st.MessagesIn += ls.MessagesIn
+	st.BytesIn += ls.BytesIn
+	st.MessagesOut += ls.MessagesOut
+	st.BytesOut += ls.BytesOut
 }

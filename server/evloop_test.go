@@ -16,29 +16,6 @@ import (
 	"github.com/wskit/websocket/server"
 )
 
-// modes are the two drivers a route with Events runs on.
-var modes = []struct {
-	name string
-	loop *server.EventLoopOptions
-}{
-	{"goroutine", nil},
-	{"loop", &server.EventLoopOptions{Loops: 2, Workers: 4}},
-}
-
-// eventsEcho returns Events that echo every message, reporting each
-// connection's driver type on opened.
-func eventsEcho(opened chan<- string) *server.Events {
-	return &server.Events{
-		OnOpen: func(c server.Conn, r *http.Request) {
-			if opened != nil {
-				opened <- fmt.Sprintf("%T %s", c, r.URL.Path)
-			}
-		},
-		OnText:   func(c server.Conn, s string) { c.WriteText(s) },
-		OnBinary: func(c server.Conn, p []byte) { c.WriteBinary(p) },
-	}
-}
-
 // wantType is the Conn type a mode's plain connection is served by.
 func wantType(mode string) string {
 	if mode == "loop" {
@@ -276,33 +253,6 @@ func TestEventLoopTLSByGoroutine(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
-	}
-}
-
-// TestEventLoopMaxConns: the loop's connections hold MaxConns slots until
-// they end.
-func TestEventLoopMaxConns(t *testing.T) {
-	ctx := testCtx(t)
-	closed := make(chan struct{}, 4)
-	ev := eventsEcho(nil)
-	ev.OnClose = func(server.Conn, websocket.StatusCode, string) { closed <- struct{}{} }
-	srv := server.New(&server.Options{MaxConns: 2, EventLoop: &server.EventLoopOptions{}})
-	srv.HandleRoute(server.Route{Path: "/", Events: ev})
-	url := serve(t, srv, nil)
-	a := dial(t, url, nil)
-	dial(t, url, nil)
-	if r := handshakeRefusal(t, url, nil); r.status != http.StatusServiceUnavailable {
-		t.Fatalf("third connection: %d, want 503", r.status)
-	}
-	a.Close(websocket.StatusNormalClosure, "")
-	<-closed
-	c := dial(t, url, nil)
-	c.Write(ctx, websocket.MessageText, []byte("admitted"))
-	if _, p, err := c.Read(ctx); err != nil || string(p) != "admitted" {
-		t.Fatalf("after a slot freed: %q, %v", p, err)
-	}
-	if got := srv.Stats().Refused[server.RefusedMaxConns]; got != 1 {
-		t.Fatalf("max_conns refusals %d", got)
 	}
 }
 

@@ -18,10 +18,12 @@ func dialFrom(t *testing.T, url, local string) *websocket.Conn {
 
 // TestFind finds connections by remote host and port patterns, as Tcl's
 // ::websocket::find does, and by address prefix.
-func TestFind(t *testing.T) {
-	srv := server.New(nil)
+func TestFind(t *testing.T) { forModes(t, testFind) }
+
+func testFind(t *testing.T, m mode) {
+	srv := server.New(m.options(nil))
 	started := newStarts()
-	srv.Handle("/", started.wrap(readUntilEnd))
+	srv.HandleRoute(m.route("/", started, readUntilEnd, eventsIdle()))
 	base := serve(t, srv, nil)
 	hosts := []string{"127.0.0.1", "127.0.0.2", "127.0.0.2", "127.0.0.3", "127.0.1.1"}
 	ports := map[string]string{} // client port -> host

@@ -15,8 +15,10 @@ type userKey struct{}
 
 // TestHandshakeHooks checks every way a hook can answer: the status,
 // headers and body of each refusal, and what an accepting hook changes.
-func TestHandshakeHooks(t *testing.T) {
-	srv := server.New(&server.Options{
+func TestHandshakeHooks(t *testing.T) { forModes(t, testHandshakeHooks) }
+
+func testHandshakeHooks(t *testing.T, m mode) {
+	srv := server.New(m.options(&server.Options{
 		AcceptOptions: websocket.AcceptOptions{
 			// The server-wide hook runs first, for every route.
 			OnUpgrade: func(u *websocket.Upgrade) error {
@@ -27,15 +29,20 @@ func TestHandshakeHooks(t *testing.T) {
 				return nil
 			},
 		},
-	})
-	whoami := server.HandlerFunc(func(ctx context.Context, c *websocket.Conn) error {
+	}))
+	whoami := func(ctx context.Context, c *websocket.Conn) error {
 		user, _ := c.Value(userKey{}).(string)
 		if err := c.Write(ctx, websocket.MessageText, []byte(user+"|"+c.Subprotocol())); err != nil {
 			return err
 		}
 		return readUntilEnd(ctx, c)
-	})
-	srv.HandleRoute(server.Route{Path: "/app", Handler: whoami, OnUpgrade: func(u *websocket.Upgrade) error {
+	}
+	whoamiEvents := &server.Events{OnOpen: func(c server.Conn, _ *http.Request) {
+		user, _ := server.Value(c, userKey{}).(string)
+		c.WriteText(user + "|" + c.Subprotocol())
+	}}
+	route := m.route("/app", nil, whoami, whoamiEvents)
+	route.OnUpgrade = func(u *websocket.Upgrade) error {
 		q := u.Request.URL.Query()
 		switch q.Get("case") {
 		case "401":
@@ -59,7 +66,8 @@ func TestHandshakeHooks(t *testing.T) {
 		u.SetValue(userKey{}, q.Get("user"))
 		u.Header.Add("Set-Cookie", "session=abc; HttpOnly")
 		return nil
-	}})
+	}
+	srv.HandleRoute(route)
 	base := serve(t, srv, nil)
 
 	refusals := []struct {
@@ -180,10 +188,12 @@ func readBody(resp *http.Response) string {
 
 // MaxConns answers 503 with Retry-After once the limit is reached, and
 // admits again when a connection ends.
-func TestMaxConns(t *testing.T) {
-	srv := server.New(&server.Options{MaxConns: 2})
+func TestMaxConns(t *testing.T) { forModes(t, testMaxConns) }
+
+func testMaxConns(t *testing.T, m mode) {
+	srv := server.New(m.options(&server.Options{MaxConns: 2}))
 	ended := endsOf(srv)
-	srv.Handle("/", server.HandlerFunc(echo))
+	srv.HandleRoute(m.route("/", nil, echo, eventsEcho(nil)))
 	base := serve(t, srv, nil)
 	a := dial(t, base+"/", nil)
 	dial(t, base+"/", nil)

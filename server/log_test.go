@@ -37,14 +37,16 @@ func (l *logBuffer) records(msg string) []map[string]any {
 
 // TestLogsAndCounters checks the records at each level and the counters
 // after a normal connection, a refused one and one that breaks the
-// protocol.
-func TestLogsAndCounters(t *testing.T) {
+// protocol. The event loop keeps no record of each frame.
+func TestLogsAndCounters(t *testing.T) { forModes(t, testLogsAndCounters) }
+
+func testLogsAndCounters(t *testing.T, m mode) {
 	var logs logBuffer
-	srv := server.New(&server.Options{
+	srv := server.New(m.options(&server.Options{
 		Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
+	}))
 	ended := endsOf(srv)
-	srv.Handle("/echo", server.HandlerFunc(echo))
+	srv.HandleRoute(m.route("/echo", nil, echo, eventsEcho(nil)))
 	base := serve(t, srv, nil)
 	ctx := testCtx(t)
 
@@ -77,6 +79,7 @@ func TestLogsAndCounters(t *testing.T) {
 	raw.SetReadDeadline(time.Now().Add(10 * time.Second))
 	var rest bytes.Buffer
 	rest.ReadFrom(br)
+	raw.Close() // as a client does once the server has closed
 
 	ended.wait(2) // the echo and the one that broke the protocol
 	st := srv.Stats()
@@ -120,6 +123,12 @@ func TestLogsAndCounters(t *testing.T) {
 		t.Errorf("refusal records: %v", refused)
 	}
 	frames := logs.records("websocket frame")
+	if m.loop != nil {
+		if len(frames) != 0 {
+			t.Errorf("the event loop logged %d frames", len(frames))
+		}
+		return
+	}
 	in, out := 0, 0
 	for _, f := range frames {
 		if f["level"] != "DEBUG" {
@@ -138,17 +147,21 @@ func TestLogsAndCounters(t *testing.T) {
 }
 
 // TestLogWhoClosed checks by_peer in the close records: false when the
-// server shut down or its handler returned (the client only answered),
-// true when the client started the close handshake.
-func TestLogWhoClosed(t *testing.T) {
+// server shut down or its handler returned (the client only answered;
+// on the event loop, the callback closed the connection), true when the
+// client started the close handshake.
+func TestLogWhoClosed(t *testing.T) { forModes(t, testLogWhoClosed) }
+
+func testLogWhoClosed(t *testing.T, m mode) {
 	var logs logBuffer
-	srv := server.New(&server.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	srv := server.New(m.options(&server.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))}))
 	started, finished := newStarts(), endsOf(srv)
-	srv.Handle("/echo", started.wrap(echo))
-	srv.Handle("/once", server.HandlerFunc(func(ctx context.Context, c *websocket.Conn) error {
+	srv.HandleRoute(m.route("/echo", started, echo, eventsEcho(nil)))
+	closeAfterOne := &server.Events{OnText: func(c server.Conn, _ string) { c.Close(websocket.StatusNormalClosure, "") }}
+	srv.HandleRoute(m.route("/once", nil, func(ctx context.Context, c *websocket.Conn) error {
 		_, _, err := c.Read(ctx)
 		return err // returns with the connection open: the server closes it
-	}))
+	}, closeAfterOne))
 	base := serve(t, srv, nil)
 	ctx := testCtx(t)
 

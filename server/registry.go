@@ -33,6 +33,7 @@ type client struct {
 	limited bool
 	opened  atomic.Bool
 	values  map[any]any
+	lerr    error // what ended it, when not the peer's close frame (OnError)
 
 	mu      sync.Mutex
 	queue   []*entry // waiting broadcasts, oldest first

@@ -21,15 +21,29 @@ func named(name string) server.Handler {
 	})
 }
 
-func TestRouting(t *testing.T) {
-	srv := server.New(nil)
-	srv.Handle("/chat", named("chat"))
-	srv.HandleRoute(server.Route{Path: "/rooms/*", Subprotocol: "chat.v2", Handler: named("rooms-v2")})
-	srv.Handle("/rooms/*", named("rooms-any"))
-	srv.HandleRoute(server.Route{Path: "/rooms/lobby", Subprotocol: "chat.v*", Handler: named("lobby-v")})
-	srv.Handle("/static/", named("prefix"))
-	srv.Handle("/static/deep/", named("deep-prefix"))
-	srv.Handle("/files/*.bin", named("glob-bin"))
+// namedEvents are named's Events, for the event loop.
+func namedEvents(name string) *server.Events {
+	return &server.Events{OnOpen: func(c server.Conn, _ *http.Request) { c.WriteText(name + "|" + c.Subprotocol()) }}
+}
+
+func TestRouting(t *testing.T) { forModes(t, testRouting) }
+
+func testRouting(t *testing.T, m mode) {
+	srv := server.New(m.options(nil))
+	add := func(path, proto, name string) {
+		r := server.Route{Path: path, Subprotocol: proto, Handler: named(name)}
+		if m.loop != nil {
+			r.Handler, r.Events = nil, namedEvents(name)
+		}
+		srv.HandleRoute(r)
+	}
+	add("/chat", "", "chat")
+	add("/rooms/*", "chat.v2", "rooms-v2")
+	add("/rooms/*", "", "rooms-any")
+	add("/rooms/lobby", "chat.v*", "lobby-v")
+	add("/static/", "", "prefix")
+	add("/static/deep/", "", "deep-prefix")
+	add("/files/*.bin", "", "glob-bin")
 	base := serve(t, srv, nil)
 
 	cases := []struct {

@@ -422,16 +422,11 @@ func (s *Server) logClosed(cl *client, ce *websocket.CloseError, herr error) {
 	}
 }
 
-// logClosedLoop logs how a connection of the event loop ended.
-func (s *Server) logClosedLoop(remote, path string, start time.Time, code websocket.StatusCode, reason string) {
-	ctx := context.Background()
-	if !s.log.Enabled(ctx, slog.LevelInfo) {
-		return
-	}
-	s.log.LogAttrs(ctx, slog.LevelInfo, "websocket closed",
-		slog.String("remote", remote), slog.String("path", path),
-		slog.Duration("duration", time.Since(start)),
-		slog.Int("code", int(code)), slog.String("reason", reason), slog.Bool("event_loop", true))
+// logClosedLoop logs how cl, a connection of the event loop, ended, as
+// logClosed does for the others.
+func (s *Server) logClosedLoop(cl *client, code websocket.StatusCode, reason string) {
+	ce := &websocket.CloseError{Code: code, Reason: reason, Remote: cl.lerr == nil, Err: cl.lerr}
+	s.logClosed(cl, ce, nil)
 }
 
 // refuse answers a handshake the server itself turns away.

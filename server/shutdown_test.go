@@ -15,11 +15,13 @@ import (
 // TestShutdown closes 100 open connections with 1001: every client sees
 // it, the server returns well before the deadline, nothing is left in the
 // registry, and (TestMain) no goroutine outlives the test.
-func TestShutdown(t *testing.T) {
+func TestShutdown(t *testing.T) { forModes(t, testShutdown) }
+
+func testShutdown(t *testing.T, m mode) {
 	const conns = 100
-	srv := server.New(nil)
+	srv := server.New(m.options(nil))
 	started := newStarts()
-	srv.Handle("/", started.wrap(echo))
+	srv.HandleRoute(m.route("/", started, echo, eventsEcho(nil)))
 	base := serve(t, srv, nil)
 	ctx := testCtx(t)
 
@@ -64,16 +66,21 @@ func TestShutdown(t *testing.T) {
 
 // A handler that ignores its connection is dropped when the deadline
 // passes: Shutdown returns the context's error, the handler's context is
-// cancelled, and the client sees the connection end.
-func TestShutdownDeadline(t *testing.T) {
-	srv := server.New(nil)
+// cancelled, and the client sees the connection end. On the event loop,
+// whose connections have no handler, the connection is dropped and
+// OnClose called.
+func TestShutdownDeadline(t *testing.T) { forModes(t, testShutdownDeadline) }
+
+func testShutdownDeadline(t *testing.T, m mode) {
+	srv := server.New(m.options(nil))
 	handlerDone := make(chan error, 1)
 	started := newStarts()
-	srv.Handle("/", started.wrap(func(ctx context.Context, c *websocket.Conn) error {
+	ev := &server.Events{OnClose: func(server.Conn, websocket.StatusCode, string) { handlerDone <- context.Canceled }}
+	srv.HandleRoute(m.route("/", started, func(ctx context.Context, c *websocket.Conn) error {
 		<-ctx.Done() // never reads, so never sees the close handshake end
 		handlerDone <- ctx.Err()
 		return nil
-	}))
+	}, ev))
 	base := serve(t, srv, nil)
 	c := dial(t, base+"/", nil)
 	started.wait(1)
