@@ -221,24 +221,26 @@ var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return 
 // write frames and sends a message: what the socket does not take at once
 // waits in the connection's queue, within Options.MaxQueue.
 func (c *Conn) write(op wire.Opcode, p []byte) error {
-	err := c.writeMessage(op, p)
+	n, err := c.writeMessage(op, p)
 	if err == nil {
 		c.l.s.stats.out.Add(1)
-		c.l.s.stats.bytesOut.Add(uint64(len(p)))
+		c.l.s.stats.bytesOut.Add(uint64(n))
 	}
 	return err
 }
 
-func (c *Conn) writeMessage(op wire.Opcode, p []byte) error {
+// writeMessage is write's work; it returns the frame's payload length, on
+// the wire (after compression).
+func (c *Conn) writeMessage(op wire.Opcode, p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.is(fClosed) || c.phase != phaseOpen || c.e.CloseSent() {
-		return ErrClosed
+		return 0, ErrClosed
 	}
 	o := &c.l.s.o
 	if out := c.outLocked(); len(out) > 0 && len(out)+len(p) > o.MaxQueue {
 		if o.SlowConsumer == DropMessage {
-			return ErrQueueFull
+			return 0, ErrQueueFull
 		}
 		c.e.Tick(c.l.s.now()) // the close timeout counts from now
 		if !c.is(fPeerClose) && !c.e.CloseSent() {
@@ -247,14 +249,15 @@ func (c *Conn) writeMessage(op wire.Opcode, p []byte) error {
 		c.e.Close(wire.StatusPolicyViolation, "too slow: send queue full")
 		c.sendOutgoingLocked()
 		c.l.note(c)
-		return ErrQueueFull
+		return 0, ErrQueueFull
 	}
 	bp := framePool.Get().(*[]byte)
 	if !c.is(fDeflate) && len(p) >= vectorMin && len(c.outLocked()) == 0 {
-		return c.writeVector(bp, op, p)
+		return len(p), c.writeVector(bp, op, p)
 	}
 	b, err := c.e.AppendMessage((*bp)[:0], op, p)
 	c.e.DropSendBuffer() // an idle connection keeps no compression buffer
+	payload := framePayload(len(b))
 	kept := false
 	if err == nil {
 		b = c.e.AppendOutgoing(b)
@@ -265,9 +268,20 @@ func (c *Conn) writeMessage(op wire.Opcode, p []byte) error {
 		framePool.Put(bp)
 	}
 	if err == endpoint.ErrClosing {
-		return ErrClosed
+		return 0, ErrClosed
 	}
-	return err
+	return payload, err
+}
+
+// framePayload is the payload length of an unmasked frame of n bytes.
+func framePayload(n int) int {
+	switch {
+	case n-2 < 126:
+		return max(n-2, 0)
+	case n-4 < 1<<16:
+		return n - 4
+	}
+	return n - 10
 }
 
 // vectorMin is the least payload that write sends from where it is, with
@@ -647,6 +661,9 @@ func (l *evloop) acceptedLocked(c *Conn, a *Accepted, now int64) {
 		c.extraLocked().val = a.Value
 	}
 	l.openLocked(c, a.Deflate, now)
+	if a.PingInterval != 0 {
+		c.e.SetKeepAlive(now, max(int64(a.PingInterval), 0), int64(l.s.o.PongTimeout))
+	}
 	c.sendLocked(handshake.AppendResponse(nil, a.Key, a.Protocol, a.Extensions, a.Header))
 }
 

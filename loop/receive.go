@@ -73,6 +73,7 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 			}
 			continue
 		case endpoint.Data:
+			l.s.stats.bytesIn.Add(uint64(len(ev.Data)))
 			if borrow && ev.End {
 				borrow = false
 				t := c.message(ev.Data, now)
@@ -95,6 +96,7 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 			}
 			continue
 		case endpoint.Inflate:
+			l.s.stats.bytesIn.Add(uint64(len(ev.Data)))
 			end, err := l.inflate(c)
 			if err != nil {
 				break
@@ -161,7 +163,6 @@ func (c *Conn) message(data []byte, now int64) task {
 		t.data = []byte{}
 	}
 	c.l.s.stats.in.Add(1)
-	c.l.s.stats.bytesIn.Add(uint64(len(data)))
 	if c.pdue != 0 {
 		c.pdue = now + int64(c.l.s.ev.Timeout)
 	}

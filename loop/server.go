@@ -187,6 +187,10 @@ type Accepted struct {
 	Extensions []handshake.Extension // the extensions agreed
 	Deflate    *deflate.Agreement    // permessage-deflate's parameters, when agreed
 	Value      any                   // the connection's Value from the start
+
+	// PingInterval, when not 0, replaces Options.PingInterval for this
+	// connection; a negative value turns keepalive off.
+	PingInterval time.Duration
 }
 
 // UpgradeAccepted is Upgrade for a handshake the caller has judged

@@ -19,13 +19,24 @@ func memoryEnv(history int) brokertest.Env {
 	return brokertest.Env{New: func(testing.TB) server.Broker { return b }}
 }
 
-func TestChannelsFanOut(t *testing.T) {
-	brokertest.RunFanOut(t, memoryEnv(0), 3, 100, 10000)
+// memoryEnvMode is memoryEnv on m's driver.
+func memoryEnvMode(history int, m mode) brokertest.Env {
+	env := memoryEnv(history)
+	env.EventLoop = m.loop != nil
+	return env
 }
 
-func TestChannelsResume(t *testing.T) { brokertest.RunResume(t, memoryEnv(0)) }
+func TestChannelsFanOut(t *testing.T) {
+	forModes(t, func(t *testing.T, m mode) { brokertest.RunFanOut(t, memoryEnvMode(0, m), 3, 100, 10000) })
+}
 
-func TestChannelsNodeRestart(t *testing.T) { brokertest.RunNodeRestart(t, memoryEnv(0)) }
+func TestChannelsResume(t *testing.T) {
+	forModes(t, func(t *testing.T, m mode) { brokertest.RunResume(t, memoryEnvMode(0, m)) })
+}
+
+func TestChannelsNodeRestart(t *testing.T) {
+	forModes(t, func(t *testing.T, m mode) { brokertest.RunNodeRestart(t, memoryEnvMode(0, m)) })
+}
 
 // A client resuming from a position older than the history gets a gap,
 // then the live messages.
@@ -115,4 +126,6 @@ func TestChannelsRepair(t *testing.T) {
 	}
 }
 
-func TestChannelsTrimmed(t *testing.T) { brokertest.RunTrimmed(t, memoryEnv(0)) }
+func TestChannelsTrimmed(t *testing.T) {
+	forModes(t, func(t *testing.T, m mode) { brokertest.RunTrimmed(t, memoryEnvMode(0, m)) })
+}

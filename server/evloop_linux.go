@@ -67,6 +67,12 @@ func (d *evDriver) serve(w http.ResponseWriter, r *http.Request, rt *route, opts
 	cl := &client{ev: rt.Events, path: r.URL.Path, start: time.Now(), limited: limited, values: dec.Options.Values}
 	a := &loop.Accepted{Key: dec.Key, Protocol: dec.Subprotocol, Header: dec.Header,
 		Extensions: dec.Extensions, Deflate: dec.Deflate, Value: cl}
+	if iv := dec.Options.PingInterval; iv != s.opts.PingInterval {
+		a.PingInterval = iv // a hook changed it (websocket.Upgrade.PingInterval)
+		if iv == 0 {
+			a.PingInterval = websocket.DefaultServerPingInterval
+		}
+	}
 	if err := d.ls.UpgradeAccepted(w, r, a); err != nil {
 		// The connection was hijacked or never could be: nothing to answer.
 		s.countRefusal(r, http.StatusInternalServerError, RefusedError, err.Error())

@@ -14,8 +14,10 @@ import (
 
 // Keepalive is set per server (Options) and per connection (the hook's
 // Upgrade.PingInterval); the client counts the pings it gets.
-func TestKeepAlivePerServerAndPerConn(t *testing.T) {
-	opts := &server.Options{}
+func TestKeepAlivePerServerAndPerConn(t *testing.T) { forModes(t, testKeepAlive) }
+
+func testKeepAlive(t *testing.T, m mode) {
+	opts := m.options(nil)
 	opts.PingInterval = 40 * time.Millisecond
 	opts.OnUpgrade = func(u *websocket.Upgrade) error {
 		if u.Request.URL.Query().Get("quiet") != "" {
@@ -24,7 +26,7 @@ func TestKeepAlivePerServerAndPerConn(t *testing.T) {
 		return nil
 	}
 	srv := server.New(opts)
-	srv.Handle("/", server.HandlerFunc(readUntilEnd))
+	srv.HandleRoute(m.route("/", nil, readUntilEnd, eventsIdle()))
 	base := serve(t, srv, nil)
 	ctx := testCtx(t)
 	var quietPings, loudPings atomic.Int64
@@ -57,12 +59,14 @@ func TestKeepAlivePerServerAndPerConn(t *testing.T) {
 
 // One broadcast reaches clients with different compression settings, each
 // getting the same bytes: with context takeover, without, and uncompressed.
-func TestBroadcastMixedCompression(t *testing.T) {
-	opts := &server.Options{}
+func TestBroadcastMixedCompression(t *testing.T) { forModes(t, testBroadcastMixedCompression) }
+
+func testBroadcastMixedCompression(t *testing.T, m mode) {
+	opts := m.options(nil)
 	opts.Compression = &websocket.CompressionOptions{}
 	srv := server.New(opts)
 	started := newStarts()
-	srv.Handle("/", started.wrap(readUntilEnd))
+	srv.HandleRoute(m.route("/", started, readUntilEnd, eventsIdle()))
 	base := serve(t, srv, nil)
 	ctx := testCtx(t)
 	clients := []*websocket.Conn{

@@ -33,7 +33,13 @@ type Env struct {
 	Stop, Start func(t testing.TB)
 	// Persistent is true when history survives Stop and Start.
 	Persistent bool
+	// EventLoop runs the nodes in event-loop mode (server.Options.EventLoop),
+	// their route served by Events.
+	EventLoop bool
 }
+
+// node starts a node of env's mode with a broker client of its own.
+func (env Env) node(t testing.TB) *Node { return NewNodeMode(t, env.New(t), env.EventLoop) }
 
 // Node is one server of a cluster, on a loopback port.
 type Node struct {
@@ -48,18 +54,32 @@ type Node struct {
 // channels named by its "channel" query parameters, resuming from the
 // position in its "epoch" and "offset" parameters (server.PositionFromQuery),
 // then sends it the text "ready".
-func NewNode(t testing.TB, b server.Broker) *Node {
+func NewNode(t testing.TB, b server.Broker) *Node { return NewNodeMode(t, b, false) }
+
+// NewNodeMode is NewNode, in event-loop mode when loop is set: the route is
+// then served by Events that do what the handler does.
+func NewNodeMode(t testing.TB, b server.Broker, loop bool) *Node {
 	t.Helper()
 	n := &Node{broker: b}
-	n.Srv = server.New(&server.Options{
+	o := &server.Options{
 		SendQueue:      1 << 15, // the suite checks delivery, not slow-consumer policy
 		ChannelOptions: server.ChannelOptions{Broker: b},
-	})
-	n.Srv.HandleRoute(server.Route{Path: "/ws", Handler: server.HandlerFunc(handle(n.Srv)),
+	}
+	route := server.Route{Path: "/ws",
 		OnUpgrade: func(u *websocket.Upgrade) error {
 			u.SetValue(queryKey{}, u.Request.URL.Query())
 			return nil
-		}})
+		}}
+	if loop {
+		o.EventLoop = &server.EventLoopOptions{MaxQueue: 64 << 20}
+	}
+	n.Srv = server.New(o)
+	if loop {
+		route.Handler, route.Events = nil, events(n.Srv)
+	} else {
+		route.Handler = server.HandlerFunc(handle(n.Srv))
+	}
+	n.Srv.HandleRoute(route)
 	n.hs = httptest.NewServer(n.Srv)
 	n.URL = "ws" + strings.TrimPrefix(n.hs.URL, "http") + "/ws"
 	t.Cleanup(n.Kill)
@@ -89,6 +109,26 @@ func handle(srv *server.Server) func(ctx context.Context, c *websocket.Conn) err
 			}
 		}
 	}
+}
+
+// events are handle's work as Events, for the event loop: OnOpen
+// subscribes and sends "ready"; the connection then only waits.
+func events(srv *server.Server) *server.Events {
+	return &server.Events{OnOpen: func(c server.Conn, _ *http.Request) {
+		vals, _ := server.Value(c, queryKey{}).(url.Values)
+		since, err := server.PositionFromQuery(vals)
+		if err != nil {
+			c.Close(websocket.StatusPolicyViolation, err.Error())
+			return
+		}
+		for _, ch := range vals["channel"] {
+			if err := srv.Subscribe(context.Background(), c, ch, since); err != nil {
+				c.Close(websocket.StatusTryAgainLater, "subscribe: "+err.Error())
+				return
+			}
+		}
+		c.WriteText("ready")
+	}}
 }
 
 // Kill stops the node at once: connections are dropped without a close
