@@ -372,6 +372,11 @@ func (st *chanState) sendLocked(cl *client, sub *subscription, m Message) {
 // enqueueSlow applies OnQueueFull to a subscriber whose catch-up fell too
 // far behind the live messages.
 func (s *Server) enqueueSlow(cl *client) {
+	if cl.direct != nil {
+		s.counters.broadcast(BroadcastResult{Closed: 1})
+		cl.direct.Close(s.closeCode, "too slow: send queue full") // never waits
+		return
+	}
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	if cl.dead {
@@ -380,10 +385,6 @@ func (s *Server) enqueueSlow(cl *client) {
 	cl.dead = true
 	cl.clearLocked()
 	s.counters.broadcast(BroadcastResult{Closed: 1})
-	if cl.direct != nil {
-		cl.direct.Close(s.closeCode, "too slow: send queue full") // never waits
-		return
-	}
 	cl.senders.Go(func() { cl.conn.Close(s.closeCode, "too slow: send queue full") })
 }
 

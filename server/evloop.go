@@ -28,4 +28,10 @@ type EventLoopOptions struct {
 	// Options.OnQueueFull: CloseSlow closes the connection with 1008,
 	// DropMessage drops the message.
 	MaxQueue int
+
+	// ReuseMessages hands OnText's and OnBinary's messages out of a pool
+	// shared by the connections (loop.Options.ReuseMessages): OnBinary's
+	// slice is then valid only until the callback returns, and memory
+	// follows the messages in flight instead of being allocated for each.
+	ReuseMessages bool
 }

@@ -5,6 +5,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/wskit/websocket"
@@ -28,6 +29,7 @@ func newEvDriver(s *Server) (*evDriver, error) {
 		Workers:        eo.Workers,
 		Inline:         eo.Inline,
 		MaxQueue:       eo.MaxQueue,
+		ReuseMessages:  eo.ReuseMessages,
 		MaxMessageSize: ao.MaxMessageSize,
 		PingInterval:   ao.PingInterval,
 		PongTimeout:    ao.PongTimeout,
@@ -64,7 +66,9 @@ func (d *evDriver) serve(w http.ResponseWriter, r *http.Request, rt *route, opts
 		d.release(limited)
 		return
 	}
-	cl := &client{ev: rt.Events, path: r.URL.Path, start: time.Now(), limited: limited, values: dec.Options.Values}
+	// The path is copied: as net/http parsed it, it shares the memory of
+	// the whole request line.
+	cl := &client{ev: rt.Events, path: strings.Clone(r.URL.Path), start: time.Now(), limited: limited, values: dec.Options.Values}
 	a := &loop.Accepted{Key: dec.Key, Protocol: dec.Subprotocol, Header: dec.Header,
 		Extensions: dec.Extensions, Deflate: dec.Deflate, Value: cl}
 	if iv := dec.Options.PingInterval; iv != s.opts.PingInterval {

@@ -14,11 +14,12 @@ import (
 
 // client is a live connection in the registry, with its broadcast queue.
 // A connection of the event loop has direct set instead of conn: its
-// writes never wait, so it needs no queue and no sender goroutine.
+// writes never wait, so it needs no queue and no sender goroutine, and its
+// address is asked of it when needed rather than kept as text.
 type client struct {
 	conn       *websocket.Conn
-	direct     Conn // the event loop's *loop.Conn, or nil
-	host, port string
+	direct     Conn   // the event loop's *loop.Conn, or nil
+	host, port string // conn's remote address
 	path       string
 	start      time.Time
 	// closedHere is set when the server started the close handshake
@@ -35,12 +36,32 @@ type client struct {
 	values  map[any]any
 	lerr    error // what ended it, when not the peer's close frame (OnError)
 
+	*sendQueue // conn's; nil for the event loop's
+}
+
+// sendQueue is the broadcast queue of a connection served by a goroutine.
+type sendQueue struct {
 	mu      sync.Mutex
 	queue   []*entry // waiting broadcasts, oldest first
 	head    int      // index of the oldest in queue
 	sending bool     // a sender goroutine is running
 	dead    bool     // no more broadcasts: closed, slow or failed
 	senders sync.WaitGroup
+}
+
+// queuedClient is a client served by a goroutine and its queue, made in
+// one allocation.
+type queuedClient struct {
+	client
+	q sendQueue
+}
+
+// hostPort returns cl's remote host and port.
+func (cl *client) hostPort() (string, string) {
+	if cl.direct != nil {
+		return hostPort(cl.direct.RemoteAddr())
+	}
+	return cl.host, cl.port
 }
 
 // key is cl's connection, as the registry knows it.
@@ -52,18 +73,21 @@ func (cl *client) key() Conn {
 }
 
 func (cl *client) remote() string {
-	if cl.port == "" {
-		return cl.host
+	host, port := cl.hostPort()
+	if port == "" {
+		return host
 	}
-	if strings.Contains(cl.host, ":") {
-		return "[" + cl.host + "]:" + cl.port
+	if strings.Contains(host, ":") {
+		return "[" + host + "]:" + port
 	}
-	return cl.host + ":" + cl.port
+	return host + ":" + port
 }
 
 // register adds c to the registry, unless the server is shutting down.
 func (s *Server) register(c *websocket.Conn, r *http.Request) *client {
-	cl := &client{conn: c, path: r.URL.Path, start: time.Now()}
+	qc := &queuedClient{client: client{conn: c, path: r.URL.Path, start: time.Now()}}
+	cl := &qc.client
+	cl.sendQueue = &qc.q
 	cl.host, cl.port = hostPort(c.RemoteAddr())
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -78,7 +102,6 @@ func (s *Server) register(c *websocket.Conn, r *http.Request) *client {
 // registerDirect adds cl, a connection of the event loop just opened, to
 // the registry, unless the server is shutting down.
 func (s *Server) registerDirect(cl *client) bool {
-	cl.host, cl.port = hostPort(cl.direct.RemoteAddr())
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.shutting.Load() {
@@ -167,13 +190,14 @@ func Value(c Conn, key any) any {
 func (s *Server) Find(host, port string) []Conn {
 	matchHost := hostMatcher(host)
 	return s.selectClients(func(cl *client) bool {
-		if !matchHost(cl.host) {
+		h, p := cl.hostPort()
+		if !matchHost(h) {
 			return false
 		}
 		if port == "" || port == "*" {
 			return true
 		}
-		ok, _ := path.Match(port, cl.port)
+		ok, _ := path.Match(port, p)
 		return ok
 	})
 }

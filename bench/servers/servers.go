@@ -26,7 +26,7 @@ import (
 )
 
 // Libs lists the servers, in the order reports show them.
-var Libs = []string{"wskit", "wskit-loop", "wskit-accept", "gorilla", "coder", "gobwas", "gws", "nbio", "tcp"}
+var Libs = []string{"wskit", "wskit-loop", "wskit-srvloop", "wskit-accept", "gorilla", "coder", "gobwas", "gws", "nbio", "tcp"}
 
 // Options selects what a server supports beyond plain echo.
 type Options struct {
@@ -54,6 +54,8 @@ func Start(lib string, ln net.Listener, o Options) (Server, error) {
 		return startWskit(ln, o)
 	case "wskit-loop":
 		return startWskitLoop(ln, o)
+	case "wskit-srvloop":
+		return startWskitServerLoop(ln, o)
 	case "wskit-accept":
 		return startWskitAccept(ln, o)
 	case "gorilla":
