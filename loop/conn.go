@@ -586,10 +586,13 @@ func (l *evloop) handshake(c *Conn, p []byte, now int64) {
 	b := c.busyLocked()
 	b.hs = append(b.hs, p...)
 	end := bytes.Index(b.hs, []byte("\r\n\r\n"))
-	if end < 0 {
-		if len(b.hs) > o.MaxHeaderBytes {
-			c.refuseLocked(http.StatusRequestHeaderFieldsTooLarge, nil, "request header too large")
-		}
+	if end < 0 && len(b.hs) <= o.MaxHeaderBytes {
+		c.mu.Unlock()
+		return
+	}
+	if end < 0 || end+4 > o.MaxHeaderBytes {
+		// Too large, whether it came in pieces or whole in one read.
+		c.refuseLocked(http.StatusRequestHeaderFieldsTooLarge, nil, "request header too large")
 		c.mu.Unlock()
 		return
 	}
@@ -603,11 +606,56 @@ func (l *evloop) handshake(c *Conn, p []byte, now int64) {
 		c.mu.Unlock()
 		return
 	}
-	ok := l.upgradeLocked(c, req, now)
+	ok := true
+	if o.Judge != nil {
+		ok = l.judgedLocked(c, req, now)
+	} else {
+		ok = l.upgradeLocked(c, req, now)
+	}
 	c.mu.Unlock()
 	if ok {
 		l.opened(c, req, rest, now)
 	}
+}
+
+// judgedLocked has Options.Judge decide req and answers it as decided. It
+// reports whether the connection is open.
+func (l *evloop) judgedLocked(c *Conn, req *http.Request, now int64) bool {
+	w := &refusal{h: http.Header{}}
+	if a := l.s.o.Judge(w, req); a != nil {
+		l.acceptedLocked(c, a, now)
+		return true
+	}
+	if w.status == 0 {
+		w.status = http.StatusInternalServerError
+	}
+	c.respondLocked(w.status, w.h, w.body)
+	return false
+}
+
+// refusal records the answer Options.Judge writes to a handshake it
+// refuses.
+type refusal struct {
+	h      http.Header
+	status int
+	body   []byte
+}
+
+func (w *refusal) Header() http.Header { return w.h }
+
+func (w *refusal) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+}
+
+func (w *refusal) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	if len(w.body)+len(p) > 4<<10 {
+		p = p[:max(4<<10-len(w.body), 0)] // a refusal's body is short
+	}
+	w.body = append(w.body, p...)
+	return len(p), nil
 }
 
 // upgradeLocked checks req, a client's opening handshake (RFC 6455 §4.2),
@@ -706,15 +754,29 @@ func (l *evloop) opened(c *Conn, req *http.Request, rest []byte, now int64) {
 // refuseLocked answers a request that is not a valid opening handshake
 // with status and closes the connection once that is written.
 func (c *Conn) refuseLocked(status int, h http.Header, reason string) {
+	h = h.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	c.respondLocked(status, h, []byte(reason))
+}
+
+// respondLocked answers a request that is not upgraded with status, the
+// headers h and body, and closes the connection once that is written.
+func (c *Conn) respondLocked(status int, h http.Header, body []byte) {
 	var b []byte
 	b = append(b, "HTTP/1.1 "...)
 	b = strconv.AppendInt(b, int64(status), 10)
 	b = append(b, ' ')
 	b = append(b, http.StatusText(status)...)
-	b = append(b, "\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "...)
-	b = strconv.AppendInt(b, int64(len(reason)), 10)
+	b = append(b, "\r\nConnection: close\r\nContent-Length: "...)
+	b = strconv.AppendInt(b, int64(len(body)), 10)
 	b = append(b, "\r\n"...)
 	for k, vs := range h {
+		if k == "Content-Length" || k == "Connection" {
+			continue // written above
+		}
 		for _, v := range vs {
 			if !strings.ContainsAny(k+v, "\r\n") {
 				b = append(b, k+": "+v+"\r\n"...)
@@ -722,7 +784,7 @@ func (c *Conn) refuseLocked(status int, h http.Header, reason string) {
 		}
 	}
 	b = append(b, "\r\n"...)
-	b = append(b, reason...)
+	b = append(b, body...)
 	if c.b != nil {
 		c.b.hs = nil
 	}

@@ -93,6 +93,15 @@ type Options struct {
 	// (RFC 6455 §10.2); nil allows requests without Origin and those whose
 	// Origin's host is the request's Host. A refused request gets 403.
 	CheckOrigin func(r *http.Request) bool
+
+	// Judge, when set, decides every handshake the loops read
+	// themselves (Serve, Adopt) in place of the loop's own checks,
+	// Protocols and CheckOrigin: it answers a refusal on w, as an
+	// http.Handler would (its status, headers and body are sent and the
+	// connection closed), and returns nil, or returns the 101 response to
+	// send. Package server sets it to apply its routes and hooks. It runs
+	// on a loop, so it must not block.
+	Judge func(w http.ResponseWriter, r *http.Request) *Accepted
 }
 
 // Events are the callbacks of a Server's connections, as the root package's

@@ -22,7 +22,7 @@ func memoryEnv(history int) brokertest.Env {
 // memoryEnvMode is memoryEnv on m's driver.
 func memoryEnvMode(history int, m mode) brokertest.Env {
 	env := memoryEnv(history)
-	env.EventLoop = m.loop != nil
+	env.EventLoop, env.Own = m.loop != nil, m.own
 	return env
 }
 

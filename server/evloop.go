@@ -1,5 +1,7 @@
 package server
 
+import "time"
+
 // EventLoopOptions switch a Server to event-loop mode (Options.EventLoop):
 // the plain HTTP/1.1 connections of routes with Events are handed, once
 // their handshake is judged (routing, limits, origin policy, hooks,
@@ -34,4 +36,8 @@ type EventLoopOptions struct {
 	// slice is then valid only until the callback returns, and memory
 	// follows the messages in flight instead of being allocated for each.
 	ReuseMessages bool
+
+	// HandshakeTimeout bounds the reading of a handshake by the loops
+	// (Server.Serve) from the accept; 0 means HandshakeTimeout.
+	HandshakeTimeout time.Duration
 }

@@ -3,7 +3,10 @@
 package server
 
 import (
+	"cmp"
 	"context"
+	"errors"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -25,15 +28,18 @@ func newEvDriver(s *Server) (*evDriver, error) {
 	d := &evDriver{s: s}
 	eo, ao := s.opts.EventLoop, &s.opts.AcceptOptions
 	o := &loop.Options{
-		Loops:          eo.Loops,
-		Workers:        eo.Workers,
-		Inline:         eo.Inline,
-		MaxQueue:       eo.MaxQueue,
-		ReuseMessages:  eo.ReuseMessages,
-		MaxMessageSize: ao.MaxMessageSize,
-		PingInterval:   ao.PingInterval,
-		PongTimeout:    ao.PongTimeout,
-		CloseTimeout:   ao.CloseTimeout,
+		Loops:            eo.Loops,
+		Workers:          eo.Workers,
+		Inline:           eo.Inline,
+		MaxQueue:         eo.MaxQueue,
+		ReuseMessages:    eo.ReuseMessages,
+		MaxMessageSize:   ao.MaxMessageSize,
+		PingInterval:     ao.PingInterval,
+		PongTimeout:      ao.PongTimeout,
+		CloseTimeout:     ao.CloseTimeout,
+		Judge:            d.judge,
+		HandshakeTimeout: cmp.Or(eo.HandshakeTimeout, HandshakeTimeout),
+		MaxHeaderBytes:   MaxHandshakeBytes,
 	}
 	switch {
 	case o.PingInterval == 0:
@@ -57,14 +63,46 @@ func newEvDriver(s *Server) (*evDriver, error) {
 
 // serve judges r, taken by rt with opts, and hands its connection to the
 // loop; it answers a refused handshake itself. It owns the server's
-// admission of r (s.leave) and its MaxConns slot when limited.
+// admission of r and its MaxConns slot when limited.
 func (d *evDriver) serve(w http.ResponseWriter, r *http.Request, rt *route, opts *websocket.AcceptOptions, limited bool) {
+	a := d.decide(w, r, rt, opts, limited)
+	if a == nil {
+		return
+	}
+	if err := d.ls.UpgradeAccepted(w, r, a); err != nil {
+		// The connection was hijacked or never could be: nothing to answer.
+		d.s.countRefusal(r, http.StatusInternalServerError, RefusedError, err.Error())
+		d.s.release(limited)
+	}
+}
+
+// judge is the loop's Options.Judge, for the handshakes it reads itself
+// (Server.Serve): the admission, the routes and the hooks, as ServeHTTP
+// applies them, with the refusals written to w.
+func (d *evDriver) judge(w http.ResponseWriter, r *http.Request) *loop.Accepted {
+	s := d.s
+	rt, opts, limited, ok := s.admit(w, r)
+	if !ok {
+		return nil
+	}
+	if rt.Events == nil {
+		s.release(limited)
+		s.refuse(w, r, http.StatusInternalServerError, RefusedError, "route "+rt.Path+" has a Handler: serve it with ServeHTTP")
+		return nil
+	}
+	return d.decide(w, r, rt, opts, limited)
+}
+
+// decide judges r with websocket.Decide and returns the loop's answer
+// with the connection's registry record as its value, or nil when it
+// refused r (and gave the admission back).
+func (d *evDriver) decide(w http.ResponseWriter, r *http.Request, rt *route, opts *websocket.AcceptOptions, limited bool) *loop.Accepted {
 	s := d.s
 	dec, err := websocket.Decide(w, r, opts)
 	if err != nil {
 		s.refused(r, err)
-		d.release(limited)
-		return
+		s.release(limited)
+		return nil
 	}
 	// The path is copied: as net/http parsed it, it shares the memory of
 	// the whole request line.
@@ -77,23 +115,17 @@ func (d *evDriver) serve(w http.ResponseWriter, r *http.Request, rt *route, opts
 			a.PingInterval = websocket.DefaultServerPingInterval
 		}
 	}
-	if err := d.ls.UpgradeAccepted(w, r, a); err != nil {
-		// The connection was hijacked or never could be: nothing to answer.
-		s.countRefusal(r, http.StatusInternalServerError, RefusedError, err.Error())
-		d.release(limited)
-	}
+	return a
 }
 
-// release gives back what an admitted handshake held, once its connection
-// is done with or was never opened.
-func (d *evDriver) release(limited bool) {
-	if limited {
-		d.s.slots.Add(-1)
+// serveLoop has the loops accept connections from ln and read their
+// handshakes themselves.
+func (d *evDriver) serveLoop(ln net.Listener) error {
+	err := d.ls.Serve(ln)
+	if errors.Is(err, loop.ErrServerClosed) {
+		err = http.ErrServerClosed
 	}
-	d.s.leave()
-	if d.s.ended != nil {
-		d.s.ended()
-	}
+	return err
 }
 
 func clientOf(c *loop.Conn) *client { cl, _ := c.Value().(*client); return cl }
@@ -167,7 +199,7 @@ func (d *evDriver) ended(cl *client, code wire.StatusCode, reason string) {
 		}
 		s.logClosedLoop(cl, code, reason)
 	}
-	d.release(cl.limited)
+	s.served(cl.limited)
 }
 
 // shutdown stops the loop, waiting for its connections' close handshakes

@@ -5,6 +5,7 @@ package server
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 
 	"github.com/wskit/websocket"
@@ -19,6 +20,7 @@ func newEvDriver(*Server) (*evDriver, error) {
 
 func (d *evDriver) serve(http.ResponseWriter, *http.Request, *route, *websocket.AcceptOptions, bool) {
 }
+func (d *evDriver) serveLoop(net.Listener) error                           { return nil }
 func (d *evDriver) shutdown(context.Context) error                         { return nil }
 func (d *evDriver) sendNow(Conn, *websocket.PreparedMessage) enqueueResult { return skipped }
 func (d *evDriver) stats(*Stats)                                           {}

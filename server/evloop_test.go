@@ -17,8 +17,8 @@ import (
 )
 
 // wantType is the Conn type a mode's plain connection is served by.
-func wantType(mode string) string {
-	if mode == "loop" {
+func wantType(m mode) string {
+	if m.loop != nil {
 		return "*loop.Conn"
 	}
 	return "*websocket.Conn"
@@ -64,7 +64,7 @@ func TestEventsOnBothDrivers(t *testing.T) {
 					return nil
 				}})
 			srvRef.Store(srv)
-			url := serve(t, srv, nil)
+			url := m.serve(t, srv)
 
 			const n = 6
 			clients := make([]*websocket.Conn, 0, n)
@@ -74,7 +74,7 @@ func TestEventsOnBothDrivers(t *testing.T) {
 					o.Compression = &websocket.CompressionOptions{}
 				}
 				c := dial(t, url+"/echo", o)
-				if got, want := <-opened, wantType(m.name)+" /echo"; got != want {
+				if got, want := <-opened, wantType(m)+" /echo"; got != want {
 					t.Fatalf("OnOpen got %s, want %s", got, want)
 				}
 				if c.Compressed() != (i%2 == 1) {
@@ -114,7 +114,7 @@ func TestEventsOnBothDrivers(t *testing.T) {
 			// The registry finds the connections whichever driver serves
 			// them, by address and by the values hooks set.
 			carol := srv.Select(func(c server.Conn) bool { return server.Value(c, userKey{}) == "carol" })
-			if len(carol) != 1 || fmt.Sprintf("%T", carol[0]) != wantType(m.name) || carol[0].Subprotocol() != "chat.v2" {
+			if len(carol) != 1 || fmt.Sprintf("%T", carol[0]) != wantType(m) || carol[0].Subprotocol() != "chat.v2" {
 				t.Fatalf("Select by value: %v", carol)
 			}
 			if got := srv.Find("127.0.0.0/8", ""); len(got) != n+1 {
@@ -186,9 +186,7 @@ func TestEventsOnBothDrivers(t *testing.T) {
 			if st := srv.Stats(); st.CloseCodes[websocket.StatusGoingAway] != n+1 {
 				t.Fatalf("close codes %v", st.CloseCodes)
 			}
-			if r := handshakeRefusal(t, url+"/echo", nil); r.status != http.StatusServiceUnavailable {
-				t.Fatalf("after shutdown: %d, want 503", r.status)
-			}
+			m.refusedAfterShutdown(t, url+"/echo")
 		})
 	}
 }

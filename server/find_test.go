@@ -24,7 +24,7 @@ func testFind(t *testing.T, m mode) {
 	srv := server.New(m.options(nil))
 	started := newStarts()
 	srv.HandleRoute(m.route("/", started, readUntilEnd, eventsIdle()))
-	base := serve(t, srv, nil)
+	base := m.serve(t, srv)
 	hosts := []string{"127.0.0.1", "127.0.0.2", "127.0.0.2", "127.0.0.3", "127.0.1.1"}
 	ports := map[string]string{} // client port -> host
 	clients := make([]*websocket.Conn, len(hosts))

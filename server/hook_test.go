@@ -68,7 +68,7 @@ func testHandshakeHooks(t *testing.T, m mode) {
 		return nil
 	}
 	srv.HandleRoute(route)
-	base := serve(t, srv, nil)
+	base := m.serve(t, srv)
 
 	refusals := []struct {
 		query  string
@@ -194,7 +194,7 @@ func testMaxConns(t *testing.T, m mode) {
 	srv := server.New(m.options(&server.Options{MaxConns: 2}))
 	ended := endsOf(srv)
 	srv.HandleRoute(m.route("/", nil, echo, eventsEcho(nil)))
-	base := serve(t, srv, nil)
+	base := m.serve(t, srv)
 	a := dial(t, base+"/", nil)
 	dial(t, base+"/", nil)
 	r := handshakeRefusal(t, base+"/", nil)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net"
 	"net/http"
 	"time"
 )
@@ -35,4 +36,29 @@ func HTTPServer(addr string, h http.Handler) *http.Server {
 		MaxHeaderBytes:    MaxHandshakeBytes,
 		IdleTimeout:       IdleTimeout,
 	}
+}
+
+// Serve accepts connections on ln until Shutdown, and returns
+// http.ErrServerClosed then. In event-loop mode (Options.EventLoop) the
+// loops accept them and read their handshakes themselves, with no
+// goroutine per handshake, within HandshakeTimeout and MaxHandshakeBytes;
+// the routes, limits and hooks apply as in ServeHTTP, but the hooks then
+// run on a loop and must not block, and only routes with Events can be
+// served (one with a Handler is refused with 500: mount the Server in an
+// http.Server for those, or for TLS). Otherwise Serve runs the Server in
+// an http.Server from HTTPServer.
+func (s *Server) Serve(ln net.Listener) error {
+	if s.ev != nil {
+		return s.ev.serveLoop(ln)
+	}
+	hs := HTTPServer("", s)
+	s.mu.Lock()
+	if s.shutting.Load() {
+		s.mu.Unlock()
+		ln.Close()
+		return http.ErrServerClosed
+	}
+	s.https = append(s.https, hs)
+	s.mu.Unlock()
+	return hs.Serve(ln)
 }

@@ -42,11 +42,28 @@ func startHTTP(t *testing.T, srv *server.Server, d time.Duration) string {
 // TestSlowlorisHandshakes: 200 clients each send the start of a handshake
 // and never finish it. The server closes every one of them once the
 // header timeout passes; none is left holding a descriptor.
+//
+// In event-loop mode with the loops reading the handshakes (Serve), the
+// loop's handshake deadline does the same.
 func TestSlowlorisHandshakes(t *testing.T) {
+	forReaders(t, testSlowloris)
+}
+
+func testSlowloris(t *testing.T, m mode) {
 	const conns = 200
-	srv := server.New(nil)
-	srv.Handle("/", server.HandlerFunc(echo))
-	addr := startHTTP(t, srv, 200*time.Millisecond)
+	var addr string
+	var srv *server.Server
+	if m.own {
+		o := m.options(nil)
+		o.EventLoop.HandshakeTimeout = 200 * time.Millisecond
+		srv = server.New(o)
+		srv.HandleRoute(m.route("/", nil, echo, eventsEcho(nil)))
+		addr = strings.TrimPrefix(m.serve(t, srv), "ws://")
+	} else {
+		srv = server.New(nil)
+		srv.Handle("/", server.HandlerFunc(echo))
+		addr = startHTTP(t, srv, 200*time.Millisecond)
+	}
 	ctx := testCtx(t)
 	errs := make(chan error, conns)
 	for range conns {
@@ -87,9 +104,18 @@ func TestSlowlorisHandshakes(t *testing.T) {
 // TestOversizedHandshake: a handshake with a header over
 // MaxHandshakeBytes is answered 431 and never reaches the handler.
 func TestOversizedHandshake(t *testing.T) {
-	srv := server.New(nil)
-	srv.Handle("/", server.HandlerFunc(echo))
-	addr := startHTTP(t, srv, server.HandshakeTimeout)
+	forReaders(t, testOversized)
+}
+
+func testOversized(t *testing.T, m mode) {
+	srv := server.New(m.options(nil))
+	srv.HandleRoute(m.route("/", nil, echo, eventsEcho(nil)))
+	var addr string
+	if m.own {
+		addr = strings.TrimPrefix(m.serve(t, srv), "ws://")
+	} else {
+		addr = startHTTP(t, srv, server.HandshakeTimeout)
+	}
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)

@@ -27,7 +27,7 @@ func testKeepAlive(t *testing.T, m mode) {
 	}
 	srv := server.New(opts)
 	srv.HandleRoute(m.route("/", nil, readUntilEnd, eventsIdle()))
-	base := serve(t, srv, nil)
+	base := m.serve(t, srv)
 	ctx := testCtx(t)
 	var quietPings, loudPings atomic.Int64
 	third := make(chan struct{})
@@ -67,7 +67,7 @@ func testBroadcastMixedCompression(t *testing.T, m mode) {
 	srv := server.New(opts)
 	started := newStarts()
 	srv.HandleRoute(m.route("/", started, readUntilEnd, eventsIdle()))
-	base := serve(t, srv, nil)
+	base := m.serve(t, srv)
 	ctx := testCtx(t)
 	clients := []*websocket.Conn{
 		dial(t, base+"/", &websocket.DialOptions{ConnOptions: websocket.ConnOptions{Compression: &websocket.CompressionOptions{}}}),

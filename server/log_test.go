@@ -47,7 +47,7 @@ func testLogsAndCounters(t *testing.T, m mode) {
 	}))
 	ended := endsOf(srv)
 	srv.HandleRoute(m.route("/echo", nil, echo, eventsEcho(nil)))
-	base := serve(t, srv, nil)
+	base := m.serve(t, srv)
 	ctx := testCtx(t)
 
 	c := dial(t, base+"/echo", nil)
@@ -162,7 +162,7 @@ func testLogWhoClosed(t *testing.T, m mode) {
 		_, _, err := c.Read(ctx)
 		return err // returns with the connection open: the server closes it
 	}, closeAfterOne))
-	base := serve(t, srv, nil)
+	base := m.serve(t, srv)
 	ctx := testCtx(t)
 
 	byClient := dial(t, base+"/echo", nil)

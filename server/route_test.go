@@ -44,7 +44,7 @@ func testRouting(t *testing.T, m mode) {
 	add("/static/", "", "prefix")
 	add("/static/deep/", "", "deep-prefix")
 	add("/files/*.bin", "", "glob-bin")
-	base := serve(t, srv, nil)
+	base := m.serve(t, srv)
 
 	cases := []struct {
 		path    string

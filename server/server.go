@@ -119,8 +119,9 @@ type Server struct {
 	drained   chan struct{} // closed when active drops to 0 during shutdown
 	closeCode websocket.StatusCode
 	budget    budget
-	ev        *evDriver // event-loop mode, or nil
-	ended     func()    // for tests: called when a connection is done with (export_test.go)
+	ev        *evDriver      // event-loop mode, or nil
+	https     []*http.Server // those Serve runs, closed by Shutdown
+	ended     func()         // for tests: called when a connection is done with (export_test.go)
 
 	brokerOnce sync.Once // channels are set up at first use
 	brokerImpl Broker
@@ -211,40 +212,16 @@ const (
 // ServeHTTP routes the request, applies the limits and hooks, and runs the
 // route's handler on the accepted connection.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !s.enter() {
-		s.refuse(w, r, http.StatusServiceUnavailable, RefusedShutdown, "server is shutting down")
+	rt, opts, limited, ok := s.admit(w, r)
+	if !ok {
 		return
 	}
 	handed := false
 	defer func() {
 		if !handed {
-			s.leave()
+			s.release(limited)
 		}
 	}()
-	offered, _ := handshake.ParseProtocols(r.Header) // malformed: Accept answers 400
-	rt, proto := (*s.routes.Load()).match(r.URL.Path, offered)
-	if rt == nil {
-		s.refuse(w, r, http.StatusNotFound, RefusedNoRoute, "no WebSocket route for "+r.URL.Path)
-		return
-	}
-	limited := s.opts.MaxConns > 0
-	if limited {
-		if s.slots.Add(1) > int64(s.opts.MaxConns) {
-			s.slots.Add(-1)
-			w.Header().Set("Retry-After", "1")
-			s.refuse(w, r, http.StatusServiceUnavailable, RefusedMaxConns, "too many connections")
-			return
-		}
-		defer func() {
-			if !handed {
-				s.slots.Add(-1)
-			}
-		}()
-	}
-	opts := rt.accept
-	if opts == nil {
-		opts = s.matchedOptions(rt, proto)
-	}
 	if s.ev != nil && rt.Events != nil && r.TLS == nil && r.ProtoMajor == 1 {
 		handed = true // the driver gives the admission and the slot back
 		s.ev.serve(w, r, rt, opts, limited)
@@ -295,12 +272,49 @@ func (s *Server) serve(cl *client, h Handler, conn *websocket.Conn, limited bool
 	s.finish(cl, err)
 }
 
-// served is what serve does when the handler has returned.
-func (s *Server) served(limited bool) {
+// admit takes a handshake in: the server is not shutting down, a route
+// takes it, and MaxConns has room. It returns the route and the options
+// of the handshake and whether it holds a MaxConns slot; the caller gives
+// the admission back with release (or served). When it reports false it
+// has answered the refusal and holds nothing.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request) (rt *route, opts *websocket.AcceptOptions, limited, ok bool) {
+	if !s.enter() {
+		s.refuse(w, r, http.StatusServiceUnavailable, RefusedShutdown, "server is shutting down")
+		return nil, nil, false, false
+	}
+	offered, _ := handshake.ParseProtocols(r.Header) // malformed: Accept answers 400
+	rt, proto := (*s.routes.Load()).match(r.URL.Path, offered)
+	if rt == nil {
+		s.leave()
+		s.refuse(w, r, http.StatusNotFound, RefusedNoRoute, "no WebSocket route for "+r.URL.Path)
+		return nil, nil, false, false
+	}
+	limited = s.opts.MaxConns > 0
+	if limited && s.slots.Add(1) > int64(s.opts.MaxConns) {
+		s.slots.Add(-1)
+		s.leave()
+		w.Header().Set("Retry-After", "1")
+		s.refuse(w, r, http.StatusServiceUnavailable, RefusedMaxConns, "too many connections")
+		return nil, nil, false, false
+	}
+	opts = rt.accept
+	if opts == nil {
+		opts = s.matchedOptions(rt, proto)
+	}
+	return rt, opts, limited, true
+}
+
+// release gives back an admission that did not become a connection.
+func (s *Server) release(limited bool) {
 	if limited {
 		s.slots.Add(-1)
 	}
 	s.leave()
+}
+
+// served is what serve does when the handler has returned.
+func (s *Server) served(limited bool) {
+	s.release(limited)
 	if s.ended != nil {
 		s.ended()
 	}
@@ -491,6 +505,9 @@ func (s *Server) leave() {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.shutting.Store(true)
+	for _, hs := range s.https {
+		hs.Close() // its listener, and handshakes not yet upgraded
+	}
 	var drained chan struct{}
 	if s.active > 0 {
 		if s.drained == nil {

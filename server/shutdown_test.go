@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"errors"
-	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -22,7 +21,7 @@ func testShutdown(t *testing.T, m mode) {
 	srv := server.New(m.options(nil))
 	started := newStarts()
 	srv.HandleRoute(m.route("/", started, echo, eventsEcho(nil)))
-	base := serve(t, srv, nil)
+	base := m.serve(t, srv)
 	ctx := testCtx(t)
 
 	codes := make(chan websocket.StatusCode, conns)
@@ -56,11 +55,8 @@ func testShutdown(t *testing.T, m mode) {
 	if st.CloseCodes[websocket.StatusGoingAway] != conns || st.Open != 0 {
 		t.Fatalf("Stats after Shutdown: %+v", st)
 	}
-	// Handshakes after Shutdown are answered 503.
-	r := handshakeRefusal(t, base+"/", nil)
-	if r.status != http.StatusServiceUnavailable {
-		t.Fatalf("handshake after Shutdown: %d %q", r.status, r.body)
-	}
+	// Handshakes after Shutdown are refused.
+	m.refusedAfterShutdown(t, base+"/")
 	t.Logf("Shutdown of %d connections took %v", conns, took)
 }
 
@@ -81,7 +77,7 @@ func testShutdownDeadline(t *testing.T, m mode) {
 		handlerDone <- ctx.Err()
 		return nil
 	}, ev))
-	base := serve(t, srv, nil)
+	base := m.serve(t, srv)
 	c := dial(t, base+"/", nil)
 	started.wait(1)
 	sctx, cancel := context.WithTimeout(testCtx(t), 300*time.Millisecond)

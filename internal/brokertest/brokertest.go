@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -36,10 +37,16 @@ type Env struct {
 	// EventLoop runs the nodes in event-loop mode (server.Options.EventLoop),
 	// their route served by Events.
 	EventLoop bool
+	// Own has the event-loop nodes read handshakes themselves
+	// (server.Server.Serve) instead of through net/http.
+	Own bool
 }
 
 // node starts a node of env's mode with a broker client of its own.
-func (env Env) node(t testing.TB) *Node { return NewNodeMode(t, env.New(t), env.EventLoop) }
+func (env Env) node(t testing.TB) *Node {
+	n := NewNodeMode(t, env.New(t), env.EventLoop, env.Own)
+	return n
+}
 
 // Node is one server of a cluster, on a loopback port.
 type Node struct {
@@ -54,11 +61,12 @@ type Node struct {
 // channels named by its "channel" query parameters, resuming from the
 // position in its "epoch" and "offset" parameters (server.PositionFromQuery),
 // then sends it the text "ready".
-func NewNode(t testing.TB, b server.Broker) *Node { return NewNodeMode(t, b, false) }
+func NewNode(t testing.TB, b server.Broker) *Node { return NewNodeMode(t, b, false, false) }
 
 // NewNodeMode is NewNode, in event-loop mode when loop is set: the route is
-// then served by Events that do what the handler does.
-func NewNodeMode(t testing.TB, b server.Broker, loop bool) *Node {
+// then served by Events that do what the handler does, and with own set
+// the loops read the handshakes themselves (Server.Serve).
+func NewNodeMode(t testing.TB, b server.Broker, loop, own bool) *Node {
 	t.Helper()
 	n := &Node{broker: b}
 	o := &server.Options{
@@ -80,8 +88,17 @@ func NewNodeMode(t testing.TB, b server.Broker, loop bool) *Node {
 		route.Handler = server.HandlerFunc(handle(n.Srv))
 	}
 	n.Srv.HandleRoute(route)
-	n.hs = httptest.NewServer(n.Srv)
-	n.URL = "ws" + strings.TrimPrefix(n.hs.URL, "http") + "/ws"
+	if loop && own {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go n.Srv.Serve(ln) // ends with the Shutdown of Kill
+		n.URL = "ws://" + ln.Addr().String() + "/ws"
+	} else {
+		n.hs = httptest.NewServer(n.Srv)
+		n.URL = "ws" + strings.TrimPrefix(n.hs.URL, "http") + "/ws"
+	}
 	t.Cleanup(n.Kill)
 	return n
 }
@@ -137,9 +154,13 @@ func (n *Node) Kill() {
 	n.once.Do(func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		n.hs.CloseClientConnections()
+		if n.hs != nil {
+			n.hs.CloseClientConnections()
+		}
 		n.Srv.Shutdown(ctx)
-		n.hs.Close()
+		if n.hs != nil {
+			n.hs.Close()
+		}
 		n.broker.Close()
 	})
 }
