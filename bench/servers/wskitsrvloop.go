@@ -1,16 +1,19 @@
 package servers
 
 import (
+	"context"
 	"net"
+	"time"
 
 	"github.com/wskit/websocket"
 	"github.com/wskit/websocket/server"
 )
 
 // startWskitServerLoop serves with wskit's server toolkit in event-loop
-// mode (server.Options.EventLoop): the route's Events run inline on the
-// loops, as wskit-loop's handlers do, and broadcasts go through the
-// toolkit's registry.
+// mode (server.Options.EventLoop), the loops reading the handshakes
+// themselves (Server.Serve): the route's Events run inline on the loops,
+// as wskit-loop's handlers do, and broadcasts go through the toolkit's
+// registry.
 func startWskitServerLoop(ln net.Listener, o Options) (Server, error) {
 	opts := &server.Options{EventLoop: &server.EventLoopOptions{
 		Inline:        !o.Broadcast, // a broadcast writes to every connection: off the loop
@@ -36,5 +39,14 @@ func startWskitServerLoop(ln net.Listener, o Options) (Server, error) {
 		},
 		OnBinary: func(c server.Conn, p []byte) { c.WriteBinary(p) },
 	}})
-	return serveHTTP(ln, srv), nil
+	go srv.Serve(ln)
+	return srvServer{srv}, nil
+}
+
+type srvServer struct{ s *server.Server }
+
+func (s srvServer) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	return s.s.Shutdown(ctx)
 }
