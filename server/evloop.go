@@ -13,8 +13,13 @@ import "time"
 // server logs why.
 //
 // The connections' limits come from Options.AcceptOptions: MaxMessageSize,
-// PingInterval (30 s by default, as for a server's Conn), PongTimeout and
-// CloseTimeout.
+// PingInterval (30 s by default, as for a server's Conn; a hook may change
+// it per connection), PongTimeout and CloseTimeout.
+//
+// Not yet in this mode: Options.MemoryBudget (each connection is bounded
+// by MaxMessageSize and MaxQueue instead), SlowCloseCode (a slow consumer
+// is closed with 1008), Events.Timeout and OnTimeout, and the debug
+// record of each frame.
 type EventLoopOptions struct {
 	// Loops is the number of event loops; 0 means one per core.
 	Loops int
