@@ -223,8 +223,8 @@ var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return 
 func (c *Conn) write(op wire.Opcode, p []byte) error {
 	n, err := c.writeMessage(op, p)
 	if err == nil {
-		c.l.s.stats.out.Add(1)
-		c.l.s.stats.bytesOut.Add(uint64(n))
+		c.l.stats.out.Add(1)
+		c.l.stats.bytesOut.Add(uint64(n))
 	}
 	return err
 }
@@ -243,10 +243,7 @@ func (c *Conn) writeMessage(op wire.Opcode, p []byte) (int, error) {
 			return 0, ErrQueueFull
 		}
 		c.e.Tick(c.l.s.now()) // the close timeout counts from now
-		if !c.is(fPeerClose) && !c.e.CloseSent() {
-			c.set(fCloseHere, true)
-		}
-		c.e.Close(wire.StatusPolicyViolation, "too slow: send queue full")
+		c.closeLocked(wire.StatusPolicyViolation, "too slow: send queue full")
 		c.sendOutgoingLocked()
 		c.l.note(c)
 		return 0, ErrQueueFull
@@ -257,7 +254,7 @@ func (c *Conn) writeMessage(op wire.Opcode, p []byte) (int, error) {
 	}
 	b, err := c.e.AppendMessage((*bp)[:0], op, p)
 	c.e.DropSendBuffer() // an idle connection keeps no compression buffer
-	payload := framePayload(len(b))
+	payload := len(b) - wire.HeaderSize(b)
 	kept := false
 	if err == nil {
 		b = c.e.AppendOutgoing(b)
@@ -271,17 +268,6 @@ func (c *Conn) writeMessage(op wire.Opcode, p []byte) (int, error) {
 		return 0, ErrClosed
 	}
 	return payload, err
-}
-
-// framePayload is the payload length of an unmasked frame of n bytes.
-func framePayload(n int) int {
-	switch {
-	case n-2 < 126:
-		return max(n-2, 0)
-	case n-4 < 1<<16:
-		return n - 4
-	}
-	return n - 10
 }
 
 // vectorMin is the least payload that write sends from where it is, with
@@ -356,13 +342,26 @@ func (c *Conn) Ping(payload []byte) error {
 // §7.1.2); the connection ends when the peer's close frame arrives, or
 // after Options.CloseTimeout.
 func (c *Conn) Close(code wire.StatusCode, reason string) error {
-	return c.control(func() error {
-		if c.is(fPeerClose) || c.e.CloseSent() {
-			return c.e.Close(code, reason) // too late to start it
-		}
+	return c.control(func() error { return c.closeLocked(code, reason) })
+}
+
+// closeLocked has the endpoint close with code and reason, noting whether
+// this side started the closing handshake (ClosedHere) or answered the
+// peer's.
+func (c *Conn) closeLocked(code wire.StatusCode, reason string) error {
+	first := !c.is(fPeerClose) && !c.e.CloseSent()
+	err := c.e.Close(code, reason)
+	if err == nil && first {
 		c.set(fCloseHere, true)
-		return c.e.Close(code, reason)
-	})
+	}
+	return err
+}
+
+// Compressed reports whether permessage-deflate was agreed.
+func (c *Conn) Compressed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.is(fDeflate)
 }
 
 // ClosedHere reports whether this side started the closing handshake,
@@ -606,7 +605,7 @@ func (l *evloop) handshake(c *Conn, p []byte, now int64) {
 		c.mu.Unlock()
 		return
 	}
-	ok := true
+	var ok bool
 	if o.Judge != nil {
 		ok = l.judgedLocked(c, req, now)
 	} else {

@@ -31,7 +31,10 @@ const (
 // buffers and its timers, used by its goroutine only, except for the
 // fields under wmu.
 type evloop struct {
-	s      *Server
+	s *Server
+	// stats are the counters of the loop's connections (Server.Stats):
+	// one set per loop, so that the loops' messages do not contend.
+	stats  struct{ in, bytesIn, out, bytesOut atomic.Uint64 }
 	epfd   int
 	ep     waiter // waits for epfd in the Go scheduler's poller
 	wakeR  int

@@ -26,6 +26,7 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 	// slice is valid only until they return, and the loop's buffer is not
 	// read into before that.
 	borrow := false
+	var msgs, nbytes uint64 // for the loop's Stats, added once at the end
 	// emit hands t to the handlers. Inline, the handler runs at once,
 	// before the rest of p is taken in, as with a goroutine per
 	// connection: its reply goes out before a close frame that a later
@@ -73,9 +74,10 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 			}
 			continue
 		case endpoint.Data:
-			l.s.stats.bytesIn.Add(uint64(len(ev.Data)))
+			nbytes += uint64(len(ev.Data))
 			if borrow && ev.End {
 				borrow = false
+				msgs++
 				t := c.message(ev.Data, now)
 				t.borrowed = true
 				emit(t)
@@ -91,17 +93,19 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 				b.msg = append(b.msg, ev.Data...)
 			}
 			if ev.End {
+				msgs++
 				emit(c.message(b.msg, now))
 				b.msg = nil
 			}
 			continue
 		case endpoint.Inflate:
-			l.s.stats.bytesIn.Add(uint64(len(ev.Data)))
+			nbytes += uint64(len(ev.Data))
 			end, err := l.inflate(c)
 			if err != nil {
 				break
 			}
 			if end {
+				msgs++
 				emit(c.message(b.msg, now))
 				b.msg = nil
 			} else if ev.End {
@@ -131,6 +135,10 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 	}
 	c.sendOutgoingLocked()
 	c.mu.Unlock()
+	if msgs > 0 || nbytes > 0 {
+		l.stats.in.Add(msgs)
+		l.stats.bytesIn.Add(nbytes)
+	}
 	for i := range ts {
 		if ts[i].kind != taskNone {
 			c.push(ts[i])
@@ -162,7 +170,6 @@ func (c *Conn) message(data []byte, now int64) task {
 	if t.data == nil {
 		t.data = []byte{}
 	}
-	c.l.s.stats.in.Add(1)
 	if c.pdue != 0 {
 		c.pdue = now + int64(c.l.s.ev.Timeout)
 	}

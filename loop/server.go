@@ -45,7 +45,6 @@ type Server struct {
 	base  time.Time
 	next  atomic.Uint32
 	nconn atomic.Int64
-	stats struct{ in, bytesIn, out, bytesOut atomic.Uint64 }
 
 	mu       sync.Mutex
 	lns      map[net.Listener]struct{}
@@ -165,15 +164,19 @@ func (s *Server) Upgrade(w http.ResponseWriter, r *http.Request) error {
 // Stats are a Server's message counters, since it started.
 type Stats struct {
 	MessagesIn, MessagesOut uint64 // whole data messages received and written (queued)
-	BytesIn, BytesOut       uint64 // their payloads' bytes, as the handlers see them
+	BytesIn, BytesOut       uint64 // their payload bytes on the wire: after compression, without headers
 }
 
-// Stats returns the counters now.
+// Stats returns the counters now, the sum of the loops'.
 func (s *Server) Stats() Stats {
-	return Stats{
-		MessagesIn: s.stats.in.Load(), MessagesOut: s.stats.out.Load(),
-		BytesIn: s.stats.bytesIn.Load(), BytesOut: s.stats.bytesOut.Load(),
+	var st Stats
+	for _, l := range s.loops {
+		st.MessagesIn += l.stats.in.Load()
+		st.MessagesOut += l.stats.out.Load()
+		st.BytesIn += l.stats.bytesIn.Load()
+		st.BytesOut += l.stats.bytesOut.Load()
 	}
+	return st
 }
 
 // Accepted is an opening handshake that the caller of UpgradeAccepted

@@ -57,6 +57,7 @@ type requestKey struct{}
 func (h eventsHandler) ServeWebSocket(ctx context.Context, c *websocket.Conn) error {
 	ev := h.ev
 	r, _ := c.Value(requestKey{}).(*http.Request)
+	c.SetValue(requestKey{}, nil) // OnOpen's alone: the connection need not keep it
 	we := &websocket.Events{Timeout: ev.Timeout}
 	if ev.OnOpen != nil {
 		we.OnOpen = func(c *websocket.Conn) { ev.OnOpen(c, r) }

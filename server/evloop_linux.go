@@ -140,7 +140,7 @@ func (d *evDriver) events() *loop.Events {
 				c.Close(websocket.StatusGoingAway, "server shutting down")
 				return
 			}
-			d.s.logOpenAddr(cl.remote(), cl.path, c.Subprotocol(), r)
+			d.s.logOpen(cl, r)
 			if cl.ev.OnOpen != nil {
 				cl.ev.OnOpen(c, r)
 			}

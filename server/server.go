@@ -330,21 +330,14 @@ func (s *Server) logOpen(cl *client, r *http.Request) {
 	if !s.log.Enabled(r.Context(), slog.LevelInfo) {
 		return
 	}
-	c := cl.conn
+	c := cl.key().(interface {
+		Conn
+		Compressed() bool
+	}) // both drivers' connections
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "websocket open",
 		slog.String("remote", cl.remote()), slog.String("path", r.URL.Path),
 		slog.String("subprotocol", c.Subprotocol()), slog.Bool("compressed", c.Compressed()),
-		slog.String("http", r.Proto))
-}
-
-// logOpenAddr logs the opening of a connection of the event loop.
-func (s *Server) logOpenAddr(remote, path, protocol string, r *http.Request) {
-	if !s.log.Enabled(r.Context(), slog.LevelInfo) {
-		return
-	}
-	s.log.LogAttrs(r.Context(), slog.LevelInfo, "websocket open",
-		slog.String("remote", remote), slog.String("path", path),
-		slog.String("subprotocol", protocol), slog.String("http", r.Proto), slog.Bool("event_loop", true))
+		slog.String("http", r.Proto), slog.Bool("event_loop", cl.direct != nil))
 }
 
 // matchedOptions returns the options for a handshake taken by rt, whose
