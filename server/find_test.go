@@ -1,10 +1,8 @@
 package server_test
 
 import (
-	"context"
 	"net"
 	"testing"
-	"time"
 
 	"github.com/wskit/websocket"
 	"github.com/wskit/websocket/server"
@@ -82,15 +80,20 @@ func testFind(t *testing.T, m mode) {
 	if res.Queued != 2 {
 		t.Fatalf("SendPrepared: %+v", res)
 	}
+	// Then a broadcast to all: each client's next message tells whether
+	// the first reached it, with no wait for a message that never comes.
+	if res, err := srv.Broadcast(websocket.MessageText, []byte("to all")); err != nil || res.Queued != len(hosts) {
+		t.Fatalf("Broadcast: %+v, %v", res, err)
+	}
 	ctx := testCtx(t)
 	for i, c := range clients {
-		rctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-		_, p, err := c.Read(rctx)
-		cancel()
+		_, p, err := c.Read(ctx)
 		switch {
-		case hosts[i] == "127.0.0.2" && (err != nil || string(p) != "to .2"):
-			t.Errorf("client from %s: %q, %v", hosts[i], p, err)
-		case hosts[i] != "127.0.0.2" && err == nil:
+		case err != nil:
+			t.Fatalf("client from %s: %v", hosts[i], err)
+		case hosts[i] == "127.0.0.2" && string(p) != "to .2":
+			t.Errorf("client from %s got %q first, want the message sent to 127.0.0.2", hosts[i], p)
+		case hosts[i] != "127.0.0.2" && string(p) != "to all":
 			t.Errorf("client from %s got %q, sent only to 127.0.0.2", hosts[i], p)
 		}
 	}
