@@ -98,6 +98,8 @@ type busy struct {
 	msg        []byte // the message being received
 	tasks      []task // handler calls not yet run
 	queued     int    // bytes of messages in tasks
+	mheld      int64  // reserved from Options.Budget for msg
+	oheld      int64  // reserved from Options.Budget for out
 	peerReason string
 	peerCode   wire.StatusCode
 }
@@ -108,6 +110,8 @@ type extra struct {
 	val   any
 	addr  netip.AddrPort
 	proto string // the subprotocol, when it is not one of Options.Protocols (prot is protOther)
+
+	timeout int64 // Accepted.Timeout: replaces Events.Timeout when not 0, <0 for none
 }
 
 // protOther in Conn.prot says the subprotocol is in extra.
@@ -136,9 +140,57 @@ func (c *Conn) tidyLocked() {
 	if b == nil || b.out != nil || b.hs != nil || b.msg != nil || len(b.tasks) > 0 || c.is(fScheduled) || c.is(fPeerClose) && !c.is(fClosed) {
 		return
 	}
+	c.releaseLocked(b)
 	*b = busy{}
 	c.b = nil
 	busyPool.Put(b)
+}
+
+// releaseLocked gives back to Options.Budget what b holds for a message
+// being received and for the queue.
+func (c *Conn) releaseLocked(b *busy) {
+	if n := b.mheld + b.oheld; n != 0 {
+		c.l.s.o.Budget.Release(n)
+		b.mheld, b.oheld = 0, 0
+	}
+}
+
+// holdMsgLocked reserves from Options.Budget what b.msg has grown by since
+// the last call, reporting false when the budget has no room for it.
+func (c *Conn) holdMsgLocked(b *busy) bool {
+	if n := int64(cap(b.msg)) - b.mheld; n > 0 {
+		if !c.l.s.o.Budget.Reserve(n) {
+			return false
+		}
+		b.mheld += n
+	}
+	return true
+}
+
+// holdOutLocked brings what Options.Budget holds for c's queue to its
+// length. A queue that grew past the budget (the rest of a frame begun)
+// holds what it could reserve before, and gives back no more than that.
+func (c *Conn) holdOutLocked() {
+	bg, b := c.l.s.o.Budget, c.b
+	if bg == nil || b == nil {
+		return
+	}
+	switch want := int64(len(b.out)); {
+	case want < b.oheld:
+		bg.Release(b.oheld - want)
+		b.oheld = want
+	case want > b.oheld && bg.Reserve(want-b.oheld):
+		b.oheld = want
+	}
+}
+
+// idleTimeout is how long c may go without a message before OnTimeout,
+// 0 for no limit.
+func (c *Conn) idleTimeout() int64 {
+	if c.x != nil && c.x.timeout != 0 {
+		return max(c.x.timeout, 0)
+	}
+	return int64(c.l.s.ev.Timeout)
 }
 
 // outLocked returns the bytes not yet written.
@@ -234,6 +286,7 @@ func (c *Conn) write(op wire.Opcode, p []byte) error {
 func (c *Conn) writeMessage(op wire.Opcode, p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	defer c.holdOutLocked() // what was reserved for a message not queued after all
 	if c.is(fClosed) || c.phase != phaseOpen || c.e.CloseSent() {
 		return 0, ErrClosed
 	}
@@ -243,10 +296,19 @@ func (c *Conn) writeMessage(op wire.Opcode, p []byte) (int, error) {
 			return 0, ErrQueueFull
 		}
 		c.e.Tick(c.l.s.now()) // the close timeout counts from now
-		c.closeLocked(wire.StatusPolicyViolation, "too slow: send queue full")
+		c.closeLocked(o.SlowCloseCode, "too slow: send queue full")
 		c.sendOutgoingLocked()
 		c.l.note(c)
 		return 0, ErrQueueFull
+	}
+	if bg := o.Budget; bg != nil && len(c.outLocked()) > 0 {
+		// All of the message is to wait in the queue: its bytes are
+		// reserved now, and holdOutLocked settles the difference the
+		// framing makes.
+		if !bg.Reserve(int64(len(p))) {
+			return 0, ErrOverBudget
+		}
+		c.b.oheld += int64(len(p))
 	}
 	bp := framePool.Get().(*[]byte)
 	if !c.is(fDeflate) && len(p) >= vectorMin && len(c.outLocked()) == 0 {
@@ -450,6 +512,7 @@ func (c *Conn) writeLocked(b []byte) int {
 // flushLocked writes the queue, turning EPOLLOUT on while some is left.
 func (c *Conn) flushLocked() {
 	if c.is(fClosed) || c.is(fLost) {
+		c.holdOutLocked()
 		return
 	}
 	if b := c.b; b != nil && len(b.out) > 0 {
@@ -469,6 +532,7 @@ func (c *Conn) flushLocked() {
 		c.set(fArmedOut, want)
 		c.epollModLocked()
 	}
+	c.holdOutLocked()
 }
 
 func (c *Conn) epollModLocked() {
@@ -529,7 +593,7 @@ func (l *evloop) timeout(c *Conn, now int64) {
 		}
 		c.sendOutgoingLocked()
 		if c.pdue != 0 && now >= c.pdue {
-			c.pdue = now + int64(l.s.ev.Timeout)
+			c.pdue = now + c.idleTimeout()
 			if l.s.ev.OnTimeout != nil {
 				c.mu.Unlock()
 				c.push(task{kind: taskTimeout})
@@ -711,6 +775,13 @@ func (l *evloop) acceptedLocked(c *Conn, a *Accepted, now int64) {
 	if a.PingInterval != 0 {
 		c.e.SetKeepAlive(now, max(int64(a.PingInterval), 0), int64(l.s.o.PongTimeout))
 	}
+	if a.Timeout != 0 {
+		c.extraLocked().timeout = int64(a.Timeout)
+		c.pdue = 0
+		if a.Timeout > 0 {
+			c.pdue = now + int64(a.Timeout)
+		}
+	}
 	c.sendLocked(handshake.AppendResponse(nil, a.Key, a.Protocol, a.Extensions, a.Header))
 }
 
@@ -736,8 +807,8 @@ func (l *evloop) openLocked(c *Conn, agreed *deflate.Agreement, now int64) {
 	c.phase = phaseOpen
 	c.set(fOpened, true)
 	c.pdue = 0 // the handshake's deadline is passed; the idle timeout's takes its place
-	if l.s.ev.Timeout > 0 {
-		c.pdue = now + int64(l.s.ev.Timeout)
+	if t := c.idleTimeout(); t > 0 {
+		c.pdue = now + t
 	}
 }
 

@@ -430,6 +430,7 @@ func (l *evloop) finish(c *Conn, err error) {
 	code, reason, cause := c.endLocked(err)
 	if b := c.b; b != nil {
 		b.out, b.hs, b.msg, b.peerReason = nil, nil, nil, ""
+		c.releaseLocked(b)
 		c.tidyLocked()
 	}
 	c.mu.Unlock()

@@ -23,6 +23,16 @@ const (
 	DropMessage
 )
 
+// Budget is memory shared by many connections: Reserve holds n more
+// bytes and reports true, or holds nothing and reports false when that
+// would pass the budget; Release gives back n bytes reserved before. Both
+// are called from many goroutines at once. websocket.Budget has the same
+// methods, and server.Options.MemoryBudget makes one.
+type Budget interface {
+	Reserve(n int64) bool
+	Release(n int64)
+}
+
 // Defaults of Options.
 const (
 	DefaultMaxQueue         = 1 << 20
@@ -52,6 +62,21 @@ type Options struct {
 	// DefaultMaxQueue. SlowConsumer says what a write past it does.
 	MaxQueue     int
 	SlowConsumer Policy
+
+	// SlowCloseCode is the close code of CloseSlow; 0 means 1008 (policy
+	// violation). 1013 (try again later) is the other usual choice.
+	SlowCloseCode wire.StatusCode
+
+	// Budget, when set, is memory shared with other connections, perhaps
+	// of other servers, that each connection draws on for what it holds:
+	// the message it is receiving (from its first byte until its handler
+	// returns) and the bytes waiting in its queue. A message that would
+	// pass it fails the connection with 1013 (try again later, RFC 6455
+	// §7.4.1); a write that would lengthen a queue already waiting is not
+	// sent and returns ErrOverBudget. What the socket did not take of a
+	// frame already begun is queued whatever the budget says, so that a
+	// connection may pass it by the rest of one message.
+	Budget Budget
 
 	// HandshakeTimeout bounds the opening handshake from the accept; 0
 	// means DefaultHandshakeTimeout. MaxHeaderBytes bounds the request

@@ -49,6 +49,8 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 	c.mu.Lock()
 	c.e.Tick(now)
 	b = c.busyLocked() // for the message; tidyLocked takes it back when idle
+	budget := l.s.o.Budget != nil
+recv:
 	for {
 		k, err := c.e.Receive(p, &ev)
 		p = p[k:]
@@ -72,6 +74,10 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 				// arrived at once; never more than was received.
 				b.msg = slices.Grow(b.msg, int(n))
 			}
+			if budget && !c.holdMsgLocked(b) {
+				c.e.Fail(wire.ErrOverBudget)
+				break recv
+			}
 			continue
 		case endpoint.Data:
 			nbytes += uint64(len(ev.Data))
@@ -91,6 +97,10 @@ func (l *evloop) receive(c *Conn, p []byte, now int64) {
 				b.msg = b.msg[:n+len(ev.Data)] // read into the message itself (see readable)
 			} else {
 				b.msg = append(b.msg, ev.Data...)
+			}
+			if budget && !c.holdMsgLocked(b) {
+				c.e.Fail(wire.ErrOverBudget)
+				break recv
 			}
 			if ev.End {
 				msgs++
@@ -155,6 +165,10 @@ func (l *evloop) inflate(c *Conn) (bool, error) {
 			return false, err
 		}
 		c.b.msg = append(c.b.msg, l.zbuf[:n]...)
+		if l.s.o.Budget != nil && !c.holdMsgLocked(c.b) {
+			c.e.Fail(wire.ErrOverBudget)
+			return false, wire.ErrOverBudget
+		}
 		if end || n == 0 {
 			return end, nil
 		}
@@ -170,12 +184,19 @@ func (c *Conn) message(data []byte, now int64) task {
 	if t.data == nil {
 		t.data = []byte{}
 	}
+	if b := c.b; b != nil {
+		t.held, b.mheld = b.mheld, 0 // the handler's until it returns
+	}
 	if c.pdue != 0 {
-		c.pdue = now + int64(c.l.s.ev.Timeout)
+		c.pdue = now + c.idleTimeout()
 	}
 	ev := &c.l.s.ev
 	if t.kind == taskText && ev.OnText == nil || t.kind == taskBinary && ev.OnBinary == nil {
 		t.kind = taskNone
+		if t.held != 0 {
+			c.l.s.o.Budget.Release(t.held)
+			t.held = 0
+		}
 	}
 	return t
 }
@@ -202,7 +223,8 @@ type task struct {
 	code   wire.StatusCode
 	kind   taskKind
 
-	borrowed bool // data is the loop's buffer, not to be pooled
+	borrowed bool  // data is the loop's buffer, not to be pooled
+	held     int64 // reserved from Options.Budget for data
 }
 
 // maxQueued is how many message bytes may wait for a connection's
@@ -264,6 +286,9 @@ func (c *Conn) runTasks() {
 // run calls the handler for t.
 func (c *Conn) run(t task) {
 	ev := &c.l.s.ev
+	if t.held != 0 {
+		defer c.l.s.o.Budget.Release(t.held)
+	}
 	switch t.kind {
 	case taskOpen:
 		if ev.OnOpen != nil {

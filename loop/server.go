@@ -16,6 +16,7 @@ import (
 
 	"github.com/wskit/websocket/deflate"
 	"github.com/wskit/websocket/handshake"
+	"github.com/wskit/websocket/wire"
 )
 
 // Errors of the package.
@@ -28,6 +29,11 @@ var (
 	// ErrQueueFull is returned for a write to a slow consumer (see
 	// Options.SlowConsumer).
 	ErrQueueFull = errors.New("loop: send queue full")
+
+	// ErrOverBudget is returned for a write that Options.Budget has no
+	// room for: the message is not sent and the connection stays open.
+	ErrOverBudget = errors.New("loop: memory budget spent: message not sent")
+
 	// ErrLost is the error of a connection that ended without a close
 	// frame from the peer.
 	ErrLost = errors.New("loop: connection lost")
@@ -72,6 +78,9 @@ func New(ev *Events, o *Options) (*Server, error) {
 	}
 	if s.o.MaxQueue <= 0 {
 		s.o.MaxQueue = DefaultMaxQueue
+	}
+	if s.o.SlowCloseCode == 0 {
+		s.o.SlowCloseCode = wire.StatusPolicyViolation
 	}
 	if s.o.HandshakeTimeout <= 0 {
 		s.o.HandshakeTimeout = DefaultHandshakeTimeout
@@ -194,6 +203,11 @@ type Accepted struct {
 	// PingInterval, when not 0, replaces Options.PingInterval for this
 	// connection; a negative value turns keepalive off.
 	PingInterval time.Duration
+
+	// Timeout, when not 0, replaces Events.Timeout for this connection:
+	// OnTimeout is called when no message has arrived for it. A negative
+	// value means none.
+	Timeout time.Duration
 }
 
 // UpgradeAccepted is Upgrade for a handshake the caller has judged
